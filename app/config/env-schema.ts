@@ -1,0 +1,40 @@
+// Every environment variable coinseg reads, in one zod object. Each process parses the subset it
+// needs once, at start (see parse-config.ts); process.env is read nowhere else.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0"])
+  .transform((v) => v === "true" || v === "1");
+
+/**
+ * The environment variables, with their defaults. The README documents each of them (a test
+ * checks that), and `describe()` carries the one-line documentation.
+ */
+export const envSchema = z.object({
+  DATABASE_URL: z.string().url().describe("PostgreSQL URL (services mode, migrations, Lambda). Embedded mode ignores it."),
+  PGLITE_DATA_DIR: z.string().default(".coinseg/pglite").describe("Embedded mode: PGlite data folder, or `memory://` for a throw-away database."),
+  HOST: z.string().default("127.0.0.1").describe("Interface the HTTP/WebSocket server listens on."),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000).describe("Port of the HTTP/WebSocket server (0 = any free port)."),
+  PUBLIC_URL: z.string().url().optional().describe("Base URL clients use to reach this server (local upload URLs); default http://HOST:PORT."),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino log level."),
+  JWT_SECRET: z.string().min(32).describe("HS256 secret for bearer JWTs (at least 32 characters). Embedded mode generates one when unset."),
+  JWT_ISSUER: z.string().default("coinseg").describe("Expected `iss` of bearer JWTs."),
+  JWT_AUDIENCE: z.string().default("coinseg-api").describe("Expected `aud` of bearer JWTs."),
+  GRAPHQL_INTROSPECTION: bool.default(true).describe("Allow GraphQL introspection queries (true/false)."),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(12).describe("Maximum selection depth of a GraphQL operation."),
+  GRAPHQL_MAX_COST: z.coerce.number().int().positive().default(20000).describe("Maximum estimated cost of a GraphQL operation (list fields multiply by `first`)."),
+  OBJECT_STORE: z.enum(["local", "s3"]).default("local").describe("Where pixels and uploads live: `local` folder or `s3`."),
+  LOCAL_STORE_DIR: z.string().default(".coinseg/objects").describe("Folder of the local object store."),
+  S3_BUCKET: z.string().min(3).describe("S3 bucket name (OBJECT_STORE=s3)."),
+  S3_ENDPOINT: z.string().url().optional().describe("S3-compatible endpoint (e.g. a local emulator); unset = AWS."),
+  AWS_REGION: z.string().default("us-east-1").describe("AWS region for S3 and SQS clients."),
+  AWS_ACCESS_KEY_ID: z.string().optional().describe("Static AWS credentials (needed for local endpoints)."),
+  AWS_SECRET_ACCESS_KEY: z.string().optional().describe("Static AWS credentials (needed for local endpoints)."),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024).describe("Largest accepted upload in bytes."),
+  UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().positive().default(900).describe("Lifetime of an upload URL in seconds."),
+});
+
+/** Parsed environment: every variable, typed, defaults applied. */
+export type Env = z.infer<typeof envSchema>;
+/** Names of the variables coinseg reads. */
+export type EnvName = keyof typeof envSchema.shape;
