@@ -1,0 +1,136 @@
+// CLI: writes a benchmark (NIfTI volumes, label maps, manifest, card) or a preview contact sheet.
+// Usage: npm run dataset -- --benchmark kidney-blob [--out data/kidney-blob] [--scans 150] [--seed 7]
+//        npm run dataset -- --preview [--out docs/phantom-preview.png]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { PNG } from "pngjs";
+import { writeNifti } from "../imaging/nifti/nifti-writer.ts";
+import { Prng } from "../imaging/random/prng.ts";
+import { BENCHMARKS, generateBenchmarkScan, type BenchmarkName } from "../imaging/phantom/benchmark-scan.ts";
+import { chooseWindow } from "../imaging/phantom/benchmark-window.ts";
+import { PAPER_BLOB_RECIPE } from "../imaging/phantom/blob-template.ts";
+import { DEFAULT_PHANTOM_GEOMETRY } from "../imaging/phantom/abdomen-phantom.ts";
+import { renderContactSheet, type ContactTile } from "../imaging/phantom/contact-sheet.ts";
+import type { Volume } from "../imaging/volume.ts";
+
+const GENERATOR_VERSION = 1;
+const { values } = parseArgs({
+  options: {
+    benchmark: { type: "string", default: "kidney-blob" },
+    out: { type: "string" },
+    scans: { type: "string", default: "150" },
+    seed: { type: "string", default: "7" },
+    preview: { type: "boolean", default: false },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(2);
+}
+
+const benchmark = values.benchmark as BenchmarkName;
+if (!BENCHMARKS.includes(benchmark)) fail(`--benchmark must be one of ${BENCHMARKS.join(", ")}`);
+const scans = Number(values.scans);
+const seed = Number(values.seed);
+if (!Number.isInteger(scans) || scans < 3 || scans > 5000) fail("--scans must be an integer in 3..5000");
+if (!Number.isInteger(seed)) fail("--seed must be an integer");
+const geometry = DEFAULT_PHANTOM_GEOMETRY;
+
+if (values.preview) {
+  const tiles: ContactTile[] = [];
+  const n = geometry.width * geometry.height;
+  for (const b of BENCHMARKS) {
+    for (let s = 0; s < 4; s++) {
+      const scan = generateBenchmarkScan(s, { benchmark: b, seed, windowHU: [60, 300] });
+      const abnormal = scan.slices.filter((x) => x.label === 1);
+      const pick = abnormal[Math.floor(abnormal.length / 2)] ?? scan.slices[Math.floor(scan.slices.length / 2)]!;
+      const k = pick.sliceIndex;
+      tiles.push({ hu: scan.volumeHU.subarray(k * n, (k + 1) * n), labels: scan.labels.subarray(k * n, (k + 1) * n) });
+    }
+  }
+  const sheet = renderContactSheet(tiles, geometry.width, geometry.height, 4);
+  const png = new PNG({ width: sheet.width, height: sheet.height });
+  png.data = Buffer.from(sheet.rgba);
+  const out = values.out ?? "docs/phantom-preview.png";
+  writeFileSync(out, PNG.sync.write(png));
+  console.log(`wrote ${out}: top row kidney-blob, bottom row kidney-lesion (window [-160, 240] HU; green kidney, red target)`);
+  process.exit(0);
+}
+
+const out = values.out ?? join("data", benchmark);
+for (const sub of ["volumes", "clean", "labels"]) mkdirSync(join(out, sub), { recursive: true });
+
+// Scan-level splits, 70 / 15 / 15, from the seed.
+const order = new Prng(seed, 0x5eed).shuffle(Array.from({ length: scans }, (_, i) => i));
+const nTest = Math.max(1, Math.round(scans * 0.15));
+const nVal = Math.max(1, Math.round(scans * 0.15));
+const split = new Map<number, "train" | "val" | "test">();
+order.forEach((s, rank) => split.set(s, rank < nTest ? "test" : rank < nTest + nVal ? "val" : "train"));
+const scanId = (s: number): string => `${benchmark}-${String(s).padStart(4, "0")}`;
+
+const started = performance.now();
+const trainScans = order.filter((s) => split.get(s) === "train");
+const window = chooseWindow(trainScans.slice(0, 12), { benchmark, seed, geometry });
+console.log(
+  `window ${JSON.stringify(window.windowHU)} HU (kidney percentiles ${JSON.stringify(window.percentileWindowHU)}, ` +
+    `widened ${window.widenings}×${window.oracleIoU !== undefined ? `, native oracle IoU ${window.oracleIoU.toFixed(3)}` : ""})`,
+);
+
+const rows: string[] = ["scanId,split,sliceIndex,label,targetAreaPx,kidneyAreaPx"];
+const counts = { slices: 0, abnormal: 0, perSplit: { train: [0, 0], val: [0, 0], test: [0, 0] } as Record<string, [number, number]> };
+const originLPS = [(-(geometry.width - 1) / 2) * geometry.pixelMm, (-(geometry.height - 1) / 2) * geometry.pixelMm, 0] as const;
+const directionLPS = [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as const;
+const spacingMm = [geometry.pixelMm, geometry.pixelMm, geometry.sliceMm] as const;
+const dimsIJK = [geometry.width, geometry.height, geometry.slices] as const;
+for (let s = 0; s < scans; s++) {
+  const scan = generateBenchmarkScan(s, { benchmark, seed, geometry, windowHU: window.windowHU });
+  const id = scanId(s);
+  const base = { dimsIJK, spacingMm, originLPS, directionLPS };
+  const write = (sub: string, volume: Volume, intentCode = 0): void =>
+    writeFileSync(join(out, sub, `${id}.nii.gz`), writeNifti(volume, { gzipLevel: 1, intentCode, description: `coinseg ${benchmark} v${GENERATOR_VERSION}` }));
+  write("volumes", { ...base, unit: "HU", data: scan.volumeHU });
+  write("clean", { ...base, unit: "HU", data: scan.cleanHU });
+  write("labels", { ...base, unit: "label", data: scan.labels }, 1002);
+  const sp = split.get(s)!;
+  for (const sl of scan.slices) {
+    rows.push(`${id},${sp},${sl.sliceIndex},${sl.label},${sl.targetAreaPx},${sl.kidneyAreaPx}`);
+    counts.slices++;
+    counts.abnormal += sl.label;
+    counts.perSplit[sp]![0]++;
+    counts.perSplit[sp]![1] += sl.label;
+  }
+  if ((s + 1) % 10 === 0 || s === scans - 1) {
+    const elapsed = (performance.now() - started) / 1000;
+    process.stdout.write(`\r${s + 1}/${scans} scans, ${counts.slices} slices, ${elapsed.toFixed(0)} s`);
+  }
+}
+process.stdout.write("\n");
+writeFileSync(join(out, "manifest.csv"), rows.join("\n") + "\n");
+const card = {
+  benchmark,
+  generatorVersion: GENERATOR_VERSION,
+  seed,
+  scans,
+  sizeIJK: [geometry.width, geometry.height],
+  slicesPerScan: geometry.slices,
+  spacingMm,
+  windowHU: window.windowHU,
+  windowChoice: window,
+  splits: {
+    train: order.filter((s) => split.get(s) === "train").sort((a, b) => a - b).map(scanId),
+    val: order.filter((s) => split.get(s) === "val").sort((a, b) => a - b).map(scanId),
+    test: order.filter((s) => split.get(s) === "test").sort((a, b) => a - b).map(scanId),
+  },
+  counts: {
+    slices: counts.slices,
+    abnormal: counts.abnormal,
+    perSplit: Object.fromEntries(Object.entries(counts.perSplit).map(([k, [n, a]]) => [k, { slices: n, abnormal: a }])),
+  },
+  ...(benchmark === "kidney-blob" ? { blob: PAPER_BLOB_RECIPE } : { abnormalAreaThresholdPx: 250, lesionProbability: 0.75 }),
+  minKidneyAreaPx: 100,
+  seconds: Math.round((performance.now() - started) / 1000),
+};
+writeFileSync(join(out, "dataset.json"), JSON.stringify(card, null, 2) + "\n");
+console.log(`wrote ${out}: ${counts.slices} slices (${counts.abnormal} abnormal) from ${scans} scans in ${card.seconds} s`);
