@@ -1,6 +1,7 @@
 // DICOM de-identification: the PS3.15 basic profile's actions, UID remapping and PHI-free metadata.
 import { createHmac } from "node:crypto";
 import type dicomParser from "dicom-parser";
+import dcmjs from "dcmjs";
 import { ImagingError } from "../errors/imaging-error.ts";
 
 /** PS3.15 Annex E action codes used here: X remove, Z replace with empty, D replace with a dummy, U remap UID. */
@@ -141,6 +142,26 @@ export function deidentifyDicomDict(dict: DicomDict, options: DeidentifyOptions)
   dict["00120062"] = { vr: "CS", Value: ["YES"] };
   dict["00120063"] = { vr: "LO", Value: ["coinseg PS3.15 basic profile"] };
   return dict;
+}
+
+/**
+ * De-identifies a whole Part 10 file: {@link deidentifyDicomDict} on the data set, and the UID
+ * remapping on the meta header (MediaStorageSOPInstanceUID follows SOPInstanceUID). Pixel data and
+ * geometry are untouched. Returns a new Part 10 buffer in the file's transfer syntax.
+ *
+ * @throws ImagingError IMAGING_INCONSISTENT when dcmjs cannot read the file, INVALID_ARGUMENT for an empty salt.
+ */
+export function deidentifyPart10(bytes: Uint8Array, options: DeidentifyOptions): Uint8Array {
+  const remap = createUidRemapper(options.uidSalt);
+  let file: ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
+  try {
+    file = dcmjs.data.DicomMessage.readFile(bytes.slice().buffer);
+  } catch (err) {
+    throw new ImagingError("IMAGING_INCONSISTENT", "DICOM file could not be read for de-identification", { cause: String(err).slice(0, 200) });
+  }
+  applyProfile(file.meta as DicomDict, remap);
+  deidentifyDicomDict(file.dict as DicomDict, options);
+  return new Uint8Array(file.write());
 }
 
 function applyProfile(dict: DicomDict, remap: UidRemapper): void {

@@ -125,9 +125,11 @@ function inflateBounded(arr: Uint8Array, position: number, maxBytes: number): Ui
 /** Maps dicom-parser's thrown strings/errors to coded errors without echoing file content. */
 function toImagingError(err: unknown): ImagingError {
   if (err instanceof ImagingError) return err;
-  const text = typeof err === "string" ? err : err instanceof Error ? err.message : "";
-  if (/past end|overread|greater than or equal|not found at offset|beyond/i.test(text)) {
-    return new ImagingError("IMAGING_TRUNCATED", "DICOM data ends inside an element", { cause: err });
+  // dicom-parser throws strings, Errors, or { exception, dataSet } objects.
+  const inner = typeof err === "object" && err !== null && "exception" in err ? (err as { exception: unknown }).exception : err;
+  const text = typeof inner === "string" ? inner : inner instanceof Error ? inner.message : "";
+  if (/past end|overrun|overread|greater than or equal|not found at offset|beyond/i.test(text)) {
+    return new ImagingError("IMAGING_TRUNCATED", "DICOM data ends inside an element", { cause: text });
   }
-  return new ImagingError("IMAGING_INCONSISTENT", "malformed DICOM data set", { cause: err });
+  return new ImagingError("IMAGING_INCONSISTENT", "malformed DICOM data set", { cause: text });
 }

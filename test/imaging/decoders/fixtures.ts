@@ -32,7 +32,7 @@ export function indexVolume(
 export function obliqueDirection(): Dir {
   const a = (30 * Math.PI) / 180;
   const b = (20 * Math.PI) / 180;
-  const i = [Math.cos(a), Math.sin(a), 0] as const;
+  const i = [Math.cos(a), Math.sin(a) * Math.cos(b), Math.sin(a) * Math.sin(b)] as const;
   const j0 = [-Math.sin(a), Math.cos(a), 0];
   const j = [j0[0]!, j0[1]! * Math.cos(b), j0[1]! * Math.sin(b)] as const;
   const k = [i[1] * j[2] - i[2] * j[1], i[2] * j[0] - i[0] * j[2], i[0] * j[1] - i[1] * j[0]] as const;
