@@ -1,0 +1,8 @@
+// Where inference tasks go after the outbox: an in-process queue (embedded) or SQS (services/AWS).
+import type { InferenceTaskV1 } from "../domain/inference-task.ts";
+
+/** A queue of inference tasks, delivered at least once. */
+export interface TaskQueue {
+  /** Sends one task. Resolves when the queue has accepted it. */
+  send(task: InferenceTaskV1): Promise<void>;
+}

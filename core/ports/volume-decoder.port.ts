@@ -1,0 +1,13 @@
+// Turns uploaded bytes into a Volume (NIfTI, DICOM, PNG), implemented on top of imaging/.
+import type { Volume } from "../../imaging/volume.ts";
+
+/** Format hint of an upload. */
+export type UploadFormat = "NIFTI" | "DICOM" | "PNG";
+
+/**
+ * Decodes one uploaded object (or a DICOM series given as several objects) into a Volume.
+ * @throws DomainError with an imaging code (UNSUPPORTED_FORMAT, IMAGING_TRUNCATED, …) for bad bytes.
+ */
+export interface VolumeDecoder {
+  decode(objects: readonly Uint8Array[], format: UploadFormat): Promise<{ volume: Volume; format: UploadFormat }>;
+}

@@ -1,0 +1,207 @@
+// Use cases on segmentation jobs: request, cancel, read, and watch a job's progress.
+import { randomUUID } from "node:crypto";
+import { authorize } from "../domain/authorize.ts";
+import type { SegmentationMethod, ModelKind } from "../domain/enums.ts";
+import type { InferenceTaskV1 } from "../domain/inference-task.ts";
+import { isUuid } from "../domain/is-uuid.ts";
+import { isTerminalJobStatus } from "../domain/job-state-machine.ts";
+import type { JobEventV1 } from "../domain/job-event.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { SegmentationJob } from "../domain/segmentation-job.ts";
+import type { SliceResult } from "../domain/slice-result.ts";
+import type { ModelEntry } from "../domain/model-entry.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import type { AuditLog } from "../ports/audit-log.port.ts";
+import type { JobRepository } from "../ports/job-repository.port.ts";
+import type { ModelRegistry } from "../ports/model-registry.port.ts";
+import type { ResultBus } from "../ports/result-bus.port.ts";
+import type { StudyRepository } from "../ports/study-repository.port.ts";
+
+/** Which model kind each method runs. Saliency baselines run on the classifier. */
+export const MODEL_KIND_FOR_METHOD: Readonly<Record<SegmentationMethod, ModelKind>> = {
+  COIN: "COIN_GENERATOR",
+  SINGLA: "SINGLA_GENERATOR",
+  RISE: "CLASSIFIER",
+  SCORE_CAM: "CLASSIFIER",
+  LAYER_CAM: "CLASSIFIER",
+};
+
+/** Slices per inference task (one queue message). */
+export const SLICES_PER_TASK = 16;
+
+/** One update streamed by {@link SegmentationService.watchJob}. */
+export interface JobUpdate {
+  readonly job: SegmentationJob;
+  /** The slice result this update announces, if any. */
+  readonly result: SliceResult | null;
+}
+
+/** Segmentation use cases. `onTasksStored` is called after a job's tasks are committed to the outbox. */
+export class SegmentationService {
+  constructor(
+    private readonly studies: StudyRepository,
+    private readonly jobs: JobRepository,
+    private readonly models: ModelRegistry,
+    private readonly bus: ResultBus,
+    private readonly audit: AuditLog,
+    private readonly onTasksStored: () => void = () => {},
+  ) {}
+
+  /**
+   * Creates a QUEUED job for the given slices (default: every slice of the study) and stores its
+   * tasks in the outbox in the same transaction. Role: ANNOTATOR.
+   * @throws NOT_FOUND (study or slice), STUDY_HAS_NO_SLICES, UNKNOWN_MODEL, BAD_USER_INPUT.
+   */
+  async requestSegmentation(
+    principal: Principal | null,
+    input: { studyId: string; method: SegmentationMethod; modelKey?: string | null; sliceIds?: readonly string[] | null; params?: Record<string, unknown> | null },
+  ): Promise<SegmentationJob> {
+    const p = authorize(principal, "ANNOTATOR");
+    const study = isUuid(input.studyId) ? await this.studies.findStudy(p.organizationId, input.studyId) : null;
+    if (!study) throw new DomainError("NOT_FOUND", "study not found", { entity: "Study" });
+    const all = (await this.studies.slicesByStudy(p.organizationId, [study.id])).get(study.id) ?? [];
+    let sliceIds: string[];
+    if (input.sliceIds && input.sliceIds.length > 0) {
+      const inStudy = new Set(all.map((s) => s.id));
+      if (new Set(input.sliceIds).size !== input.sliceIds.length) throw new DomainError("BAD_USER_INPUT", "a slice is listed twice", { field: "slices" });
+      for (const id of input.sliceIds) if (!inStudy.has(id)) throw new DomainError("NOT_FOUND", "slice not found", { entity: "Slice" });
+      sliceIds = [...input.sliceIds];
+    } else {
+      sliceIds = all.map((s) => s.id);
+    }
+    if (sliceIds.length === 0) throw new DomainError("STUDY_HAS_NO_SLICES", "the study has no slices; import pixels first");
+    const model = await this.resolveModel(input.method, input.modelKey ?? null);
+    const params = input.params ?? {};
+    const job = await this.jobs.createWithTasks(
+      { organizationId: p.organizationId, studyId: study.id, method: input.method, modelKey: model.key, params, totalSlices: sliceIds.length, createdById: p.userId },
+      (jobId) => chunk(sliceIds, SLICES_PER_TASK).map((ids): InferenceTaskV1 => ({
+        schemaVersion: 1, taskId: randomUUID(), jobId, organizationId: p.organizationId, studyId: study.id,
+        sliceIds: ids, method: input.method, modelKey: model.key, params,
+      })),
+    );
+    await this.audit.record({ organizationId: p.organizationId, actorId: p.userId, action: "job.request", entityType: "SegmentationJob", entityId: job.id, data: { method: job.method, modelKey: job.modelKey, slices: job.totalSlices } });
+    this.onTasksStored();
+    return job;
+  }
+
+  /** Cancels a QUEUED or RUNNING job. Role: ANNOTATOR. @throws NOT_FOUND, INVALID_STATE */
+  async cancelJob(principal: Principal | null, jobId: string): Promise<SegmentationJob> {
+    const p = authorize(principal, "ANNOTATOR");
+    const job = await this.getJob(p, jobId);
+    const cancelled = await this.jobs.finish(p.organizationId, job.id, "CANCELLED", null);
+    if (!cancelled) throw new DomainError("INVALID_STATE", `a ${job.status} job cannot be cancelled`, { status: job.status });
+    await this.bus.publish(statusEvent(cancelled));
+    await this.audit.record({ organizationId: p.organizationId, actorId: p.userId, action: "job.cancel", entityType: "SegmentationJob", entityId: job.id });
+    return cancelled;
+  }
+
+  /** One job, or NOT_FOUND. Role: VIEWER. */
+  async getJob(principal: Principal | null, jobId: string): Promise<SegmentationJob> {
+    const p = authorize(principal, "VIEWER");
+    const job = isUuid(jobId) ? await this.jobs.findJob(p.organizationId, jobId) : null;
+    if (!job) throw new DomainError("NOT_FOUND", "segmentation job not found", { entity: "SegmentationJob" });
+    return job;
+  }
+
+  /** Results of a job in sliceIndex order. Role: VIEWER. */
+  async results(principal: Principal | null, jobId: string, afterSliceIndex = -1): Promise<SliceResult[]> {
+    const p = authorize(principal, "VIEWER");
+    return this.jobs.resultsAfter(p.organizationId, jobId, afterSliceIndex);
+  }
+
+  /** Batch read of jobs per study (role VIEWER). */
+  async jobsByStudy(principal: Principal | null, studyIds: readonly string[]): Promise<Map<string, SegmentationJob[]>> {
+    return this.jobs.jobsByStudy(authorize(principal, "VIEWER").organizationId, studyIds);
+  }
+
+  /** Batch read of results per slice (role VIEWER). */
+  async resultsBySlice(principal: Principal | null, sliceIds: readonly string[]): Promise<Map<string, SliceResult[]>> {
+    return this.jobs.resultsBySlice(authorize(principal, "VIEWER").organizationId, sliceIds);
+  }
+
+  /** Registered models. Role: VIEWER. */
+  async listModels(principal: Principal | null): Promise<ModelEntry[]> {
+    authorize(principal, "VIEWER");
+    return this.models.list();
+  }
+
+  /**
+   * Streams a job: first its current state, then every stored result with sliceIndex >
+   * `afterSliceIndex` (so a client resumes after a reconnect by passing the last index it saw),
+   * then live updates until the job reaches a terminal status. Role: VIEWER.
+   * @throws NOT_FOUND before the first update when the job is not the caller's.
+   */
+  async watchJob(principal: Principal | null, jobId: string, afterSliceIndex: number, signal?: AbortSignal): Promise<AsyncIterable<JobUpdate>> {
+    const p = authorize(principal, "VIEWER");
+    await this.getJob(p, jobId);
+    // Subscribe before reading the snapshot so no event falls in between; duplicates are dropped below.
+    const pending: JobEventV1[] = [];
+    let wake: (() => void) | null = null;
+    const unsubscribe = this.bus.subscribe(jobId, (event) => {
+      if (event.organizationId !== p.organizationId) return;
+      pending.push(event);
+      wake?.();
+    });
+    const jobs = this.jobs;
+    const onAbort = () => wake?.();
+    signal?.addEventListener("abort", onAbort);
+    async function* stream(): AsyncGenerator<JobUpdate> {
+      try {
+        let job = (await jobs.findJob(p.organizationId, jobId))!;
+        const seen = new Set<string>();
+        yield { job, result: null };
+        for (const result of await jobs.resultsAfter(p.organizationId, jobId, afterSliceIndex)) {
+          seen.add(result.sliceId);
+          yield { job, result };
+        }
+        while (!isTerminalJobStatus(job.status) && !signal?.aborted) {
+          const event = pending.shift();
+          if (!event) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = null;
+            continue;
+          }
+          if (event.kind === "SLICE_RESULT") {
+            if (seen.has(event.result.sliceId) || event.result.sliceIndex <= afterSliceIndex) continue;
+            seen.add(event.result.sliceId);
+            job = (await jobs.findJob(p.organizationId, jobId)) ?? job;
+            yield { job, result: event.result };
+          } else {
+            job = { ...job, status: event.status, completedSlices: event.completedSlices, failedSlices: event.failedSlices, errorCode: event.errorCode };
+            yield { job, result: null };
+          }
+        }
+      } finally {
+        unsubscribe();
+        signal?.removeEventListener("abort", onAbort);
+      }
+    }
+    return stream();
+  }
+
+  private async resolveModel(method: SegmentationMethod, modelKey: string | null): Promise<ModelEntry> {
+    const kind = MODEL_KIND_FOR_METHOD[method];
+    if (modelKey) {
+      const model = await this.models.findByKey(modelKey);
+      if (!model || model.kind !== kind) throw new DomainError("UNKNOWN_MODEL", `no ${kind} model with key ${modelKey}`, { field: "modelKey" });
+      return model;
+    }
+    const model = (await this.models.list()).find((m) => m.kind === kind);
+    if (!model) throw new DomainError("UNKNOWN_MODEL", `no ${kind} model is registered`, { field: "modelKey" });
+    return model;
+  }
+}
+
+/** The STATUS event announcing a job's current state. */
+export function statusEvent(job: SegmentationJob): JobEventV1 {
+  return {
+    schemaVersion: 1, kind: "STATUS", organizationId: job.organizationId, jobId: job.id, status: job.status,
+    completedSlices: job.completedSlices, failedSlices: job.failedSlices, totalSlices: job.totalSlices, errorCode: job.errorCode,
+  };
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

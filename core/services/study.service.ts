@@ -1,0 +1,240 @@
+// Use cases on studies: create, list, read, delete, request an upload, import pixels, set labels.
+import { randomUUID } from "node:crypto";
+import { authorize } from "../domain/authorize.ts";
+import { decodeCursor } from "../domain/cursor.ts";
+import { isUuid } from "../domain/is-uuid.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { Study } from "../domain/study.ts";
+import type { Series } from "../domain/series.ts";
+import type { Slice } from "../domain/slice.ts";
+import type { Label } from "../domain/label.ts";
+import type { Page } from "../domain/page.ts";
+import type { GroundTruthMask } from "../domain/ground-truth-mask.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import type { AuditLog } from "../ports/audit-log.port.ts";
+import type { LabelAssignment, LabelRepository } from "../ports/label-repository.port.ts";
+import type { ObjectStore, UploadTarget } from "../ports/object-store.port.ts";
+import type { StudyFilter, StudyRepository, NewSeries } from "../ports/study-repository.port.ts";
+import type { UploadFormat, VolumeDecoder } from "../ports/volume-decoder.port.ts";
+
+/** Limits of {@link StudyService}. */
+export interface StudyServiceLimits {
+  /** Largest accepted upload, bytes. */
+  readonly uploadMaxBytes: number;
+  /** Lifetime of an upload URL, seconds. */
+  readonly uploadUrlTtlSeconds: number;
+  /** Largest page size of list queries. */
+  readonly maxPageSize: number;
+}
+
+/** Content types accepted by requestUpload, by format. */
+const CONTENT_TYPES: Readonly<Record<UploadFormat, readonly string[]>> = {
+  NIFTI: ["application/octet-stream", "application/gzip", "application/x-gzip"],
+  DICOM: ["application/dicom", "application/octet-stream"],
+  PNG: ["image/png"],
+};
+
+/** A requested upload: where to send the bytes, and the key to pass to importStudy. */
+export interface UploadTicket extends UploadTarget {
+  readonly uploadKey: string;
+  readonly maxBytes: number;
+}
+
+/** Study use cases. Every method is scoped to the principal's organisation. */
+export class StudyService {
+  constructor(
+    private readonly studies: StudyRepository,
+    private readonly labels: LabelRepository,
+    private readonly store: ObjectStore,
+    private readonly decoder: VolumeDecoder,
+    private readonly audit: AuditLog,
+    private readonly limits: StudyServiceLimits,
+  ) {}
+
+  /** Creates an empty study. Role: ANNOTATOR. @throws BAD_USER_INPUT on an empty title. */
+  async createStudy(principal: Principal | null, input: { title: string }): Promise<Study> {
+    const p = authorize(principal, "ANNOTATOR");
+    const title = input.title.trim();
+    if (!title || title.length > 200) throw new DomainError("BAD_USER_INPUT", "title must have 1 to 200 characters", { field: "title" });
+    const study = await this.studies.createStudy(p.organizationId, { title, createdById: p.userId });
+    await this.audit.record({ organizationId: p.organizationId, actorId: p.userId, action: "study.create", entityType: "Study", entityId: study.id });
+    return study;
+  }
+
+  /** One study, or NOT_FOUND (also for other organisations' ids). Role: VIEWER. */
+  async getStudy(principal: Principal | null, studyId: string): Promise<Study> {
+    const p = authorize(principal, "VIEWER");
+    const study = isUuid(studyId) ? await this.studies.findStudy(p.organizationId, studyId) : null;
+    if (!study) throw new DomainError("NOT_FOUND", "study not found", { entity: "Study" });
+    return study;
+  }
+
+  /** Newest first, keyset-paginated. Role: VIEWER. @throws BAD_USER_INPUT on a bad `first` or cursor. */
+  async listStudies(principal: Principal | null, filter: StudyFilter, first: number, after: string | null): Promise<Page<Study>> {
+    const p = authorize(principal, "VIEWER");
+    assertPageSize(first, this.limits.maxPageSize);
+    const key = after ? (decodeCursor(after, 2) as [string, string]) : null;
+    return this.studies.listStudies(p.organizationId, filter, first, key);
+  }
+
+  /** Deletes a study, its rows and its pixels. Role: ADMIN. @throws NOT_FOUND */
+  async deleteStudy(principal: Principal | null, studyId: string): Promise<string> {
+    const p = authorize(principal, "ADMIN");
+    await this.getStudy(p, studyId);
+    await this.studies.deleteStudy(p.organizationId, studyId);
+    await this.store.deletePrefix(`orgs/${p.organizationId}/studies/${studyId}/`);
+    await this.audit.record({ organizationId: p.organizationId, actorId: p.userId, action: "study.delete", entityType: "Study", entityId: studyId });
+    return studyId;
+  }
+
+  /**
+   * Returns a URL to upload one object to, and the key to import it with. Role: ANNOTATOR.
+   * @throws UPLOAD_TOO_LARGE when `sizeBytes` exceeds the limit, UPLOAD_EMPTY when it is 0,
+   *   UNSUPPORTED_FORMAT when the content type does not fit the format.
+   */
+  async requestUpload(principal: Principal | null, input: { format: UploadFormat; contentType: string; sizeBytes: number }): Promise<UploadTicket> {
+    const p = authorize(principal, "ANNOTATOR");
+    this.checkSize(input.sizeBytes);
+    if (!CONTENT_TYPES[input.format].includes(input.contentType)) {
+      throw new DomainError("UNSUPPORTED_FORMAT", `content type ${input.contentType} is not accepted for ${input.format}`, { field: "contentType" });
+    }
+    const uploadKey = `orgs/${p.organizationId}/uploads/${randomUUID()}`;
+    const target = await this.store.createUploadUrl(uploadKey, { ttlSeconds: this.limits.uploadUrlTtlSeconds, contentType: input.contentType });
+    return { ...target, uploadKey, maxBytes: this.limits.uploadMaxBytes };
+  }
+
+  /**
+   * Decodes uploaded objects (one NIfTI or PNG, or the files of one DICOM series) and stores them as
+   * a new series of the study, with one slice per k. Role: ANNOTATOR. On any error the study is
+   * left unchanged.
+   * @throws NOT_FOUND, UPLOAD_NOT_FOUND, UPLOAD_EMPTY, UPLOAD_TOO_LARGE, BAD_USER_INPUT, imaging codes.
+   */
+  async importStudy(principal: Principal | null, input: { studyId: string; uploadKeys: readonly string[]; format: UploadFormat }): Promise<Study> {
+    const p = authorize(principal, "ANNOTATOR");
+    await this.getStudy(p, input.studyId);
+    if (input.uploadKeys.length === 0) throw new DomainError("BAD_USER_INPUT", "uploadKeys is empty", { field: "uploadKeys" });
+    if (input.format !== "DICOM" && input.uploadKeys.length > 1) {
+      throw new DomainError("BAD_USER_INPUT", `${input.format} imports take exactly one upload`, { field: "uploadKeys" });
+    }
+    const objects: Uint8Array[] = [];
+    for (const key of input.uploadKeys) {
+      if (!key.startsWith(`orgs/${p.organizationId}/uploads/`) || key.includes("..")) {
+        throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
+      }
+      const info = await this.store.head(key);
+      if (!info) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
+      this.checkSize(info.sizeBytes);
+      const bytes = await this.store.get(key);
+      if (!bytes) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
+      objects.push(bytes);
+    }
+    const { volume, format } = await this.decoder.decode(objects, input.format);
+    const [nx, ny, nz] = volume.dimsIJK;
+    const seriesKey = randomUUID();
+    const prefix = `orgs/${p.organizationId}/studies/${input.studyId}/series/${seriesKey}/`;
+    const dir = volume.directionLPS;
+    const slices: NewSeries["slices"][number][] = [];
+    try {
+      for (let k = 0; k < nz; k++) {
+        const pixels = new Float32Array(nx * ny);
+        const base = k * nx * ny;
+        for (let i = 0; i < nx * ny; i++) pixels[i] = volume.data[base + i]!;
+        const storageKey = `${prefix}slices/${String(k).padStart(5, "0")}.f32`;
+        await this.store.put(storageKey, new Uint8Array(pixels.buffer), "application/octet-stream");
+        const dz = volume.spacingMm[2] * k;
+        slices.push({
+          sliceIndex: k,
+          width: nx,
+          height: ny,
+          spacingMm: [volume.spacingMm[0], volume.spacingMm[1]],
+          positionLPS: [0, 1, 2].map((a) => volume.originLPS[a]! + dir[2][a]! * dz) as [number, number, number],
+          storageKey,
+        });
+      }
+      await this.studies.attachSeries(p.organizationId, input.studyId, {
+        seriesInstanceUID: typeof volume.meta?.seriesInstanceUID === "string" ? volume.meta.seriesInstanceUID : null,
+        description: "",
+        sourceFormat: format,
+        dimsIJK: [nx, ny, nz],
+        spacingMm: volume.spacingMm,
+        originLPS: volume.originLPS,
+        directionLPS: dir.flat(),
+        slices,
+      });
+    } catch (error) {
+      await this.store.deletePrefix(prefix);
+      throw error;
+    }
+    await this.audit.record({
+      organizationId: p.organizationId, actorId: p.userId, action: "study.import", entityType: "Study", entityId: input.studyId,
+      data: { format, dimsIJK: [nx, ny, nz] },
+    });
+    return this.getStudy(p, input.studyId);
+  }
+
+  /**
+   * Sets several labels at once (replacing each target's current label). Role: ANNOTATOR.
+   * @throws NOT_FOUND when the study or a slice is not in the caller's organisation or not in
+   *   the study; BAD_USER_INPUT on an empty list or a target given twice.
+   */
+  async setLabels(principal: Principal | null, studyId: string, labels: readonly LabelAssignment[]): Promise<Label[]> {
+    const p = authorize(principal, "ANNOTATOR");
+    await this.getStudy(p, studyId);
+    if (labels.length === 0 || labels.length > 10_000) throw new DomainError("BAD_USER_INPUT", "give 1 to 10000 labels", { field: "labels" });
+    const targets = labels.map((l) => l.sliceId ?? "study");
+    if (new Set(targets).size !== targets.length) throw new DomainError("BAD_USER_INPUT", "a target is labelled twice", { field: "labels" });
+    const sliceIds = labels.flatMap((l) => (l.sliceId ? [l.sliceId] : []));
+    if (!sliceIds.every(isUuid)) throw new DomainError("NOT_FOUND", "slice not found", { entity: "Slice" });
+    const found = await this.studies.findSlices(p.organizationId, sliceIds);
+    for (const id of sliceIds) {
+      if (found.get(id)?.studyId !== studyId) throw new DomainError("NOT_FOUND", "slice not found", { entity: "Slice" });
+    }
+    const stored = await this.labels.setLabels(p.organizationId, studyId, p.userId, labels);
+    await this.audit.record({ organizationId: p.organizationId, actorId: p.userId, action: "labels.set", entityType: "Study", entityId: studyId, data: { count: labels.length } });
+    return stored;
+  }
+
+  /** Batch reads for DataLoader (role VIEWER). Keys missing from the result map have no rows. */
+  async seriesByStudy(principal: Principal | null, studyIds: readonly string[]): Promise<Map<string, Series[]>> {
+    return this.studies.seriesByStudy(authorize(principal, "VIEWER").organizationId, studyIds);
+  }
+
+  /** Batch read of slices per study (role VIEWER). */
+  async slicesByStudy(principal: Principal | null, studyIds: readonly string[]): Promise<Map<string, Slice[]>> {
+    return this.studies.slicesByStudy(authorize(principal, "VIEWER").organizationId, studyIds);
+  }
+
+  /** Batch read of labels per study (role VIEWER). */
+  async labelsByStudy(principal: Principal | null, studyIds: readonly string[]): Promise<Map<string, Label[]>> {
+    return this.labels.labelsByStudy(authorize(principal, "VIEWER").organizationId, studyIds);
+  }
+
+  /** Batch read of labels per slice (role VIEWER). */
+  async labelsBySlice(principal: Principal | null, sliceIds: readonly string[]): Promise<Map<string, Label[]>> {
+    return this.labels.labelsBySlice(authorize(principal, "VIEWER").organizationId, sliceIds);
+  }
+
+  /** Batch read of ground truth per slice (role VIEWER). */
+  async groundTruthBySlice(principal: Principal | null, sliceIds: readonly string[]): Promise<Map<string, GroundTruthMask>> {
+    return this.labels.groundTruthBySlice(authorize(principal, "VIEWER").organizationId, sliceIds);
+  }
+
+  /** Batch read of studies by id (role VIEWER). */
+  async studiesById(principal: Principal | null, studyIds: readonly string[]): Promise<Map<string, Study>> {
+    return this.studies.findStudies(authorize(principal, "VIEWER").organizationId, studyIds.filter(isUuid));
+  }
+
+  private checkSize(sizeBytes: number): void {
+    if (!Number.isInteger(sizeBytes) || sizeBytes < 0) throw new DomainError("BAD_USER_INPUT", "sizeBytes must be a non-negative integer", { field: "sizeBytes" });
+    if (sizeBytes === 0) throw new DomainError("UPLOAD_EMPTY", "the upload is empty");
+    if (sizeBytes > this.limits.uploadMaxBytes) {
+      throw new DomainError("UPLOAD_TOO_LARGE", `the upload exceeds ${this.limits.uploadMaxBytes} bytes`, { maxBytes: this.limits.uploadMaxBytes });
+    }
+  }
+}
+
+function assertPageSize(first: number, max: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > max) {
+    throw new DomainError("BAD_USER_INPUT", `first must be between 1 and ${max}`, { field: "first" });
+  }
+}
