@@ -98,24 +98,13 @@ export function generateBenchmarkScan(scanIndex: number, options: BenchmarkScanO
       const lesionHU = tissue.hu.slice();
       targetAreaPx = paintLesion(lesion, geometry, k, lesionHU, target);
       if (targetAreaPx > 0) abnormal = renderSlice(lesionHU, geometry, noise);
-    } else if (options.benchmark === "kidney-blob" && inBenchmark && targetRng.chance(recipe.probability)) {
-      // Inside one of the (up to) two kidney contours, chosen at random among those present.
-      const present = [1, 2].filter((id) => areaById[id]! >= minKidneyAreaPx / 4);
-      const id = present[targetRng.int(0, present.length - 1)]!;
-      const pick = targetRng.int(0, areaById[id]! - 1);
-      let seen = -1;
-      let centre = 0;
-      for (let p = 0; p < n; p++) {
-        if (tissue.kidneyId[p] === id && ++seen === pick) {
-          centre = p;
-          break;
-        }
+    } else if (options.benchmark === "kidney-blob" && inBenchmark) {
+      const drawn = drawKidneyBlob(targetRng, clean, tissue.kidneyId, width, height, options.windowHU, recipe, minKidneyAreaPx);
+      if (drawn) {
+        abnormal = drawn.hu;
+        target.set(drawn.target);
+        targetAreaPx = drawn.areaPx;
       }
-      const template = drawBlobTemplate(targetRng, recipe);
-      abnormal = clean.slice();
-      targetAreaPx = addBlob(
-        abnormal, width, height, template, Math.floor(centre / width), centre % width, options.windowHU, recipe, target,
-      );
     }
 
     const base = k * n;
@@ -160,4 +149,45 @@ function paintLesion(lesion: Lesion, geometry: PhantomGeometry, k: number, hu: F
     }
   }
   return area;
+}
+
+/**
+ * The kidney-blob recipe on one benchmark slice: with probability `recipe.probability`, a blob
+ * template centred on a random pixel of one of the (up to) two kidney contours (chosen at random
+ * among those present), added on the window's [0, 1] scale. Returns the new HU slice, the ground
+ * truth (template > recipe.gtThreshold), its area and the centre pixel, or undefined when no blob is drawn.
+ * `kidneyId` holds 0 (none), 1 or 2 per pixel.
+ */
+export function drawKidneyBlob(
+  rng: Prng,
+  clean: Float32Array,
+  kidneyId: Uint8Array,
+  width: number,
+  height: number,
+  windowHU: readonly [number, number],
+  recipe: BlobRecipe,
+  minKidneyAreaPx: number,
+): { hu: Float32Array; target: Uint8Array; areaPx: number; centreRow: number; centreCol: number } | undefined {
+  if (!rng.chance(recipe.probability)) return undefined;
+  const areaById = [0, 0, 0];
+  for (let p = 0; p < kidneyId.length; p++) areaById[kidneyId[p]!]!++;
+  const present = [1, 2].filter((id) => areaById[id]! >= minKidneyAreaPx / 4);
+  if (present.length === 0) return undefined;
+  const id = present[rng.int(0, present.length - 1)]!;
+  const pick = rng.int(0, areaById[id]! - 1);
+  let seen = -1;
+  let centre = 0;
+  for (let p = 0; p < kidneyId.length; p++) {
+    if (kidneyId[p] === id && ++seen === pick) {
+      centre = p;
+      break;
+    }
+  }
+  const template = drawBlobTemplate(rng, recipe);
+  const hu = clean.slice();
+  const target = new Uint8Array(width * height);
+  const centreRow = Math.floor(centre / width);
+  const centreCol = centre % width;
+  const areaPx = addBlob(hu, width, height, template, centreRow, centreCol, windowHU, recipe, target);
+  return { hu, target, areaPx, centreRow, centreCol };
 }
