@@ -23,7 +23,8 @@ export interface DecodeVolumeOptions {
  * ({@link detectVolumeFormat}); `formatHint` only decides when sniffing fails. Metadata is
  * de-identified. See the format decoders for geometry and voxel types.
  *
- * @throws ImagingError INVALID_ARGUMENT (no input, several files that are not all DICOM),
+ * @throws ImagingError INVALID_ARGUMENT (no input, several files of which one is NIfTI/PNG or none
+ *   is recognisably DICOM),
  *   UNSUPPORTED_FORMAT (unrecognised bytes), and every code the format decoders throw
  *   (IMAGING_TRUNCATED, IMAGING_INCONSISTENT, IMAGING_TOO_LARGE, UNSUPPORTED_TRANSFER_SYNTAX,
  *   NIFTI_4D_UNSUPPORTED). Never throws anything else for bad bytes.
@@ -32,13 +33,17 @@ export function decodeVolume(input: Uint8Array | readonly Uint8Array[], options:
   const files = input instanceof Uint8Array ? [input] : input;
   if (files.length === 0) throw new ImagingError("INVALID_ARGUMENT", "no input bytes given");
   if (files.some((f) => !(f instanceof Uint8Array))) throw new ImagingError("INVALID_ARGUMENT", "every input must be a Uint8Array");
-  const formats = files.map((f) => detectVolumeFormat(f) ?? options.formatHint);
-  const format = formats[0];
+  const detected = files.map((f) => detectVolumeFormat(f));
+  if (files.length > 1) {
+    // A series: every file must be DICOM. Unrecognised members go to the DICOM parser, which names
+    // the problem (UNSUPPORTED_FORMAT / IMAGING_TRUNCATED) instead of a generic argument error.
+    if (detected.some((f) => f !== undefined && f !== "dicom") || (detected.every((f) => f === undefined) && options.formatHint !== "dicom")) {
+      throw new ImagingError("INVALID_ARGUMENT", "several files can only be decoded together when all are DICOM of one series");
+    }
+  }
+  const format = files.length > 1 ? "dicom" : (detected[0] ?? options.formatHint);
   if (format === undefined) throw new ImagingError("UNSUPPORTED_FORMAT", "unrecognised image format (expected DICOM, NIfTI or PNG)");
   const limits = options.limits ?? {};
-  if (files.length > 1 && formats.some((f) => f !== "dicom")) {
-    throw new ImagingError("INVALID_ARGUMENT", "several files can only be decoded together when all are DICOM of one series");
-  }
   switch (format) {
     case "dicom":
       return decodeDicomSeries(files, { limits, ...(options.uidSalt !== undefined ? { uidSalt: options.uidSalt } : {}) });
