@@ -23,10 +23,13 @@ export interface DicomSeriesWriteOptions {
   readonly framing?: "part10" | "no-preamble" | "bare";
   /** One enhanced CT multi-frame file (per-frame functional groups) instead of one file per slice. */
   readonly multiFrame?: boolean;
-  /** Stored value = round((HU − intercept) / slope). Defaults 1 and −1024 (unsigned storage). */
+  /** Stored value = round((HU − intercept) / slope). Defaults 1 and −1024 (as many scanners write). */
   readonly rescaleSlope?: number;
   readonly rescaleIntercept?: number;
-  /** Stored as unsigned (default) or signed 16-bit. */
+  /**
+   * Stored as signed (default: with intercept −1024 it holds HU −33792…31743, so noise below
+   * −1024 HU in air fits) or unsigned 16-bit.
+   */
   readonly pixelRepresentation?: "unsigned" | "signed";
   /** Seed for deterministic Study/Series/SOP/FrameOfReference UIDs (2.25.<hash>); default "coinseg". */
   readonly uidSeed?: string;
@@ -55,7 +58,7 @@ export function writeDicomSeries(volume: Volume, options: DicomSeriesWriteOption
   const ts = options.transferSyntaxUID ?? TRANSFER_SYNTAX.EXPLICIT_VR_LITTLE_ENDIAN;
   const slope = options.rescaleSlope ?? 1;
   const intercept = options.rescaleIntercept ?? -1024;
-  const signed = (options.pixelRepresentation ?? "unsigned") === "signed";
+  const signed = (options.pixelRepresentation ?? "signed") === "signed";
   if (!(slope > 0) || !Number.isFinite(intercept)) throw new ImagingError("INVALID_ARGUMENT", "rescale slope must be > 0 and intercept finite");
   const seed = options.uidSeed ?? "coinseg";
   const uid = (what: string): string => `2.25.${BigInt(`0x${createHash("sha256").update(`${seed}/${what}`).digest("hex").slice(0, 32)}`)}`;

@@ -1,6 +1,6 @@
 // Parses one DICOM file (Part 10, or a bare data set) into a dicom-parser DataSet, with coded errors.
 import dicomParser from "dicom-parser";
-import { Inflate } from "fflate";
+import { inflateRawSync } from "node:zlib";
 import { ImagingError } from "../errors/imaging-error.ts";
 import { TRANSFER_SYNTAX } from "./transfer-syntax.ts";
 
@@ -99,26 +99,17 @@ function sniffBareSyntax(b: Uint8Array): string | undefined {
 
 /** Inflates the raw-deflate body after `position`, refusing to produce more than `maxBytes` in all. */
 function inflateBounded(arr: Uint8Array, position: number, maxBytes: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = position;
-  const inflater = new Inflate((chunk) => {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw new ImagingError("IMAGING_TOO_LARGE", `inflated DICOM data set exceeds the ${maxBytes}-byte limit`);
-    chunks.push(chunk);
-  });
+  let body: Buffer;
   try {
-    inflater.push(arr.subarray(position), true);
+    body = inflateRawSync(arr.subarray(position), { maxOutputLength: Math.max(1, maxBytes - position) });
   } catch (err) {
-    if (err instanceof ImagingError) throw err;
-    throw new ImagingError("IMAGING_TRUNCATED", "deflated DICOM data set is corrupt or truncated", { cause: err });
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_BUFFER_TOO_LARGE") throw new ImagingError("IMAGING_TOO_LARGE", `inflated DICOM data set exceeds the ${maxBytes}-byte limit`);
+    throw new ImagingError("IMAGING_TRUNCATED", "deflated DICOM data set is corrupt or truncated", { cause: code ?? "zlib error" });
   }
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(position + body.byteLength);
   out.set(arr.subarray(0, position), 0);
-  let at = position;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
+  out.set(body, position);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Decodes NIfTI-1 / NIfTI-2 single-file images (.nii, .nii.gz) into a Volume with LPS geometry.
 import * as nifti from "nifti-reader-js";
-import { Gunzip } from "fflate";
+import { gunzipSync } from "node:zlib";
 import { ImagingError } from "../errors/imaging-error.ts";
 import { resolveDecodeLimits, type DecodeLimits } from "../decode/decode-limits.ts";
 import type { Volume, VoxelArray } from "../volume.ts";
@@ -128,30 +128,15 @@ function headerSize(b: Uint8Array): 348 | 540 | undefined {
 }
 
 function gunzipBounded(input: Uint8Array, maxBytes: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let done = false;
-  const gunzip = new Gunzip((chunk, final) => {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw new ImagingError("IMAGING_TOO_LARGE", `gunzipped NIfTI exceeds the ${maxBytes}-byte limit`);
-    chunks.push(chunk);
-    if (final) done = true;
-  });
   try {
-    gunzip.push(input, true);
+    // Native zlib stops with ERR_BUFFER_TOO_LARGE once the output would pass the limit (gzip bombs).
+    const out = gunzipSync(input, { maxOutputLength: maxBytes });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (err) {
-    if (err instanceof ImagingError) throw err;
-    throw new ImagingError("IMAGING_TRUNCATED", "gzip stream is corrupt or truncated", { cause: String(err).slice(0, 200) });
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_BUFFER_TOO_LARGE") throw new ImagingError("IMAGING_TOO_LARGE", `gunzipped NIfTI exceeds the ${maxBytes}-byte limit`);
+    throw new ImagingError("IMAGING_TRUNCATED", "gzip stream is corrupt or truncated", { cause: code ?? "zlib error" });
   }
-  if (!done) throw new ImagingError("IMAGING_TRUNCATED", "gzip stream is truncated");
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 type RawArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { deflateRawSync } from "node:zlib";
 import { writeDicomSeries } from "../../../imaging/dicom/dicom-series-writer.ts";
 import { decodeDicomSeries } from "../../../imaging/dicom/decode-dicom-series.ts";
 import { TRANSFER_SYNTAX } from "../../../imaging/dicom/transfer-syntax.ts";
@@ -126,4 +127,49 @@ test("should throw INVALID_ARGUMENT when no files are given", () => {
 
 test("should throw UNSUPPORTED_FORMAT when the bytes are not DICOM", () => {
   assert.throws(() => decodeDicomSeries([new Uint8Array(300).fill(0xab)]), (e) => isImagingError(e, "UNSUPPORTED_FORMAT"));
+});
+
+/** Re-encodes an explicit VR LE Part 10 file as Deflated Explicit VR LE (meta header patched by hand). */
+function deflate(file: Uint8Array, body?: Uint8Array): Uint8Array {
+  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const meta: Uint8Array[] = [file.subarray(0, 132)];
+  let at = 132;
+  let groupLengthAt = -1;
+  while (v.getUint16(at, true) === 0x0002) {
+    const elem = v.getUint16(at + 2, true);
+    const vr = String.fromCharCode(file[at + 4]!, file[at + 5]!);
+    const long = ["OB", "OW", "SQ", "UN", "UT"].includes(vr);
+    const len = long ? v.getUint32(at + 8, true) : v.getUint16(at + 6, true);
+    const head = long ? 12 : 8;
+    if (elem === 0x0010) {
+      const uid = Buffer.from("1.2.840.10008.1.2.1.99", "latin1");
+      const el = Buffer.alloc(8 + uid.length);
+      el.set(file.subarray(at, at + 6));
+      el.writeUInt16LE(uid.length, 6);
+      el.set(uid, 8);
+      meta.push(el);
+    } else {
+      if (elem === 0x0000) groupLengthAt = meta.reduce((s, m) => s + m.length, 0) + 8;
+      meta.push(file.slice(at, at + head + len));
+    }
+    at += head + len;
+  }
+  const header = Buffer.concat(meta);
+  if (groupLengthAt >= 0) header.writeUInt32LE(header.readUInt32LE(groupLengthAt) + 2, groupLengthAt);
+  return new Uint8Array(Buffer.concat([header, deflateRawSync(body ?? file.subarray(at))]));
+}
+
+test("should decode the same HU when the data set is deflated", () => {
+  const volume = indexVolume();
+  const files = writeDicomSeries(volume).map((f) => deflate(f));
+  const out = decodeDicomSeries(files);
+  assert.equal(out.meta?.transferSyntaxUID, TRANSFER_SYNTAX.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN);
+  assert.deepEqual(Array.from(out.data), Array.from(volume.data));
+});
+
+test("should throw IMAGING_TOO_LARGE when a deflated data set inflates past maxBytes", () => {
+  const file = writeDicomSeries(indexVolume())[0]!;
+  const bomb = deflate(file, new Uint8Array(4 << 20));
+  assert.ok(bomb.length < 10_000);
+  assert.throws(() => decodeDicomSeries([bomb], { limits: { maxBytes: 1 << 20 } }), (e) => isImagingError(e, "IMAGING_TOO_LARGE"));
 });
