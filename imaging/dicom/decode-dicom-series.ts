@@ -117,14 +117,7 @@ function assembleFrames(frames: DicomFrame[]): Volume {
   let lo = Infinity;
   let hi = -Infinity;
   for (const f of sorted) {
-    let mn = Infinity;
-    let mx = -Infinity;
-    const s = f.stored;
-    for (let p = 0; p < s.length; p++) {
-      const v = s[p]!;
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
+    const [mn, mx] = f.stored instanceof Int16Array ? minMaxInt16(f.stored) : minMax(f.stored);
     const ends = [mn * f.rescaleSlope + f.rescaleIntercept, mx * f.rescaleSlope + f.rescaleIntercept];
     lo = Math.min(lo, ...ends);
     hi = Math.max(hi, ...ends);
@@ -138,6 +131,8 @@ function assembleFrames(frames: DicomFrame[]): Volume {
     const m = f.rescaleSlope;
     const c = f.rescaleIntercept;
     if (m === 1 && c === 0) data.set(s, base);
+    // Monomorphic loop for the common case (int16 stored → int16 HU) keeps V8 on its fast path.
+    else if (data instanceof Int16Array && s instanceof Int16Array) rescaleInt16(data, base, s, m, c);
     else for (let p = 0; p < plane; p++) data[base + p] = s[p]! * m + c;
   });
   const sp = ref.spacingIJMm ?? [1, 1];
@@ -154,6 +149,32 @@ function assembleFrames(frames: DicomFrame[]): Volume {
     unit: "HU",
     data,
   };
+}
+
+function rescaleInt16(out: Int16Array, base: number, s: Int16Array, m: number, c: number): void {
+  for (let p = 0; p < s.length; p++) out[base + p] = s[p]! * m + c;
+}
+
+function minMaxInt16(s: Int16Array): [number, number] {
+  let mn = 32767;
+  let mx = -32768;
+  for (let p = 0; p < s.length; p++) {
+    const v = s[p]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+function minMax(s: ArrayLike<number>): [number, number] {
+  let mn = Infinity;
+  let mx = -Infinity;
+  for (let p = 0; p < s.length; p++) {
+    const v = s[p]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
 }
 
 function dot(a: readonly number[], b: readonly number[]): number {
