@@ -155,7 +155,7 @@ export function deidentifyPart10(bytes: Uint8Array, options: DeidentifyOptions):
   const remap = createUidRemapper(options.uidSalt);
   let file: ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
   try {
-    file = dcmjs.data.DicomMessage.readFile(bytes.slice().buffer);
+    file = dcmjs.data.DicomMessage.readFile(new Uint8Array(bytes).buffer);
   } catch (err) {
     throw new ImagingError("IMAGING_INCONSISTENT", "DICOM file could not be read for de-identification", { cause: String(err).slice(0, 200) });
   }

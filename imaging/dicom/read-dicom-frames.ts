@@ -240,7 +240,8 @@ function readStored(
   littleEndian: boolean,
 ): Int16Array | Uint16Array | Uint8Array | Int8Array | Int32Array | Uint32Array {
   const nbytes = count * (bitsAllocated / 8);
-  const copy = bytes.slice(offset, offset + nbytes);
+  // A fresh copy (not .slice(), which on a Node Buffer is a view into a shared pool).
+  const copy = new Uint8Array(bytes.subarray(offset, offset + nbytes));
   const hostLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   if (bitsAllocated > 8 && littleEndian !== hostLE) {
     if (bitsAllocated === 16) {

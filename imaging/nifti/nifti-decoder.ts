@@ -64,7 +64,8 @@ export function decodeNifti(input: Uint8Array, options: NiftiDecodeOptions = {})
   if (magic === "ni1" || magic === "ni2") throw new ImagingError("UNSUPPORTED_FORMAT", "NIfTI header/image pairs (.hdr/.img) are not supported; send a single .nii");
   if (magic !== (size === 348 ? "n+1" : "n+2")) throw new ImagingError("UNSUPPORTED_FORMAT", "NIfTI magic string is missing");
 
-  const headerBuffer = bytes.slice(0, size).buffer;
+  // Fresh copies throughout: on a Node Buffer .slice() is a view into a shared pool.
+  const headerBuffer = new Uint8Array(bytes.subarray(0, size)).buffer;
   let header: nifti.NIFTI1 | nifti.NIFTI2;
   try {
     // Only the fixed header is passed, so the reader never walks (possibly hostile) extensions.
@@ -143,7 +144,7 @@ type RawArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array |
 
 function readVoxels(bytes: Uint8Array, offset: number, count: number, name: string, littleEndian: boolean): RawArray {
   const width = name === "float64" ? 8 : name.endsWith("32") ? 4 : name.endsWith("16") ? 2 : 1;
-  const copy = bytes.slice(offset, offset + count * width);
+  const copy = new Uint8Array(bytes.subarray(offset, offset + count * width));
   const hostLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   if (width > 1 && littleEndian !== hostLE) {
     for (let p = 0; p < copy.length; p += width) {

@@ -59,3 +59,13 @@ test("should pass limits through to the decoder when a limit is set", () => {
   assert.throws(() => decodeVolume(writeNifti(indexVolume()), { limits: { maxVoxels: 5 } }), (e) => isImagingError(e, "IMAGING_TOO_LARGE"));
   assert.throws(() => decodeVolume(writeNifti(indexVolume()), { limits: { maxVoxels: -1 } }), (e) => isImagingError(e, "INVALID_ARGUMENT"));
 });
+
+test("should decode the same voxels without touching the input when bytes are Node Buffers at an offset", () => {
+  const v = indexVolume();
+  const atOffset = (b: Uint8Array): Buffer => Buffer.concat([Buffer.alloc(3), Buffer.from(b)]).subarray(3);
+  const dicom = writeDicomSeries(v, { transferSyntaxUID: TRANSFER_SYNTAX.EXPLICIT_VR_BIG_ENDIAN }).map(atOffset);
+  const before = Buffer.concat(dicom);
+  assert.deepEqual(Array.from(decodeVolume(dicom).data), Array.from(v.data));
+  assert.ok(Buffer.concat(dicom).equals(before), "input bytes were modified");
+  assert.deepEqual(Array.from(decodeVolume(atOffset(writeNifti(v, { gzip: false }))).data), Array.from(v.data));
+});
