@@ -1,0 +1,109 @@
+// Benchmark: RLE encode/decode throughput and preprocessing / clean-up latency on 512 × 512 slices.
+// Run: npx tsx bench/imaging-masks.ts [--reps 20]. Prints a table, writes bench/results/imaging-masks.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { Prng } from "../imaging/random/prng.ts";
+import { decodeRle, encodeRle } from "../imaging/mask/rle.ts";
+import { cleanUpMask } from "../imaging/mask/clean-up-mask.ts";
+import type { BinaryMask } from "../imaging/mask/binary-mask.ts";
+import { preprocessSlices } from "../imaging/preprocess/preprocess-slices.ts";
+import { parsePreprocessSpec } from "../imaging/preprocess/preprocess-spec.ts";
+import { maskToNative } from "../imaging/preprocess/mask-to-native.ts";
+
+const args = process.argv.slice(2);
+const at = args.indexOf("--reps");
+const REPS = at >= 0 ? Number(args[at + 1]) : 20;
+const N = 512;
+
+/** A lesion-like mask: one disc of radius 40 px plus (optionally) a fraction of random specks. */
+function mask(speckFraction: number, seed: number): BinaryMask {
+  const rng = new Prng(seed);
+  const data = new Uint8Array(N * N);
+  for (let r = 0; r < N; r++) {
+    for (let c = 0; c < N; c++) {
+      const inside = (r - 300) ** 2 + (c - 200) ** 2 < 40 ** 2;
+      data[r * N + c] = inside || rng.uniform(0, 1) < speckFraction ? 1 : 0;
+    }
+  }
+  return { width: N, height: N, data };
+}
+
+/** A CT-like slice in HU: soft-tissue ellipse in air with noise. */
+function slice(): { width: number; height: number; data: Int16Array } {
+  const rng = new Prng(3);
+  const data = new Int16Array(N * N);
+  for (let r = 0; r < N; r++) {
+    for (let c = 0; c < N; c++) {
+      const x = (c - N / 2) / (N * 0.42);
+      const y = (r - N / 2) / (N * 0.32);
+      data[r * N + c] = Math.round((x * x + y * y < 1 ? 40 : -1000) + rng.normal() * 12);
+    }
+  }
+  return { width: N, height: N, data };
+}
+
+interface Row {
+  readonly case: string;
+  readonly medianMs: number;
+  /** Mask megabytes (1 byte per pixel, 10^6 bytes) per second, for the RLE rows. */
+  readonly maskMBps?: number;
+  readonly rleChars?: number;
+}
+
+function median(run: () => unknown): number {
+  for (let w = 0; w < 5; w++) run(); // warm-up (JIT)
+  const times: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+const round = (x: number, d = 3): number => Number(x.toFixed(d));
+const rows: Row[] = [];
+for (const [name, m] of [
+  ["disc r=40", mask(0, 1)],
+  ["disc + 1% specks", mask(0.01, 2)],
+  ["disc + 20% specks", mask(0.2, 3)],
+] as const) {
+  const encoded = encodeRle(m);
+  const mb = (N * N) / 1e6;
+  const encMs = median(() => encodeRle(m));
+  const decMs = median(() => decodeRle(encoded));
+  rows.push({ case: `RLE encode 512², ${name}`, medianMs: round(encMs), maskMBps: round(mb / (encMs / 1000), 1), rleChars: encoded.length });
+  rows.push({ case: `RLE decode 512², ${name}`, medianMs: round(decMs), maskMBps: round(mb / (decMs / 1000), 1), rleChars: encoded.length });
+}
+
+const spec = parsePreprocessSpec({ windowHU: [-160, 340], size: [256, 256] });
+const ct = slice();
+rows.push({ case: "preprocess 512² HU → 1×1×256×256", medianMs: round(median(() => preprocessSlices([ct], spec))) });
+const batch16 = Array.from({ length: 16 }, () => ct);
+rows.push({ case: "preprocess 16 × 512² → 16×1×256×256 (per slice)", medianMs: round(median(() => preprocessSlices(batch16, spec)) / 16) });
+const small = mask(0.01, 4);
+const model = maskToNative(small, 256, 256);
+rows.push({ case: "mask 256² → native 512² (nearest)", medianMs: round(median(() => maskToNative(model, N, N))) });
+rows.push({ case: "cleanUpMask 256² (open, close, largest component)", medianMs: round(median(() => cleanUpMask(model))) });
+
+console.log(`imaging-masks: median of ${REPS} runs, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}`);
+console.table(rows);
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(
+  new URL("./results/imaging-masks.json", import.meta.url),
+  `${JSON.stringify(
+    {
+      benchmark: "imaging-masks",
+      reps: REPS,
+      node: process.version,
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      cpus: os.cpus().length,
+      loadAverage1m: round(os.loadavg()[0]!, 2),
+      note: "maskMBps = mask pixels (1 byte each, 1 MB = 10^6 bytes) per second; medianMs = median wall time per call",
+      rows,
+    },
+    null,
+    2,
+  )}\n`,
+);
