@@ -1,0 +1,80 @@
+"""Classifier augmentations on batches in [-1, 1]: flips, small affine (shift / scale / rotate),
+Gaussian noise, and label-only mixup. None of them reads masks or clean slices."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def random_affine(x: torch.Tensor, cfg: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
+    """Per-sample horizontal flip, rotation (±rotateDeg), isotropic scale (scale range) and shift
+    (±shiftFrac of the size); outside the image is filled with -1 (air). ``x``: ``[B, 1, S, S]``."""
+    b = x.shape[0]
+    u = lambda: torch.rand(b, generator=gen)  # noqa: E731
+    angle = (u() * 2 - 1) * math.radians(float(cfg.get("rotateDeg", 0.0)))
+    lo, hi = cfg.get("scale", [1.0, 1.0])
+    scale = lo + u() * (hi - lo)
+    shift = float(cfg.get("shiftFrac", 0.0)) * 2.0
+    tx, ty = (u() * 2 - 1) * shift, (u() * 2 - 1) * shift
+    flip = torch.where(u() < 0.5, -1.0, 1.0) if cfg.get("flip", False) else torch.ones(b)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack(
+        [torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1
+    ).to(x.dtype)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x + 1.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1.0
+    std = float(cfg.get("noiseStd", 0.0))
+    if std > 0:
+        out = out + torch.randn(out.shape, generator=gen) * std
+    return out.clamp(-1.0, 1.0)
+
+
+def nearest_normal_partner(labels: np.ndarray, scan_ids: list[str], slice_index: np.ndarray) -> np.ndarray:
+    """For each slice, the index of the normal-labelled slice of the same scan nearest in z (-1 if the
+    scan has none). Uses image-level labels and slice positions only."""
+    partner = np.full(len(labels), -1, dtype=np.int64)
+    by_scan: dict[str, list[int]] = {}
+    for i, s in enumerate(scan_ids):
+        by_scan.setdefault(s, []).append(i)
+    for idx in by_scan.values():
+        arr = np.asarray(idx)
+        normals = arr[labels[arr] == 0]
+        if len(normals) == 0:
+            continue
+        for i in arr:
+            partner[i] = normals[np.argmin(np.abs(slice_index[normals] - slice_index[i]))]
+    return partner
+
+
+def mixup(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    partner_x: torch.Tensor | None,
+    has_partner: torch.Tensor | None,
+    cfg: dict[str, Any],
+    gen: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Label-only mixup: with probability ``prob`` a sample becomes lam*x + (1-lam)*x2 with soft label
+    lam*y + (1-lam)*y2, lam ~ U(lamMin, 1). ``pairing``: "random" (x2 = another batch sample) or
+    "nearest-normal" (x2 = the nearest normal slice of the same scan, so a mixed abnormal slice shows a
+    faded abnormality with soft label lam). Returns (x, soft labels)."""
+    b = x.shape[0]
+    prob = float(cfg.get("prob", 0.0))
+    if prob <= 0:
+        return x, y
+    lam = float(cfg.get("lamMin", 0.0)) + torch.rand(b, generator=gen) * (1.0 - float(cfg.get("lamMin", 0.0)))
+    use = torch.rand(b, generator=gen) < prob
+    if cfg.get("pairing", "random") == "nearest-normal" and partner_x is not None and has_partner is not None:
+        x2, y2 = partner_x, torch.zeros_like(y)
+        use = use & has_partner & (y > 0.5)
+    else:
+        perm = torch.randperm(b, generator=gen)
+        x2, y2 = x[perm], y[perm]
+    lam = torch.where(use, lam, torch.ones_like(lam))
+    xm = lam.view(-1, 1, 1, 1) * x + (1 - lam.view(-1, 1, 1, 1)) * x2
+    return xm, lam * y + (1 - lam) * y2

@@ -1,0 +1,77 @@
+"""Command line: ``python3 -m coinseg_train <command> --benchmark <name> [--preset cpu] ...``.
+
+Commands: train-classifier, train-coin, train-singla, evaluate, export. Exit status 0 on success,
+2 on a coded error (printed as ``error <CODE>: <message>``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from .config import load_config
+from .data import load_benchmark
+from .errors import TrainError
+from .runtime import REPO_ROOT, default_data_dir, log
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python3 -m coinseg_train", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    for name in ("train-classifier", "train-coin", "train-singla", "evaluate", "export"):
+        p = sub.add_parser(name)
+        p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
+        p.add_argument("--preset", default="cpu", help="preset name in training/configs/ or a JSON path (default cpu)")
+        p.add_argument("--data", type=Path, help="benchmark directory (default <repo>/data/<benchmark>)")
+        p.add_argument("--runs", type=Path, default=REPO_ROOT / "runs", help="runs root (default <repo>/runs)")
+        p.add_argument("--threads", type=int, help="torch threads (default: preset, 2 for cpu)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a preset value, e.g. --set coin.minutes=30 (repeatable)")
+        if name.startswith("train-"):
+            p.add_argument("--minutes", type=float, help="time budget in minutes (total, counting resumed runs)")
+            p.add_argument("--steps", type=int, help="maximum steps (generator steps for GANs)")
+            p.add_argument("--resume", action="store_true", help="continue from <runs>/<benchmark>/<model>/last.pt")
+        if name in ("evaluate", "export"):
+            p.add_argument("--model", required=True, choices=["classifier", "coin", "singla"])
+        if name == "evaluate":
+            p.add_argument("--split", default="test", choices=["train", "val", "test"])
+            p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+        if name == "export":
+            p.add_argument("--out", type=Path, default=REPO_ROOT / "models", help="models root (default <repo>/models)")
+            p.add_argument("--command", dest="train_command", help="training command recorded in model.json")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        cfg = load_config(args.preset, args.set)
+        torch.set_num_threads(args.threads or cfg["threads"])
+        bench = load_benchmark(args.data or default_data_dir(args.benchmark))
+        if bench.name != args.benchmark:
+            log(f"note: dataset.json names the benchmark {bench.name!r}; using that name for runs/models")
+        if args.command == "train-classifier":
+            from .train_classifier import train_classifier
+
+            train_classifier(bench, cfg, args.runs, args.resume, args.minutes, args.steps)
+        elif args.command in ("train-coin", "train-singla"):
+            from .train_gan import train_gan
+
+            train_gan(args.command.split("-")[1], bench, cfg, args.runs, args.resume, args.minutes, args.steps)
+        elif args.command == "evaluate":
+            from .evaluate import evaluate_model
+
+            evaluate_model(args.model, bench, cfg["size"], args.runs, args.split,
+                           float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint)
+        elif args.command == "export":
+            from .export import export_model
+
+            export_model(args.model, bench, cfg, args.runs, args.out, args.train_command)
+    except TrainError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr, flush=True)
+        return 2
+    return 0

@@ -1,0 +1,105 @@
+"""Python evaluation following DESIGN.md §2 (until the TypeScript evaluation exists): classifier
+scores, and for generators pooled / per-slice IoU and Dice over GT-positive slices, CV, flip rate,
+an ORACLE row (X_cf = the clean slice), with and without clean-up, and a threshold sweep."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import Benchmark, load_split
+from .errors import TrainError
+from .metrics import cleanup_mask, classification_scores, counterfactual_validity, diff_mask, flip_rate, segmentation_scores
+from .runtime import json_safe, log, run_dir
+from .train_classifier import classifier_probs, load_classifier
+from .train_gan import counterfactuals, load_generator
+
+#: Thresholds of the sweep reported beside the paper's 0.25.
+SWEEP = (0.15, 0.20, 0.25, 0.30, 0.35)
+
+
+def _method_rows(name: str, x: np.ndarray, x_cf: np.ndarray, gt: np.ndarray, pos: np.ndarray, neg: np.ndarray,
+                 p: np.ndarray, p_cf: np.ndarray, threshold: float) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    mask = diff_mask(x, x_cf, threshold)
+    rows[name] = segmentation_scores(mask[pos], gt[pos])
+    rows[f"{name}+cleanup"] = segmentation_scores(cleanup_mask(mask[pos]), gt[pos])
+    for r in (rows[name], rows[f"{name}+cleanup"]):
+        r.update(counterfactual_validity(p, p_cf))
+        r.update(flip_rate(p, p_cf))
+    # Normal (GT-negative) slices that still get a mask pixel: a false-alarm rate.
+    rows[name]["normalSlicesWithMask"] = float(mask[neg].reshape(len(neg), -1).any(1).mean()) if len(neg) else math.nan
+    sweep = {}
+    for t in SWEEP:
+        m = diff_mask(x[pos], x_cf[pos], t)
+        sweep[f"{t:.2f}"] = {
+            "pooledIoU": segmentation_scores(m, gt[pos])["pooledIoU"],
+            "pooledIoUCleanup": segmentation_scores(cleanup_mask(m), gt[pos])["pooledIoU"],
+        }
+    rows[name]["sweep"] = sweep
+    return rows
+
+
+def evaluate_model(kind: str, bench: Benchmark, size: int, runs_root: Path, split: str = "test",
+                   threshold: float = 0.25, checkpoint: str = "best") -> dict[str, Any]:
+    """Evaluate ``<runs>/<benchmark>/<kind>/<checkpoint>.pt`` on ``split``; writes
+    ``eval-<split>.json`` next to it and returns the report. Raises TrainError(CHECKPOINT_*)."""
+    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
+    data = load_split(bench, split, size)
+    t0 = time.perf_counter()
+    p = classifier_probs(clf, data.x)
+    clf_ms = (time.perf_counter() - t0) * 1000 / max(1, len(data))
+    report: dict[str, Any] = {"benchmark": bench.name, "split": split, "model": kind, "size": size,
+                              "maskThreshold": threshold, "slices": len(data)}
+    if kind == "classifier":
+        report["classifier"] = classification_scores(data.label, p)
+        report["classifier"]["msPerSlice"] = clf_ms
+        report["checkpointStep"] = clf_ck.get("step")
+    elif kind in ("coin", "singla"):
+        g, ck = load_generator(run_dir(runs_root, bench.name, kind) / f"{checkpoint}.pt", kind)
+        t0 = time.perf_counter()
+        x_cf = counterfactuals(g, data.x, p, kind == "singla")
+        g_ms = (time.perf_counter() - t0) * 1000 / max(1, len(data))
+        p_cf = classifier_probs(clf, x_cf)
+        p_clean = classifier_probs(clf, data.x_clean)
+        flat = data.gt.reshape(len(data), -1)
+        pos, neg = np.flatnonzero(flat.any(1)), np.flatnonzero(~flat.any(1))
+        if len(pos) == 0:
+            raise TrainError("DATA_INVALID", f"split {split} has no ground-truth-positive slice")
+        rows = _method_rows(kind.upper(), data.x, x_cf, data.gt, pos, neg, p, p_cf, threshold)
+        rows.update(_method_rows("ORACLE", data.x, data.x_clean, data.gt, pos, neg, p, p_clean, threshold))
+        rows[kind.upper()]["msPerSlice"] = g_ms + 2 * clf_ms
+        report.update(rows=rows, gtPositiveSlices=int(len(pos)), checkpointStep=ck.get("step"),
+                      selection=ck.get("best"))
+    else:
+        raise TrainError("USAGE", f"unknown model {kind!r}")
+    out = run_dir(runs_root, bench.name, kind) / f"eval-{split}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(json_safe(report), indent=2, allow_nan=False))
+    _print_report(report)
+    return report
+
+
+def _fmt(v: Any) -> str:
+    return "  n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    log(f"evaluation: {report['benchmark']} {report['model']} on {report['split']} ({report['slices']} slices)")
+    if "classifier" in report:
+        c = report["classifier"]
+        log(f"  accuracy {_fmt(c['accuracy'])}  f1 {_fmt(c['f1'])}  rocAuc {_fmt(c['rocAuc'])}  {c['msPerSlice']:.2f} ms/slice")
+        return
+    log(f"  {'method':<18}{'pooledIoU':>10}{'pooledDice':>11}{'IoU mean±sd':>16}{'CV':>7}{'flip':>7}")
+    for name, r in report["rows"].items():
+        log(f"  {name:<18}{_fmt(r['pooledIoU']):>10}{_fmt(r['pooledDice']):>11}"
+            f"{_fmt(r['meanIoU']) + '±' + _fmt(r['sdIoU']).strip():>16}{_fmt(r['cv']):>7}{_fmt(r['flipRate']):>7}")
+    for name in (report["model"].upper(), "ORACLE"):
+        sweep = report["rows"][name]["sweep"]
+        log(f"  sweep {name}: " + "  ".join(f"@{t} {_fmt(v['pooledIoU'])}/{_fmt(v['pooledIoUCleanup'])}" for t, v in sweep.items())
+            + "  (raw/cleanup)")

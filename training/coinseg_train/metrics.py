@@ -1,0 +1,123 @@
+"""Evaluation metrics (DESIGN.md §2): pooled / per-slice IoU and Dice, counterfactual validity, flip
+rate, mask clean-up and classification metrics. numpy in, Python floats out."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+
+def diff_mask(x: np.ndarray, x_cf: np.ndarray, threshold: float) -> np.ndarray:
+    """Mask rule: ``|x - x_cf| / 2 > threshold`` (x, x_cf in [-1, 1]; any shape; bool out)."""
+    return np.abs(x - x_cf) / 2.0 > threshold
+
+
+def cleanup_mask(mask: np.ndarray) -> np.ndarray:
+    """3x3 opening, 3x3 closing, then keep the largest 8-connected component, per 2D mask.
+
+    ``mask``: ``[H, W]`` or ``[..., H, W]`` bool; returns the same shape.
+    """
+    if mask.ndim > 2:
+        flat = mask.reshape(-1, *mask.shape[-2:])
+        return np.stack([cleanup_mask(m) for m in flat]).reshape(mask.shape)
+    se = np.ones((3, 3), dtype=bool)
+    m = ndimage.binary_opening(mask, structure=se)
+    m = ndimage.binary_closing(m, structure=se)
+    lab, n = ndimage.label(m, structure=se)
+    if n <= 1:
+        return m
+    sizes = np.bincount(lab.ravel())[1:]
+    return lab == (int(np.argmax(sizes)) + 1)
+
+
+def segmentation_scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, Any]:
+    """Pooled IoU / Dice (TP, FP, FN summed over all slices first) and per-slice mean ± sd.
+
+    ``pred``, ``gt``: bool ``[N, ...]``; pass only ground-truth-positive slices. With no slices or an
+    empty union the pooled score is NaN (reported as null).
+    """
+    n = pred.shape[0]
+    p = pred.reshape(n, -1).astype(bool)
+    g = gt.reshape(n, -1).astype(bool)
+    tp = (p & g).sum(1).astype(np.float64)
+    fp = (p & ~g).sum(1).astype(np.float64)
+    fn = (~p & g).sum(1).astype(np.float64)
+    TP, FP, FN = tp.sum(), fp.sum(), fn.sum()
+    den_iou = TP + FP + FN
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou_s = np.where(tp + fp + fn > 0, tp / (tp + fp + fn), 1.0)
+        dice_s = np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 1.0)
+    return {
+        "slices": int(n),
+        "tp": int(TP),
+        "fp": int(FP),
+        "fn": int(FN),
+        "pooledIoU": float(TP / den_iou) if den_iou > 0 else math.nan,
+        "pooledDice": float(2 * TP / (2 * TP + FP + FN)) if den_iou > 0 else math.nan,
+        "meanIoU": float(iou_s.mean()) if n else math.nan,
+        "sdIoU": float(iou_s.std()) if n else math.nan,
+        "meanDice": float(dice_s.mean()) if n else math.nan,
+        "sdDice": float(dice_s.std()) if n else math.nan,
+    }
+
+
+def counterfactual_validity(p: np.ndarray, p_cf: np.ndarray, tau: float = 0.8) -> dict[str, Any]:
+    """CV: over slices with f(X) > tau, the fraction with |f(X) - f(X_cf)| > tau.
+
+    ``p``, ``p_cf``: P(abnormal) before and after, ``[N]``. ``cv`` is NaN when no slice qualifies.
+    """
+    sel = p > tau
+    n = int(sel.sum())
+    valid = int((np.abs(p[sel] - p_cf[sel]) > tau).sum())
+    return {"cv": valid / n if n else math.nan, "cvSlices": n}
+
+
+def flip_rate(p: np.ndarray, p_cf: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
+    """Flip rate: over slices classified abnormal (f(X) > threshold), the fraction whose
+    counterfactual is classified normal (f(X_cf) <= threshold). NaN when none qualifies."""
+    sel = p > threshold
+    n = int(sel.sum())
+    flipped = int((p_cf[sel] <= threshold).sum())
+    return {"flipRate": flipped / n if n else math.nan, "flipSlices": n}
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC by the rank-sum (Mann–Whitney) formula with average ranks for ties; NaN if one class
+    is missing."""
+    labels = labels.astype(bool)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    order = np.argsort(scores, kind="mergesort")
+    s = scores[order]
+    ranks = np.empty(len(scores), dtype=np.float64)
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def classification_scores(labels: np.ndarray, p_abnormal: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
+    """Accuracy, precision, recall, F1 (abnormal = positive, predicted when p > threshold) and ROC AUC."""
+    y = labels.astype(bool)
+    yhat = p_abnormal > threshold
+    tp = int((y & yhat).sum())
+    fp = int((~y & yhat).sum())
+    fn = int((y & ~yhat).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return {
+        "slices": int(len(y)),
+        "accuracy": float((y == yhat).mean()) if len(y) else math.nan,
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "rocAuc": roc_auc(y, p_abnormal),
+    }

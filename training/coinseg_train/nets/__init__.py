@@ -1,0 +1,1 @@
+"""Networks: classifier, generators (COIN and Singla et al.*), discriminator."""

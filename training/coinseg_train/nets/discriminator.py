@@ -1,0 +1,64 @@
+"""Spectral-norm residual projection discriminator (training only, never exported)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+class DiscBlock(nn.Module):
+    """Residual block with spectral-norm convs; ``first`` skips the leading ReLU (input is an image)."""
+
+    def __init__(self, cin: int, cout: int, down: bool, first: bool = False) -> None:
+        super().__init__()
+        self.down, self.first = down, first
+        self.conv1 = spectral_norm(nn.Conv2d(cin, cout, 3, 1, 1))
+        self.conv2 = spectral_norm(nn.Conv2d(cout, cout, 3, 1, 1))
+        self.skip: nn.Module | None = spectral_norm(nn.Conv2d(cin, cout, 1)) if (cin != cout or down) else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x if self.first else F.relu(x)
+        h = self.conv2(F.relu(self.conv1(h)))
+        if self.down:
+            h = F.avg_pool2d(h, 2)
+        s = x
+        if self.skip is not None:
+            # Pool first for the input block (cheaper, as in SN-GAN's optimized block), last otherwise.
+            s = self.skip(F.avg_pool2d(s, 2)) if (self.first and self.down) else self.skip(s)
+            if self.down and not self.first:
+                s = F.avg_pool2d(s, 2)
+        return h + s
+
+
+class Discriminator(nn.Module):
+    """D(x, y): x ``[B, 1, S, S]``, y ``[B]`` int64 class (0 normal, 1 abnormal) → logit ``[B, 1]``.
+
+    Output = linear(sum-pooled features) + <embed(y), features> (projection). widths has 5 entries:
+    4 downsampling blocks then one block at the same resolution.
+    """
+
+    def __init__(self, widths: list[int], num_classes: int = 2) -> None:
+        super().__init__()
+        blocks = [DiscBlock(1, widths[0], True, first=True)]
+        for i in range(1, 4):
+            blocks.append(DiscBlock(widths[i - 1], widths[i], True))
+        blocks.append(DiscBlock(widths[3], widths[4], False))
+        self.blocks = nn.ModuleList(blocks)
+        self.linear = spectral_norm(nn.Linear(widths[4], 1))
+        self.embed = spectral_norm(nn.Embedding(num_classes, widths[4]))
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> "Discriminator":
+        """Build from the ``coin`` / ``singla`` section of a preset."""
+        return cls(cfg["discriminator"]["widths"])
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = x
+        for block in self.blocks:
+            h = block(h)
+        h = F.relu(h).sum(dim=(2, 3))
+        return self.linear(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)

@@ -1,0 +1,129 @@
+"""Encoder–decoder generator with residual blocks, conditional batch norm and skip connections at all
+4 levels. COIN: perturbation head, X_cf = tanh(P(X) + X). Singla et al.*: X_cf = tanh(P(X, c))."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .conditional_batch_norm import ConditionalBatchNorm2d
+
+
+class ResBlock(nn.Module):
+    """Pre-activation residual block at one resolution: CBN → ReLU → conv3x3 → CBN → ReLU → conv3x3,
+    plus a 1x1 shortcut when the channel count changes."""
+
+    def __init__(self, cin: int, cout: int, num_conditions: int) -> None:
+        super().__init__()
+        self.bn1 = ConditionalBatchNorm2d(cin, num_conditions)
+        self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1)
+        self.bn2 = ConditionalBatchNorm2d(cout, num_conditions)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.skip: nn.Module = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        h = self.conv1(F.relu(self.bn1(x, c)))
+        h = self.conv2(F.relu(self.bn2(h, c)))
+        return h + self.skip(x)
+
+
+class DownBlock(nn.Module):
+    """Encoder step: 2x2 average pool, then a residual block (convs run at the lower resolution)."""
+
+    def __init__(self, cin: int, cout: int, num_conditions: int) -> None:
+        super().__init__()
+        self.block = ResBlock(cin, cout, num_conditions)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        return self.block(F.avg_pool2d(x, 2), c)
+
+
+class UpBlock(nn.Module):
+    """Decoder step: nearest 2x upsample, concatenate the encoder skip of that level, fuse with a 1x1
+    conv, then a residual block."""
+
+    def __init__(self, cin: int, cskip: int, cout: int, num_conditions: int) -> None:
+        super().__init__()
+        self.fuse = nn.Conv2d(cin + cskip, cout, 1)
+        self.block = ResBlock(cout, cout, num_conditions)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        h = torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), skip], dim=1)
+        return self.block(self.fuse(h), c)
+
+
+class Generator(nn.Module):
+    """G: x ``[B, 1, S, S]`` in [-1, 1] (and condition ``[B]`` float, Singla only) → x_cf in [-1, 1].
+
+    widths = [w1, w2, w3, w4, bottleneck]. Encoder levels at S, S/2, S/4, S/8 (each kept as a skip
+    connection), bottleneck at S/16, decoder concatenates the skip at each of the 4 levels.
+    ``full_res_block`` adds a residual block at level 1 (S x S; costly on a CPU).
+    ``perturbation`` (COIN) adds X before the tanh; ``zero_init_head`` zero-initialises the last conv
+    so that P = 0 at step 0 (COIN: X_cf = tanh(X)).
+    """
+
+    def __init__(
+        self,
+        widths: list[int],
+        num_conditions: int = 1,
+        perturbation: bool = True,
+        zero_init_head: bool = False,
+        full_res_block: bool = False,
+        bottleneck_blocks: int = 1,
+    ) -> None:
+        super().__init__()
+        w1, w2, w3, w4, wb = widths
+        n = num_conditions
+        self.num_conditions = num_conditions
+        self.perturbation = perturbation
+        self.stem = nn.Conv2d(1, w1, 3, 1, 1)
+        self.enc1 = ResBlock(w1, w1, n) if full_res_block else None
+        self.enc2 = DownBlock(w1, w2, n)
+        self.enc3 = DownBlock(w2, w3, n)
+        self.enc4 = DownBlock(w3, w4, n)
+        self.mid = DownBlock(w4, wb, n)
+        self.mid_blocks = nn.ModuleList([ResBlock(wb, wb, n) for _ in range(max(0, bottleneck_blocks - 1))])
+        self.dec4 = UpBlock(wb, w4, w4, n)
+        self.dec3 = UpBlock(w4, w3, w3, n)
+        self.dec2 = UpBlock(w3, w2, w2, n)
+        self.dec1 = UpBlock(w2, w1, w1, n)
+        self.out_bn = ConditionalBatchNorm2d(w1, n)
+        self.out_conv = nn.Conv2d(w1, 1, 3, 1, 1)
+        if zero_init_head:
+            nn.init.zeros_(self.out_conv.weight)
+            nn.init.zeros_(self.out_conv.bias)
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any], singla: bool) -> "Generator":
+        """Build from the ``coin`` / ``singla`` section of a preset (Singla: 2 conditions, no
+        perturbation head, never zero-initialised since tanh(0) would be a constant image)."""
+        g = cfg["generator"]
+        return cls(
+            g["widths"],
+            2 if singla else 1,
+            perturbation=not singla,
+            zero_init_head=bool(g.get("zeroInitHead")) and not singla,
+            full_res_block=bool(g.get("fullResBlock", False)),
+            bottleneck_blocks=int(g.get("bottleneckBlocks", 1)),
+        )
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        c = condition
+        e1 = self.stem(x)
+        if self.enc1 is not None:
+            e1 = self.enc1(e1, c)
+        e2 = self.enc2(e1, c)
+        e3 = self.enc3(e2, c)
+        e4 = self.enc4(e3, c)
+        h = self.mid(e4, c)
+        for block in self.mid_blocks:
+            h = block(h, c)
+        h = self.dec4(h, e4, c)
+        h = self.dec3(h, e3, c)
+        h = self.dec2(h, e2, c)
+        h = self.dec1(h, e1, c)
+        p = self.out_conv(F.relu(self.out_bn(h, c)))
+        return torch.tanh(p + x) if self.perturbation else torch.tanh(p)

@@ -1,0 +1,141 @@
+"""Shared run plumbing: paths, seeding, logging, atomic checkpoints, batched inference helpers."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .errors import TrainError
+
+#: Repository root (the folder holding training/, models/, data/, runs/).
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+MODELS = ("classifier", "coin", "singla")
+
+
+def default_data_dir(benchmark: str) -> Path:
+    """``<repo>/data/<benchmark>``: where `npm run dataset` writes the benchmark."""
+    return REPO_ROOT / "data" / benchmark
+
+
+def run_dir(runs_root: Path, benchmark: str, model: str) -> Path:
+    """``<runs>/<benchmark>/<model>/``: checkpoints and evaluation JSON of one model."""
+    return runs_root / benchmark / model
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def log(message: str) -> None:
+    """One log line to stdout, flushed (so `tail -f` shows progress)."""
+    print(time.strftime("%H:%M:%S ") + message, flush=True)
+
+
+def git_commit() -> str:
+    """Current git commit of the repository, or "unknown"."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write a checkpoint atomically (temp file + rename), creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, model: str | None = None) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint`.
+
+    Raises TrainError(CHECKPOINT_NOT_FOUND) if missing, TrainError(CHECKPOINT_INVALID) if unreadable
+    or (when ``model`` is given) saved for another model.
+    """
+    if not path.is_file():
+        raise TrainError("CHECKPOINT_NOT_FOUND", f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for corrupt files
+        raise TrainError("CHECKPOINT_INVALID", f"{path}: {exc}") from exc
+    if not isinstance(payload, dict) or "state" not in payload:
+        raise TrainError("CHECKPOINT_INVALID", f"{path}: not a coinseg_train checkpoint")
+    if model is not None and payload.get("model") != model:
+        raise TrainError("CHECKPOINT_INVALID", f"{path} holds a {payload.get('model')} checkpoint, expected {model}")
+    return payload
+
+
+@torch.no_grad()
+def batched(fn: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Apply ``fn`` to ``x`` (numpy ``[N, ...]``) in batches under no_grad; returns numpy."""
+    outs = []
+    for start in range(0, x.shape[0], batch_size):
+        outs.append(fn(torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size]))).cpu().numpy())
+    if not outs:
+        return np.zeros((0,), dtype=np.float32)
+    return np.concatenate(outs)
+
+
+class Budget:
+    """Wall-clock and step budget of a run; counts seconds carried over from earlier (resumed) runs."""
+
+    def __init__(self, minutes: float | None, max_steps: int | None, elapsed_before_s: float = 0.0) -> None:
+        self.total_s = None if minutes is None else float(minutes) * 60.0
+        self.max_steps = max_steps
+        self.before_s = elapsed_before_s
+        self.start = time.monotonic()
+
+    def elapsed_s(self) -> float:
+        """Seconds of training so far, including earlier runs."""
+        return self.before_s + time.monotonic() - self.start
+
+    def progress(self, step: int) -> float:
+        """Fraction of the budget used, in [0, 1] (the larger of time and steps)."""
+        fr = 0.0
+        if self.total_s:
+            fr = max(fr, self.elapsed_s() / self.total_s)
+        if self.max_steps:
+            fr = max(fr, step / self.max_steps)
+        return min(fr, 1.0)
+
+    def done(self, step: int) -> bool:
+        """True when either budget is spent."""
+        if self.max_steps is not None and step >= self.max_steps:
+            return True
+        return self.total_s is not None and self.elapsed_s() >= self.total_s
+
+
+def command_line() -> str:
+    """The command that started this process (for model cards)."""
+    return " ".join(["python3", "-m", "coinseg_train", *sys.argv[1:]])
+
+
+def json_safe(value: Any) -> Any:
+    """Copy of ``value`` with NaN / inf floats replaced by None and numpy scalars by Python ones, so
+    that the JSON is strict (JavaScript's JSON.parse rejects NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        f = float(value)
+        return f if np.isfinite(f) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value

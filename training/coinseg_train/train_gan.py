@@ -1,0 +1,249 @@
+"""Trains the COIN generator (or the Singla et al.* baseline) against the frozen classifier, with a
+spectral-norm projection discriminator; EMA of the generator, learning-rate decay, checkpoint
+selection on the validation split by pooled IoU (val ground-truth masks used for selection only)."""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .data import Benchmark, SliceSet, load_split
+from .errors import TrainError
+from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variation_255
+from .metrics import counterfactual_validity, diff_mask, segmentation_scores
+from .nets.discriminator import Discriminator
+from .nets.generator import Generator
+from .runtime import Budget, batched, command_line, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
+from .train_classifier import classifier_probs, load_classifier
+
+
+def counterfactuals(g: Generator, x: np.ndarray, p: np.ndarray, singla: bool, batch_size: int = 32) -> np.ndarray:
+    """X_cf for slices ``x`` ``[N, 1, S, S]`` with classifier probabilities ``p`` ``[N]``; Singla is
+    conditioned on the flipped class bin(1 - f(X)). Switches ``g`` to eval mode."""
+    g.eval()
+    if not singla:
+        return batched(lambda t: g(t), x, batch_size)
+    cond = (1.0 - (p > 0.5).astype(np.float32)).astype(np.float32)
+    outs = []
+    with torch.no_grad():
+        for s in range(0, len(x), batch_size):
+            outs.append(g(torch.from_numpy(x[s : s + batch_size]), torch.from_numpy(cond[s : s + batch_size])).numpy())
+    return np.concatenate(outs) if outs else np.zeros_like(x)
+
+
+def load_generator(path: Path, kind: str) -> tuple[Generator, dict[str, Any]]:
+    """Load the selected generator weights (EMA when enabled) of a ``coin`` / ``singla`` checkpoint,
+    in eval mode. Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID)."""
+    ck = load_checkpoint(path, kind)
+    g = Generator.from_config(ck["config"][kind], singla=kind == "singla")
+    g.load_state_dict(ck["state"]["generator"])
+    g.eval()
+    return g, ck
+
+
+def _ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        e = [p for p in ema.parameters()]
+        l_ = [p.detach() for p in live.parameters()]
+        torch._foreach_mul_(e, decay)
+        torch._foreach_add_(e, l_, alpha=1.0 - decay)
+        for be, bl in zip(ema.buffers(), live.buffers()):
+            be.copy_(bl)
+
+
+def _lr_factor(progress: float, decay: dict[str, Any]) -> float:
+    if not decay or decay.get("kind", "none") == "none":
+        return 1.0
+    start, end = float(decay.get("startFraction", 0.5)), float(decay.get("endFactor", 0.1))
+    if progress <= start:
+        return 1.0
+    return 1.0 - (1.0 - end) * (progress - start) / max(1e-9, 1.0 - start)
+
+
+def _val_subset(val: SliceSet, p_val: np.ndarray, cap: int) -> np.ndarray:
+    pos = np.flatnonzero(val.gt.reshape(len(val), -1).any(1))
+    if len(pos) > cap:
+        pos = pos[np.linspace(0, len(pos) - 1, cap).round().astype(int)]
+    return pos
+
+
+def train_gan(
+    kind: str,
+    bench: Benchmark,
+    cfg: dict[str, Any],
+    runs_root: Path,
+    resume: bool = False,
+    minutes: float | None = None,
+    max_steps: int | None = None,
+) -> dict[str, Any]:
+    """Train ``kind`` ("coin" or "singla") on ``bench``; needs ``<runs>/<benchmark>/classifier/best.pt``.
+
+    Writes ``<runs>/<benchmark>/<kind>/last.pt`` (resumable: G, D, EMA, optimisers, step, seconds)
+    every ``checkpointMinutes`` and ``best.pt`` (selected generator) whenever val pooled IoU at the
+    mask threshold improves. ``max_steps`` counts generator steps. Returns the best val scores.
+    Raises TrainError(CHECKPOINT_NOT_FOUND) without a classifier, (CHECKPOINT_INVALID) on a size clash.
+    """
+    if kind not in ("coin", "singla"):
+        raise TrainError("USAGE", f"unknown generator kind {kind!r}")
+    singla = kind == "singla"
+    g_cfg = cfg[kind]
+    size = cfg["size"]
+    out = run_dir(runs_root, bench.name, kind)
+    seed_everything(cfg["seed"])
+    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
+    if clf_ck["size"] != size:
+        raise TrainError("CHECKPOINT_INVALID", f"classifier was trained at {clf_ck['size']}, preset size is {size}")
+    train = load_split(bench, "train", size)
+    val = load_split(bench, "val", size)
+    p_train = classifier_probs(clf, train.x)
+    p_val = classifier_probs(clf, val.x)
+    val_idx = _val_subset(val, p_val, int(g_cfg.get("valMaxSlices", 300)))
+    log(f"{kind}: {len(train)} train slices ({int((p_train > 0.5).sum())} classified abnormal), "
+        f"{len(val_idx)} GT-positive val slices for selection")
+
+    G = Generator.from_config(g_cfg, singla)
+    D = Discriminator.from_config(g_cfg)
+    G_ema = copy.deepcopy(G)
+    for p in G_ema.parameters():
+        p.requires_grad_(False)
+    betas = tuple(g_cfg["betas"])
+    opt_g = torch.optim.Adam(G.parameters(), lr=g_cfg["lrG"], betas=betas)  # type: ignore[arg-type]
+    opt_d = torch.optim.Adam(D.parameters(), lr=g_cfg["lrD"], betas=betas)  # type: ignore[arg-type]
+    w = g_cfg["lossWeights"]
+    mask_thr = float(cfg.get("thresholds", {}).get("mask", 0.25))
+    ema_cfg = g_cfg.get("ema", {}) or {}
+    ema_decay = float(ema_cfg.get("decay", 0.0))
+    step, elapsed = 0, 0.0
+    best: dict[str, Any] = {"pooledIoU": -1.0}
+    gen = torch.Generator().manual_seed(cfg["seed"] + (1 if singla else 0))
+    if resume and (out / "last.pt").is_file():
+        ck = load_checkpoint(out / "last.pt", kind)
+        st = ck["state"]
+        G.load_state_dict(st["G"]); D.load_state_dict(st["D"]); G_ema.load_state_dict(st["generator"])
+        opt_g.load_state_dict(st["optG"]); opt_d.load_state_dict(st["optD"]); gen.set_state(st["gen"])
+        step, elapsed, best = ck["step"], ck["elapsedSeconds"], ck["best"]
+        log(f"resumed at step {step} ({elapsed:.0f} s), best val pooled IoU {best['pooledIoU']:.4f}")
+    budget = Budget(g_cfg["minutes"] if minutes is None else minutes, g_cfg.get("maxSteps") if max_steps is None else max_steps, elapsed)
+    abnormal_by = g_cfg.get("abnormalBy", "classifier")
+    is_abn_all = (p_train > 0.5) if abnormal_by == "classifier" else (train.label == 1)
+    pos, neg = np.flatnonzero(train.label == 1), np.flatnonzero(train.label == 0)
+    balanced = bool(g_cfg.get("balanced", True)) and len(pos) > 0 and len(neg) > 0
+    bs, d_steps = g_cfg["batchSize"], g_cfg["dStepsPerGStep"]
+    eval_every_s = float(g_cfg.get("evalEveryMinutes", 2.5)) * 60
+    eval_every_steps = g_cfg.get("evalEverySteps")
+    ckpt_every_s = float(g_cfg.get("checkpointMinutes", 3)) * 60
+    last_eval, last_ckpt = time.monotonic(), time.monotonic()
+    lrs = (g_cfg["lrG"], g_cfg["lrD"])
+
+    def sample() -> np.ndarray:
+        if balanced:
+            h = bs // 2
+            return np.concatenate([pos[torch.randint(len(pos), (h,), generator=gen).numpy()],
+                                   neg[torch.randint(len(neg), (bs - h,), generator=gen).numpy()]])
+        return torch.randint(len(train), (bs,), generator=gen).numpy()
+
+    def payload() -> dict[str, Any]:
+        return {
+            "model": kind, "benchmark": bench.name, "windowHU": list(bench.window_hu), "size": size,
+            "config": cfg, "step": step, "elapsedSeconds": budget.elapsed_s(), "best": best,
+            "command": command_line(), "classifierStep": clf_ck.get("step"),
+            "state": {"G": G.state_dict(), "D": D.state_dict(), "generator": G_ema.state_dict(),
+                      "optG": opt_g.state_dict(), "optD": opt_d.state_dict(), "gen": gen.get_state()},
+        }
+
+    def evaluate_val() -> None:
+        nonlocal best
+        if len(val_idx) == 0:
+            return
+        x = val.x[val_idx]
+        x_cf = counterfactuals(G_ema, x, p_val[val_idx], singla)
+        gt = val.gt[val_idx]
+        scores = {f"{t:.2f}": segmentation_scores(diff_mask(x, x_cf, t), gt)["pooledIoU"] for t in (0.2, mask_thr, 0.3)}
+        p_cf = classifier_probs(clf, x_cf)
+        cv = counterfactual_validity(p_val[val_idx], p_cf)
+        iou = scores[f"{mask_thr:.2f}"]
+        log(f"[val] step={step} t={budget.elapsed_s():.0f}s pooledIoU@{mask_thr}={iou:.4f} "
+            f"@0.20={scores['0.20']:.4f} @0.30={scores['0.30']:.4f} cv={cv['cv']:.3f} (n={cv['cvSlices']})")
+        if iou == iou and iou > best["pooledIoU"]:
+            best = {"pooledIoU": iou, "step": step, "seconds": budget.elapsed_s(), "sweep": scores, "cv": cv["cv"]}
+            p = payload()
+            p["state"] = {"generator": G_ema.state_dict()}
+            save_checkpoint(out / "best.pt", p)
+
+    G.train(); D.train()
+    while not budget.done(step):
+        fac = _lr_factor(budget.progress(step), g_cfg.get("lrDecay", {}))
+        for opt, lr in ((opt_g, lrs[0]), (opt_d, lrs[1])):
+            for group in opt.param_groups:
+                group["lr"] = lr * fac
+        logs: dict[str, float] = {}
+        for i in range(d_steps):
+            idx = sample()
+            x = torch.from_numpy(train.x[idx])
+            p = torch.from_numpy(p_train[idx]).float()
+            abn = torch.from_numpy(is_abn_all[idx])
+            update_g = i == d_steps - 1
+            if singla:
+                fb = (p > 0.5).float()
+                cond = 1.0 - fb
+            else:
+                fb = abn.float()
+                cond = None
+            fake_class = (cond if singla else torch.zeros(bs)).long()  # type: ignore[union-attr]
+            with torch.set_grad_enabled(update_g):
+                x_cf = G(x, cond)
+            if update_g:
+                G.train()
+                adv = adversarial_bce(D(x_cf, fake_class), real=True)
+                logit_cf = clf(x_cf)
+                if singla:
+                    kl = bernoulli_kl_from_logits(1.0 - p, logit_cf)
+                    rec = l1(x, G(x, fb)) + l1(x, G(x_cf, fb))
+                    tv = torch.zeros(())
+                else:
+                    target = torch.where(abn, torch.full_like(p, float(g_cfg.get("abnormalTarget", 1e-6))), p)
+                    kl = bernoulli_kl_from_logits(target, logit_cf)
+                    rec = l1(x, x_cf) + l1(x, G(x_cf))
+                    tv = total_variation_255(x, x_cf)
+                loss_g = w["adv"] * adv + w["kl"] * kl + w["rec"] * rec + float(w.get("tv", 0.0)) * tv
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+                decay = min(ema_decay, (1.0 + step) / (10.0 + step)) if step >= int(ema_cfg.get("startStep", 0)) else 0.0
+                _ema_update(G_ema, G, decay)
+                logs.update(adv=adv.item(), kl=kl.item(), rec=rec.item(), tv=float(tv.item()), g=loss_g.item())
+            d_real = D(x, fb.long())
+            d_fake = D(x_cf.detach(), fake_class)
+            loss_d = 0.5 * (adversarial_bce(d_real, real=True) + adversarial_bce(d_fake, real=False))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            logs["d"] = loss_d.item()
+        step += 1
+        if step % int(g_cfg.get("logEverySteps", 10)) == 0:
+            log(f"step={step} t={budget.elapsed_s():.0f}s d={logs['d']:.3f} adv={logs['adv']:.3f} kl={logs['kl']:.4f} "
+                f"rec={logs['rec']:.4f} tv={logs['tv']:.3f} lr={opt_g.param_groups[0]['lr']:.2e}")
+        due = (eval_every_steps and step % int(eval_every_steps) == 0) or (
+            not eval_every_steps and time.monotonic() - last_eval > eval_every_s)
+        if due:
+            evaluate_val()
+            G.train()
+            last_eval = time.monotonic()
+        if time.monotonic() - last_ckpt > ckpt_every_s:
+            save_checkpoint(out / "last.pt", payload())
+            last_ckpt = time.monotonic()
+    evaluate_val()
+    if not (out / "best.pt").is_file():
+        # No GT-positive val slice to select on: keep the final EMA weights.
+        p_ = payload()
+        p_["state"] = {"generator": G_ema.state_dict()}
+        save_checkpoint(out / "best.pt", p_)
+    save_checkpoint(out / "last.pt", payload())
+    log(f"{kind} done: {step} generator steps, {budget.elapsed_s():.0f} s; selected step {best.get('step')} "
+        f"val pooled IoU {best['pooledIoU']:.4f}")
+    return best
