@@ -1,11 +1,13 @@
 // CLI: writes a benchmark (NIfTI volumes, label maps, manifest, card) or a preview contact sheet.
 // Usage: npm run dataset -- --benchmark kidney-blob [--out data/kidney-blob] [--scans 150] [--seed 7]
 //        npm run dataset -- --preview [--out docs/phantom-preview.png]
+//        npm run dataset -- --benchmark kidney-lesion --dicom --out <dir> [--scan 0]   (one scan as a DICOM CT series)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { PNG } from "pngjs";
 import { writeNifti } from "../imaging/nifti/nifti-writer.ts";
+import { writeDicomSeries } from "../imaging/dicom/dicom-series-writer.ts";
 import { Prng } from "../imaging/random/prng.ts";
 import { BENCHMARKS, generateBenchmarkScan, type BenchmarkName } from "../imaging/phantom/benchmark-scan.ts";
 import { chooseWindow } from "../imaging/phantom/benchmark-window.ts";
@@ -22,6 +24,8 @@ const { values } = parseArgs({
     scans: { type: "string", default: "150" },
     seed: { type: "string", default: "7" },
     preview: { type: "boolean", default: false },
+    dicom: { type: "boolean", default: false },
+    scan: { type: "string", default: "0" },
   },
 });
 
@@ -59,6 +63,27 @@ if (values.preview) {
   process.exit(0);
 }
 
+const originLPS = [(-(geometry.width - 1) / 2) * geometry.pixelMm, (-(geometry.height - 1) / 2) * geometry.pixelMm, 0] as const;
+const directionLPS = [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as const;
+const spacingMm = [geometry.pixelMm, geometry.pixelMm, geometry.sliceMm] as const;
+const dimsIJK = [geometry.width, geometry.height, geometry.slices] as const;
+
+if (values.dicom) {
+  // The same phantom through the DICOM path, for ingest tests and demos (window: a soft-tissue default).
+  const index = Number(values.scan);
+  if (!Number.isInteger(index) || index < 0) fail("--scan must be a non-negative integer");
+  const out = values.out ?? join("data", `${benchmark}-dicom`);
+  mkdirSync(out, { recursive: true });
+  const scan = generateBenchmarkScan(index, { benchmark, seed, geometry, windowHU: [49, 255] });
+  const files = writeDicomSeries(
+    { dimsIJK, spacingMm, originLPS, directionLPS, unit: "HU", data: scan.volumeHU },
+    { uidSeed: `coinseg-${benchmark}-${seed}-${index}` },
+  );
+  files.forEach((bytes, k) => writeFileSync(join(out, `slice-${String(k).padStart(4, "0")}.dcm`), bytes));
+  console.log(`wrote ${files.length} DICOM files of scan ${index} to ${out}`);
+  process.exit(0);
+}
+
 const out = values.out ?? join("data", benchmark);
 for (const sub of ["volumes", "clean", "labels"]) mkdirSync(join(out, sub), { recursive: true });
 
@@ -80,10 +105,6 @@ console.log(
 
 const rows: string[] = ["scanId,split,sliceIndex,label,targetAreaPx,kidneyAreaPx"];
 const counts = { slices: 0, abnormal: 0, perSplit: { train: [0, 0], val: [0, 0], test: [0, 0] } as Record<string, [number, number]> };
-const originLPS = [(-(geometry.width - 1) / 2) * geometry.pixelMm, (-(geometry.height - 1) / 2) * geometry.pixelMm, 0] as const;
-const directionLPS = [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as const;
-const spacingMm = [geometry.pixelMm, geometry.pixelMm, geometry.sliceMm] as const;
-const dimsIJK = [geometry.width, geometry.height, geometry.slices] as const;
 for (let s = 0; s < scans; s++) {
   const scan = generateBenchmarkScan(s, { benchmark, seed, geometry, windowHU: window.windowHU });
   const id = scanId(s);
