@@ -60,7 +60,7 @@ describe("OnnxInferenceEngine", () => {
       cpSync(join(FIXTURE_MODELS_DIR, "tiny-coin"), join(root, "tiny-coin"), { recursive: true });
       const file = join(root, "tiny-coin", "model.onnx");
       const bytes = readFileSync(file);
-      bytes[bytes.length - 1] ^= 0xff;
+      bytes[bytes.length - 1]! ^= 0xff;
       writeFileSync(file, bytes);
       const local = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(root) });
       const x = { data: new Float32Array(128 * 128), dims: [1, 1, 128, 128] };

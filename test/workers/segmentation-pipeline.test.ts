@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
+import type { Image2D } from "../../imaging/volume.ts";
+import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
+import { maxAbsDiff, readFloat32, tinyEngine } from "./support/tiny-models.ts";
+
+const engine = tinyEngine();
+after(() => engine.release());
+const pipeline = new SegmentationPipeline({ engine });
+
+/** Golden image i turned back into HU with the tiny models' window [−160, 340] (128 × 128 native). */
+function goldenSliceHU(i: number): Image2D<Float32Array> {
+  const x = readFloat32("tiny-classifier/golden/x.bin").subarray(i * 128 * 128, (i + 1) * 128 * 128);
+  return { width: 128, height: 128, data: Float32Array.from(x, (v) => ((v + 1) / 2) * 500 - 160) };
+}
+
+describe("SegmentationPipeline", () => {
+  it("should report a slice the classifier calls normal with an empty mask when segmentation is not forced", async () => {
+    const [abnormal, normal] = await pipeline.segment({
+      method: "COIN",
+      classifierKey: "tiny-classifier",
+      generatorKey: "tiny-coin",
+      slices: [goldenSliceHU(0), goldenSliceHU(1)],
+    });
+    assert.equal(normal!.abnormal, false);
+    assert.equal(normal!.segmented, false);
+    assert.equal(normal!.areaPx, 0);
+    assert.equal(normal!.maskRle, "128x128:16384");
+    assert.equal(normal!.bbox, null);
+    assert.equal(normal!.pAfter, normal!.pBefore);
+    assert.equal(abnormal!.abnormal, true);
+    assert.equal(abnormal!.segmented, true);
+    assert.ok(abnormal!.pBefore > 0.9);
+  });
+
+  it("should segment a normal slice when forceSegmentation is set", async () => {
+    const [normal] = await pipeline.segment({
+      method: "LAYER_CAM",
+      classifierKey: "tiny-classifier",
+      slices: [goldenSliceHU(1)],
+      params: { forceSegmentation: true },
+    });
+    assert.equal(normal!.segmented, true);
+    assert.ok(normal!.areaPx > 0);
+    assert.equal(normal!.flipped, false);
+  });
+
+  it("should preprocess HU slices to the golden model input and record every stage's timing", async () => {
+    const [r] = await pipeline.segment({ method: "COIN", classifierKey: "tiny-classifier", generatorKey: "tiny-coin", slices: [goldenSliceHU(2)] });
+    assert.ok(maxAbsDiff(r!.model.x, readFloat32("tiny-classifier/golden/x.bin").subarray(2 * 16384, 3 * 16384)) < 1e-5);
+    for (const stage of ["preprocess", "classify", "infer", "postprocess", "total"]) {
+      assert.ok(typeof r!.timingsMs[stage] === "number" && r!.timingsMs[stage]! >= 0, stage);
+    }
+    assert.ok(r!.timingsMs.infer! > 0);
+  });
+
+  it("should apply the clean-up and attach a PNG when asked", async () => {
+    const slices = [goldenSliceHU(0)];
+    const [raw] = await pipeline.segment({ method: "COIN", classifierKey: "tiny-classifier", generatorKey: "tiny-coin", slices });
+    const [clean] = await pipeline.segment({
+      method: "COIN",
+      classifierKey: "tiny-classifier",
+      generatorKey: "tiny-coin",
+      slices,
+      params: { cleanUp: true, differencePng: true },
+    });
+    assert.deepEqual(clean!.model.mask.data, cleanUpMask(raw!.model.rawMask).data);
+    assert.deepEqual([...clean!.differencePng!.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  });
+
+  it("should map the mask back to a native grid twice the model size", async () => {
+    const small = goldenSliceHU(0);
+    const big = new Float32Array(256 * 256);
+    for (let r = 0; r < 256; r++) for (let c = 0; c < 256; c++) big[r * 256 + c] = small.data[(r >> 1) * 128 + (c >> 1)]!;
+    const [r] = await pipeline.segment({
+      method: "LAYER_CAM",
+      classifierKey: "tiny-classifier",
+      slices: [{ width: 256, height: 256, data: big }],
+    });
+    assert.equal(r!.mask.width, 256);
+    const modelArea = r!.model.mask.data.reduce((s, v) => s + v, 0);
+    assert.equal(r!.areaPx, 4 * modelArea);
+  });
+});

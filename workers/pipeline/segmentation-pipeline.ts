@@ -1,0 +1,211 @@
+// The inference pipeline the service and the evaluation share: preprocess → classify → infer → postprocess.
+import type { SegmentationMethod } from "../../core/domain/enums.ts";
+import type { BinaryMask } from "../../imaging/mask/binary-mask.ts";
+import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
+import { maskArea } from "../../imaging/mask/mask-area.ts";
+import { maskBoundingBox, type MaskBoundingBox } from "../../imaging/mask/mask-bounding-box.ts";
+import { encodeRle } from "../../imaging/mask/rle.ts";
+import { maskToNative } from "../../imaging/preprocess/mask-to-native.ts";
+import { preprocessSlices } from "../../imaging/preprocess/preprocess-slices.ts";
+import type { Image2D, VoxelArray } from "../../imaging/volume.ts";
+import { InferenceError } from "../errors/inference-error.ts";
+import type { Float32Tensor } from "../engine/float32-tensor.ts";
+import type { InferenceEngine } from "../engine/inference-engine.port.ts";
+import { createMethodRunner } from "../methods/create-method-runner.ts";
+import type { RiseMaskCache } from "../methods/rise-mask-cache.ts";
+import type { RiseParams } from "../methods/rise-method.ts";
+import { runBatched } from "../methods/run-batched.ts";
+import type { MethodInput } from "../methods/segmentation-method.ts";
+import { sigmoid } from "../methods/sigmoid.ts";
+import { StageTimer } from "../methods/stage-timer.ts";
+import { differenceMapPng } from "./difference-map-png.ts";
+
+/** Method parameters a job may set (InferenceTaskV1.params, validated by `parseSegmentationParams`). */
+export interface SegmentationParams {
+  /** Segment slices the classifier calls normal too (default false: they get an empty mask). */
+  readonly forceSegmentation?: boolean;
+  /** Apply the clean-up (3×3 open, 3×3 close, largest 8-component) to the mask (default false). */
+  readonly cleanUp?: boolean;
+  /** COIN / SINGLA mask threshold (default: the generator's model.json, 0.25). */
+  readonly maskThreshold?: number;
+  /** Saliency threshold (default: the classifier's model.json, 0.975). */
+  readonly saliencyThreshold?: number;
+  /** RISE N, s, p1, seed (defaults 6000, 8, 0.1, 0). */
+  readonly rise?: Partial<RiseParams>;
+  /** Samples per forward pass (method defaults when unset). */
+  readonly batchSize?: number;
+  /** Attach the model-size difference / saliency map as a greyscale PNG (default false). */
+  readonly differencePng?: boolean;
+}
+
+/** One request: slices of one method with one model pair. */
+export interface SegmentSlicesRequest {
+  readonly method: SegmentationMethod;
+  /** The frozen classifier (a CLASSIFIER model key). */
+  readonly classifierKey: string;
+  /** COIN: a COIN_GENERATOR key; SINGLA: a SINGLA_GENERATOR key; ignored otherwise. */
+  readonly generatorKey?: string;
+  /** Native axial slices in HU (row = j, column = i). */
+  readonly slices: readonly Image2D<VoxelArray | Float64Array>[];
+  readonly params?: SegmentationParams;
+}
+
+/** The outcome for one slice. Masks in two grids: model size (`model`) and native (the rest). */
+export interface SliceSegmentation {
+  /** P(abnormal) of the input slice, σ(f(X)). */
+  readonly pBefore: number;
+  /** P(abnormal) of the counterfactual (counterfactual methods); equals pBefore otherwise. */
+  readonly pAfter: number;
+  /** pBefore > thresholds.abnormal. */
+  readonly abnormal: boolean;
+  /** False when the slice was called normal and not forced: its mask is empty. */
+  readonly segmented: boolean;
+  /** Counterfactual methods: the slice was abnormal and the counterfactual is classified normal. */
+  readonly flipped: boolean;
+  readonly model: {
+    readonly width: number;
+    readonly height: number;
+    /** The preprocessed input, [−1, 1]. */
+    readonly x: Float32Array;
+    /** Difference map (COIN, SINGLA) or normalised saliency; null when not segmented. */
+    readonly map: Float32Array | null;
+    /** The mask before clean-up. */
+    readonly rawMask: BinaryMask;
+    /** The final mask (after clean-up when requested). */
+    readonly mask: BinaryMask;
+  };
+  /** The final mask on the native slice grid (nearest-neighbour, half-pixel centres). */
+  readonly mask: BinaryMask;
+  /** imaging/mask/rle.ts encoding of the native mask. */
+  readonly maskRle: string;
+  /** Native-grid bounding box, or null for an empty mask. */
+  readonly bbox: MaskBoundingBox | null;
+  /** Native-grid foreground pixel count. */
+  readonly areaPx: number;
+  /** Greyscale PNG of `model.map` when `params.differencePng`. */
+  readonly differencePng?: Uint8Array;
+  /**
+   * Milliseconds per stage for this slice: each stage's batch time shared equally among the slices
+   * that went through it (preprocess, classify, infer, postprocess, total).
+   */
+  readonly timingsMs: Readonly<Record<string, number>>;
+}
+
+/** Options of {@link SegmentationPipeline}. */
+export interface SegmentationPipelineOptions {
+  readonly engine: InferenceEngine;
+  /** Shared across requests so RISE masks are generated once. */
+  readonly riseMaskCache?: RiseMaskCache;
+}
+
+/**
+ * Segments a batch of native HU slices with one method (DESIGN.md §1), in four timed stages:
+ *
+ * 1. preprocess: window → [−1, 1] → bilinear resize to the classifier's size (its model.json);
+ * 2. classify: one batched classifier pass → logits, target-layer activations and gradients;
+ * 3. infer: the method on the slices to segment (abnormal ones, or all with `forceSegmentation`);
+ * 4. postprocess: optional clean-up, mask to the native grid, RLE, bbox, area, optional PNG.
+ *
+ * Errors: MODEL_KIND_MISMATCH (classifier not a CLASSIFIER; generator preprocessing differs from
+ * the classifier's), INVALID_METHOD_INPUT, imaging INVALID_ARGUMENT for malformed slices, and the
+ * engine's codes.
+ */
+export class SegmentationPipeline {
+  constructor(private readonly options: SegmentationPipelineOptions) {}
+
+  async segment(request: SegmentSlicesRequest): Promise<SliceSegmentation[]> {
+    const { engine } = this.options;
+    const params = request.params ?? {};
+    const timer = new StageTimer();
+    const classifier = await engine.spec(request.classifierKey);
+    if (classifier.kind !== "CLASSIFIER") {
+      throw new InferenceError("MODEL_KIND_MISMATCH", `${request.classifierKey} is a ${classifier.kind}, not a CLASSIFIER`);
+    }
+    if ((request.method === "COIN" || request.method === "SINGLA") && request.generatorKey) {
+      const generator = await engine.spec(request.generatorKey);
+      if (JSON.stringify(generator.preprocess) !== JSON.stringify(classifier.preprocess)) {
+        throw new InferenceError("MODEL_KIND_MISMATCH", `${request.generatorKey} and ${request.classifierKey} preprocess differently`);
+      }
+    }
+    const runner = createMethodRunner(request.method, {
+      engine,
+      classifierKey: request.classifierKey,
+      ...(request.generatorKey !== undefined ? { generatorKey: request.generatorKey } : {}),
+      ...(params.maskThreshold !== undefined ? { maskThreshold: params.maskThreshold } : {}),
+      ...(params.saliencyThreshold !== undefined ? { saliencyThreshold: params.saliencyThreshold } : {}),
+      ...(params.rise !== undefined ? { rise: params.rise } : {}),
+      ...(params.batchSize !== undefined ? { batchSize: params.batchSize } : {}),
+      ...(this.options.riseMaskCache ? { riseMaskCache: this.options.riseMaskCache } : {}),
+    });
+    const n = request.slices.length;
+    const [height, width] = classifier.preprocess.size;
+    const plane = height * width;
+
+    const batch = await timer.time("preprocess", () => preprocessSlices(request.slices, classifier.preprocess));
+    const x: Float32Tensor = { data: batch.data, dims: [...batch.shape] };
+    const cls = await timer.time("classify", () =>
+      runBatched(engine, request.classifierKey, { x }, ["logit", "activations", "activations_grad"], params.batchSize ?? 16),
+    );
+    const logits = cls.logit!.data;
+    const pBefore = Array.from(logits, sigmoid);
+    const abnormal = pBefore.map((p) => p > classifier.thresholds.abnormal);
+    const selected = [...Array(n).keys()].filter((i) => params.forceSegmentation || abnormal[i]);
+
+    const outputs = await timer.time("infer", async () => {
+      if (selected.length === 0) return [];
+      return runner.run(pickSamples({ x, logits, activations: cls.activations!, activationsGrad: cls.activations_grad! }, selected));
+    });
+
+    const postStart = performance.now();
+    const byIndex = new Map(selected.map((i, j) => [i, outputs[j]!]));
+    const empty: BinaryMask = { width, height, data: new Uint8Array(plane) };
+    const results = request.slices.map((slice, i) => {
+      const out = byIndex.get(i);
+      const rawMask = out?.mask ?? empty;
+      const mask = out && params.cleanUp ? cleanUpMask(rawMask) : rawMask;
+      const native = maskToNative(mask, slice.height, slice.width);
+      const pAfter = out?.pAfter ?? pBefore[i]!;
+      return {
+        pBefore: pBefore[i]!,
+        pAfter,
+        abnormal: abnormal[i]!,
+        segmented: out !== undefined,
+        flipped: out?.pAfter != null && abnormal[i]! && !(pAfter > classifier.thresholds.abnormal),
+        model: { width, height, x: x.data.slice(i * plane, (i + 1) * plane), map: out?.map ?? null, rawMask, mask },
+        mask: native,
+        maskRle: encodeRle(native),
+        bbox: maskBoundingBox(native),
+        areaPx: maskArea(native),
+        ...(params.differencePng && out ? { differencePng: differenceMapPng(out.map, width, height) } : {}),
+      };
+    });
+    timer.add("postprocess", performance.now() - postStart);
+
+    const share = (stage: string, count: number) => (count > 0 ? timer.get(stage) / count : 0);
+    return results.map((r, i) => {
+      const timingsMs = {
+        preprocess: share("preprocess", n),
+        classify: share("classify", n),
+        infer: byIndex.has(i) ? share("infer", selected.length) : 0,
+        postprocess: share("postprocess", n),
+      };
+      return { ...r, timingsMs: { ...timingsMs, total: timingsMs.preprocess + timingsMs.classify + timingsMs.infer + timingsMs.postprocess } };
+    });
+  }
+}
+
+function pickSamples(input: MethodInput, indices: readonly number[]): MethodInput {
+  if (indices.length === input.logits.length) return input;
+  const pick = (t: Float32Tensor): Float32Tensor => {
+    const per = t.data.length / t.dims[0]!;
+    const data = new Float32Array(indices.length * per);
+    indices.forEach((src, dst) => data.set(t.data.subarray(src * per, (src + 1) * per), dst * per));
+    return { data, dims: [indices.length, ...t.dims.slice(1)] };
+  };
+  return {
+    x: pick(input.x),
+    logits: Float32Array.from(indices, (i) => input.logits[i]!),
+    activations: pick(input.activations),
+    activationsGrad: pick(input.activationsGrad),
+  };
+}
