@@ -3,7 +3,10 @@ import { ImagingError } from "../errors/imaging-error.ts";
 
 /**
  * Clips HU values to `windowHU = [low, high]` and maps them linearly to [−1, 1]:
- * `y = 2 · (clip(x, low, high) − low) / (high − low) − 1`, computed in float64, stored as float32.
+ * `y = (clip(x, low, high) − low) / (high − low) · 2 − 1`, evaluated in float32 one operation at a
+ * time exactly as the training code's `(hu.clamp(low, high) - low) / (high - low) * 2.0 - 1.0` on a
+ * float32 tensor (bit-identical to torch 2.13 on every integer HU in −1100..3099, integer and
+ * fractional windows).
  *
  * @param hu intensities in Hounsfield units (any length; typically a row-major slice)
  * @param windowHU [low, high] in HU, finite, low < high
@@ -25,13 +28,17 @@ export function windowToUnitRange(
   if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + hu.length > out.length) {
     throw new ImagingError("INVALID_ARGUMENT", "output buffer too short for the windowed values");
   }
-  const scale = 2 / (high - low);
+  const f = Math.fround;
+  // torch turns the Python-float scalars into float32 before each elementwise op.
+  const low32 = f(low);
+  const high32 = f(high);
+  const range32 = f(high - low);
   const n = hu.length;
   for (let p = 0; p < n; p++) {
-    const v = hu[p]!;
+    const v = f(hu[p]!);
     if (v !== v) throw new ImagingError("INVALID_ARGUMENT", `NaN intensity at index ${p}`);
-    const c = v < low ? low : v > high ? high : v;
-    out[outOffset + p] = (c - low) * scale - 1;
+    const c = v < low32 ? low32 : v > high32 ? high32 : v;
+    out[outOffset + p] = f(f(f(c - low32) / range32) * 2) - 1;
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { resizeBilinear } from "../../../imaging/preprocess/bilinear-resize.ts";
 import { isImagingError } from "../../../imaging/errors/imaging-error.ts";
+import { fnv1a } from "./fnv1a.ts";
 
 // 5 × 7 input, value ((r*7 + c*3) % 11) / 5 − 1. References from python3 + torch 2.13:
 // F.interpolate(x, size, mode="bilinear", align_corners=False, antialias=False).
@@ -112,11 +113,3 @@ describe("resizeBilinear", () => {
     );
   });
 });
-
-/** FNV-1a (32-bit) over the float32 bit patterns, one 32-bit word per step (same as the Python reference). */
-function fnv1a(values: Float32Array): number {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  let h = 0x811c9dc5;
-  for (const b of bits) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { preprocessSlices } from "../../../imaging/preprocess/preprocess-slices.ts";
 import { parsePreprocessSpec } from "../../../imaging/preprocess/preprocess-spec.ts";
 import { isImagingError } from "../../../imaging/errors/imaging-error.ts";
+import { fnv1a } from "./fnv1a.ts";
 
 // 5 × 7 HU slice; reference = torch: clamp(-160, 340) → [-1, 1] → interpolate((3, 4), bilinear, align_corners=False).
 const HU = [
@@ -20,6 +21,20 @@ describe("preprocessSlices", () => {
     const batch = preprocessSlices([{ width: 7, height: 5, data: Int16Array.from(HU) }], SPEC);
     assert.deepEqual(batch.shape, [1, 1, 3, 4]);
     for (let p = 0; p < 12; p++) assert.ok(Math.abs(batch.data[p]! - TORCH_PIPELINE_3x4[p]!) <= 1e-6, `index ${p}`);
+  });
+
+  it("should be bit-identical to training's preprocess_hu when the window is fractional and the size is 128 or 256", () => {
+    // 37 × 23 slice, HU = −1000 + (r·131 + c·71) mod 1500; reference: training/coinseg_train/data.py
+    // preprocess_hu(hu, (−171.3, 412.9), size) with torch 2.13, hashed (FNV-1a over float32 bits).
+    const hu = new Int16Array(37 * 23);
+    for (let r = 0; r < 37; r++) for (let c = 0; c < 23; c++) hu[r * 23 + c] = -1000 + ((r * 131 + c * 71) % 1500);
+    for (const [size, hash] of [
+      [128, 0x1ae11adb],
+      [256, 0x693fabc0],
+    ] as const) {
+      const spec = parsePreprocessSpec({ windowHU: [-171.3, 412.9], size: [size, size] });
+      assert.equal(fnv1a(preprocessSlices([{ width: 23, height: 37, data: hu }], spec).data), hash, `size ${size}`);
+    }
   });
 
   it("should stack slices of different native sizes in NCHW order when batching", () => {

@@ -9,6 +9,13 @@ describe("windowToUnitRange", () => {
     assert.deepEqual(Array.from(out), [-1, -1, 0, 1, 1, -0.5]);
   });
 
+  it("should round like torch's float32 ops when the window is fractional", () => {
+    // torch: ((t.clamp(-171.3, 412.9) - (-171.3)) / (412.9 - (-171.3)) * 2.0 - 1.0) on float32.
+    const out = windowToUnitRange(new Int16Array([-1000, -171, 0, 37, 412, 3000]), [-171.3, 412.9]);
+    const torch = [-1, -0.998972952, -0.413556993, -0.286888063, 0.996918797, 1];
+    torch.forEach((v, p) => assert.equal(out[p], Math.fround(v), `index ${p}`));
+  });
+
   it("should throw INVALID_ARGUMENT when the window is empty", () => {
     assert.throws(() => windowToUnitRange([0], [100, 100]), (e) => isImagingError(e, "INVALID_ARGUMENT"));
   });
