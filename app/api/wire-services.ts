@@ -1,0 +1,63 @@
+// Builds the core services on top of a Prisma Client and the chosen adapters (no config read here).
+import type { Db } from "../../adapters/prisma/prisma-client.ts";
+import { PrismaAuditLog } from "../../adapters/prisma/prisma-audit-log.ts";
+import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
+import { PrismaJobRepository } from "../../adapters/prisma/prisma-job-repository.ts";
+import { PrismaLabelRepository } from "../../adapters/prisma/prisma-label-repository.ts";
+import { PrismaModelRegistry } from "../../adapters/prisma/prisma-model-registry.ts";
+import { PrismaOutbox } from "../../adapters/prisma/prisma-outbox.ts";
+import { PrismaStudyRepository } from "../../adapters/prisma/prisma-study-repository.ts";
+import { ImagingVolumeDecoder } from "../../adapters/imaging/imaging-volume-decoder.ts";
+import type { ObjectStore } from "../../core/ports/object-store.port.ts";
+import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+import type { TaskQueue } from "../../core/ports/task-queue.port.ts";
+import type { TokenVerifier } from "../../core/ports/token-verifier.port.ts";
+import { AuthService } from "../../core/services/auth.service.ts";
+import { OutboxRelay } from "../../core/services/outbox-relay.ts";
+import { SegmentationService } from "../../core/services/segmentation.service.ts";
+import { StudyService } from "../../core/services/study.service.ts";
+import type { Logger } from "pino";
+import type { ApiServices } from "../../resolvers/graphql-context.ts";
+import { MAX_PAGE_SIZE } from "../../resolvers/study.resolvers.ts";
+
+/** Adapters the API needs. */
+export interface ApiAdapters {
+  readonly prisma: Db;
+  readonly store: ObjectStore;
+  readonly bus: ResultBus;
+  readonly queue: TaskQueue;
+  readonly tokens: TokenVerifier;
+  readonly logger: Logger;
+  readonly uploadMaxBytes: number;
+  readonly uploadUrlTtlSeconds: number;
+}
+
+/** The wired services plus the pieces composition roots use directly. */
+export interface WiredServices extends ApiServices {
+  readonly auth: AuthService;
+  readonly relay: OutboxRelay;
+  readonly identities: PrismaIdentityRepository;
+  readonly models: PrismaModelRegistry;
+  readonly jobs: PrismaJobRepository;
+}
+
+/** Wires repositories, services and the outbox relay. */
+export function wireServices(a: ApiAdapters): WiredServices {
+  const studies = new PrismaStudyRepository(a.prisma);
+  const labels = new PrismaLabelRepository(a.prisma);
+  const jobs = new PrismaJobRepository(a.prisma);
+  const identities = new PrismaIdentityRepository(a.prisma);
+  const models = new PrismaModelRegistry(a.prisma);
+  const audit = new PrismaAuditLog(a.prisma);
+  const relay = new OutboxRelay(new PrismaOutbox(a.prisma), a.queue, (err) => a.logger.error({ err }, "outbox relay failed"));
+  const limits = { uploadMaxBytes: a.uploadMaxBytes, uploadUrlTtlSeconds: a.uploadUrlTtlSeconds, maxPageSize: MAX_PAGE_SIZE };
+  return {
+    auth: new AuthService(identities, a.tokens),
+    studies: new StudyService(studies, labels, a.store, new ImagingVolumeDecoder({ maxBytes: a.uploadMaxBytes }), audit, limits),
+    segmentation: new SegmentationService(studies, jobs, models, a.bus, audit, () => void relay.kick()),
+    relay,
+    identities,
+    models,
+    jobs,
+  };
+}

@@ -1,0 +1,51 @@
+// `npm start`: the embedded server — one process, embedded Postgres (PGlite), in-process queue.
+import { randomBytes } from "node:crypto";
+import { parseConfig, parseOptionalConfig } from "./config/parse-config.ts";
+import { createLogger } from "./logger.ts";
+import { startEmbedded } from "./start-embedded.ts";
+
+const env = parseConfig(process.env, [
+  "PGLITE_DATA_DIR", "LOCAL_STORE_DIR", "HOST", "PORT", "PUBLIC_URL", "LOG_LEVEL", "JWT_ISSUER", "JWT_AUDIENCE",
+  "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COST", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS",
+]);
+const optional = parseOptionalConfig(process.env, ["JWT_SECRET"]);
+const logger = createLogger(env.LOG_LEVEL, { mode: "embedded" });
+
+const instance = await startEmbedded(
+  {
+    pgliteDataDir: env.PGLITE_DATA_DIR, localStoreDir: env.LOCAL_STORE_DIR, host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL,
+    jwt: { secret: optional.JWT_SECRET ?? randomBytes(32).toString("hex"), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    introspection: env.GRAPHQL_INTROSPECTION, maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST,
+    uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS,
+  },
+  logger,
+);
+
+const url = instance.server.graphqlUrl;
+const key = instance.bootstrap.apiKey;
+process.stdout.write(`
+coinseg embedded server is up
+  GraphQL (HTTP):       ${url}
+  GraphQL (WebSocket):  ${url.replace(/^http/, "ws")}
+  API key (this run):   ${key}
+
+Try:
+  curl -s ${url} -H 'content-type: application/json' -H 'x-api-key: ${key}' \\
+    -d '{"query":"mutation { createStudy(input: { title: \\"first study\\" }) { study { id title status } } }"}'
+  curl -s ${url} -H 'content-type: application/json' -H 'x-api-key: ${key}' \\
+    -d '{"query":"{ studies(first: 20) { edges { node { id title status slices(first: 5) { totalCount } } } } }"}'
+
+Ctrl+C stops the server.
+`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    instance.stop().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, "shutdown failed");
+      process.exit(1);
+    });
+  });
+}

@@ -1,0 +1,103 @@
+// Embedded mode as a function: PGlite, migrations, in-process queue and bus, local store, HTTP + WS.
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { Logger } from "pino";
+import { applyMigrations } from "../adapters/db/migration-runner.ts";
+import { pgliteScriptRunner } from "../adapters/db/pglite-script-runner.ts";
+import { InMemoryResultBus } from "../adapters/events/in-memory-result-bus.ts";
+import { JoseTokenVerifier } from "../adapters/auth/jose-token-verifier.ts";
+import { createPglitePrismaClient, type Db } from "../adapters/prisma/prisma-client.ts";
+import { InMemoryTaskQueue } from "../adapters/queue/in-memory-task-queue.ts";
+import { LeaveQueuedTaskHandler } from "../adapters/queue/queued-task-handler.ts";
+import { LocalObjectStore } from "../adapters/storage/local-object-store.ts";
+import type { ResultBus } from "../core/ports/result-bus.port.ts";
+import type { SegmentationTaskHandler } from "../core/ports/segmentation-task-handler.port.ts";
+import type { SliceResultSink } from "../core/ports/slice-result-sink.port.ts";
+import type { ObjectStore } from "../core/ports/object-store.port.ts";
+import { buildGraphQLSchema } from "./api/graphql-schema.ts";
+import { startHttpServer, type RunningHttpServer } from "./api/http-server.ts";
+import { wireServices, type WiredServices } from "./api/wire-services.ts";
+import { bootstrapEmbedded } from "./embedded-bootstrap.ts";
+
+/** Settings of embedded mode (parsed from the environment by app/embedded.ts). */
+export interface EmbeddedSettings {
+  /** PGlite data folder, or "memory://". */
+  readonly pgliteDataDir: string;
+  readonly localStoreDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl?: string | undefined;
+  readonly jwt: { secret: string; issuer: string; audience: string };
+  readonly introspection: boolean;
+  readonly maxDepth: number;
+  readonly maxCost: number;
+  readonly uploadMaxBytes: number;
+  readonly uploadUrlTtlSeconds: number;
+}
+
+/** What the worker side of embedded mode gets to build its task handler. */
+export interface EmbeddedWorkerDeps {
+  readonly sink: SliceResultSink;
+  readonly bus: ResultBus;
+  readonly store: ObjectStore;
+  readonly prisma: Db;
+}
+
+/** A running embedded instance. */
+export interface EmbeddedInstance {
+  readonly server: RunningHttpServer;
+  readonly services: WiredServices;
+  readonly tokens: JoseTokenVerifier;
+  readonly queue: InMemoryTaskQueue;
+  readonly bootstrap: { organizationId: string; userId: string; apiKey: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts embedded mode. `createHandler` builds the in-process inference handler; the default
+ * leaves jobs QUEUED until the worker pipeline (workers/) is wired in.
+ */
+export async function startEmbedded(
+  settings: EmbeddedSettings,
+  logger: Logger,
+  createHandler: (deps: EmbeddedWorkerDeps) => SegmentationTaskHandler = () => new LeaveQueuedTaskHandler(),
+): Promise<EmbeddedInstance> {
+  const inMemory = settings.pgliteDataDir === "memory://";
+  if (!inMemory) await mkdir(path.resolve(settings.pgliteDataDir), { recursive: true });
+  const pglite = await PGlite.create(inMemory ? undefined : path.resolve(settings.pgliteDataDir));
+  const migrated = await applyMigrations(pgliteScriptRunner(pglite));
+  logger.info({ applied: migrated.applied.length }, "migrations applied");
+  const prisma = createPglitePrismaClient(pglite);
+
+  let baseUrl = settings.publicUrl ?? "";
+  const store = new LocalObjectStore({ rootDir: path.resolve(settings.localStoreDir), publicBaseUrl: () => baseUrl, signingSecret: randomBytes(32).toString("hex") });
+  const bus = new InMemoryResultBus();
+  const tokens = new JoseTokenVerifier(settings.jwt);
+  let handler: SegmentationTaskHandler | null = null;
+  const queue = new InMemoryTaskQueue(
+    { handle: (task) => handler!.handle(task) },
+    (task, err) => logger.error({ jobId: task.jobId, err }, "task failed 3 times; dropped"),
+  );
+  const services = wireServices({
+    prisma, store, bus, queue, tokens, logger, uploadMaxBytes: settings.uploadMaxBytes, uploadUrlTtlSeconds: settings.uploadUrlTtlSeconds,
+  });
+  handler = createHandler({ sink: services.jobs, bus, store, prisma });
+  const bootstrap = await bootstrapEmbedded(services, prisma);
+  const server = await startHttpServer({
+    schema: buildGraphQLSchema(), services, logger, host: settings.host, port: settings.port, introspection: settings.introspection,
+    maxDepth: settings.maxDepth, maxCost: settings.maxCost, localStore: store, uploadMaxBytes: settings.uploadMaxBytes,
+  });
+  baseUrl ||= server.baseUrl;
+  void services.relay.kick(); // tasks committed before a restart
+  return {
+    server, services, tokens, queue, bootstrap,
+    async stop() {
+      await server.close();
+      await queue.idle();
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Per-request DataLoaders: one batched, organisation-scoped query per relation and request.
+import DataLoader from "dataloader";
+import type { GroundTruthMask } from "../core/domain/ground-truth-mask.ts";
+import type { Label } from "../core/domain/label.ts";
+import type { Principal } from "../core/domain/principal.ts";
+import type { SegmentationJob } from "../core/domain/segmentation-job.ts";
+import type { Series } from "../core/domain/series.ts";
+import type { Slice } from "../core/domain/slice.ts";
+import type { SliceResult } from "../core/domain/slice-result.ts";
+import type { Study } from "../core/domain/study.ts";
+import type { ApiServices } from "./graphql-context.ts";
+
+/** The loaders of one request. */
+export interface DataLoaders {
+  readonly studyById: DataLoader<string, Study | null>;
+  readonly seriesByStudy: DataLoader<string, Series[]>;
+  readonly slicesByStudy: DataLoader<string, Slice[]>;
+  readonly labelsByStudy: DataLoader<string, Label[]>;
+  readonly labelsBySlice: DataLoader<string, Label[]>;
+  readonly groundTruthBySlice: DataLoader<string, GroundTruthMask | null>;
+  readonly resultsBySlice: DataLoader<string, SliceResult[]>;
+  readonly jobsByStudy: DataLoader<string, SegmentationJob[]>;
+}
+
+function many<V>(fetch: (keys: readonly string[]) => Promise<Map<string, V[]>>): DataLoader<string, V[]> {
+  return new DataLoader(async (keys) => {
+    const found = await fetch(keys);
+    return keys.map((k) => found.get(k) ?? []);
+  });
+}
+
+function one<V>(fetch: (keys: readonly string[]) => Promise<Map<string, V>>): DataLoader<string, V | null> {
+  return new DataLoader(async (keys) => {
+    const found = await fetch(keys);
+    return keys.map((k) => found.get(k) ?? null);
+  });
+}
+
+/** Creates the loaders for one request made by `principal`. */
+export function createDataLoaders(services: ApiServices, principal: Principal | null): DataLoaders {
+  const { studies, segmentation } = services;
+  return {
+    studyById: one((ids) => studies.studiesById(principal, ids)),
+    seriesByStudy: many((ids) => studies.seriesByStudy(principal, ids)),
+    slicesByStudy: many((ids) => studies.slicesByStudy(principal, ids)),
+    labelsByStudy: many((ids) => studies.labelsByStudy(principal, ids)),
+    labelsBySlice: many((ids) => studies.labelsBySlice(principal, ids)),
+    groundTruthBySlice: one((ids) => studies.groundTruthBySlice(principal, ids)),
+    resultsBySlice: many((ids) => segmentation.resultsBySlice(principal, ids)),
+    jobsByStudy: many((ids) => segmentation.jobsByStudy(principal, ids)),
+  };
+}

@@ -1,0 +1,41 @@
+// Resolvers of schema/segmentation.graphql: jobs, results, models and the job subscription.
+import type { JobUpdate } from "../core/services/segmentation.service.ts";
+import type { Resolvers } from "../generated/graphql/resolvers-types.ts";
+
+/** Segmentation job, result and model resolvers. */
+export const segmentationResolvers: Resolvers = {
+  Query: {
+    segmentationJob: (_p, args, ctx) => ctx.services.segmentation.getJob(ctx.principal, args.id),
+    models: (_p, _a, ctx) => ctx.services.segmentation.listModels(ctx.principal),
+  },
+  Mutation: {
+    requestSegmentation: async (_p, { input }, ctx) => ({
+      job: await ctx.services.segmentation.requestSegmentation(ctx.principal, {
+        studyId: input.studyId, method: input.method, modelKey: input.modelKey ?? null, sliceIds: input.sliceIds ?? null,
+        params: (input.params ?? null) as Record<string, unknown> | null,
+      }),
+    }),
+    cancelSegmentationJob: async (_p, { input }, ctx) => ({ job: await ctx.services.segmentation.cancelJob(ctx.principal, input.id) }),
+  },
+  Subscription: {
+    segmentationJobUpdated: {
+      subscribe: async (_p, args, ctx) => {
+        const updates = await ctx.services.segmentation.watchJob(ctx.principal, args.jobId, args.afterSlice ?? -1);
+        return wrap(updates);
+      },
+      resolve: (payload: { segmentationJobUpdated: JobUpdate }) => payload.segmentationJobUpdated,
+    },
+  },
+  SegmentationJob: {
+    study: (job, _a, ctx) => ctx.loaders.studyById.load(job.studyId),
+    results: (job, args, ctx) => ctx.services.segmentation.results(ctx.principal, job.id, args.afterSlice ?? -1),
+  },
+  SliceResult: {
+    maskRle: (r) => [...r.maskRle],
+    bbox: (r) => [...r.bbox],
+  },
+};
+
+async function* wrap(updates: AsyncIterable<JobUpdate>): AsyncGenerator<{ segmentationJobUpdated: JobUpdate }> {
+  for await (const update of updates) yield { segmentationJobUpdated: update };
+}
