@@ -17,7 +17,7 @@ import { assertImage2D, assertImageSize } from "./assert-image.ts";
  * Arithmetic follows PyTorch's float32 CPU kernel step by step (float32 scale, source index rounded
  * once as a fused multiply-add, float32 weights, each 1D blend `fma(a, w0, round(b·w1))`, rows blended
  * the same way). For outputs with height + width > 128 (every model size) this is torch 2.13's generic
- * kernel and results were bit-identical on x86-64 in every case compared (~130 000 outputs, odd sizes,
+ * kernel and results were bit-identical on x86-64 in every case compared (~200 000 outputs, odd sizes,
  * up and down), so `>= 0.5` thresholds on resized {0, 1} masks tie-break exactly as in the Python
  * training code. For tiny outputs (height + width ≤ 128) torch switches to another kernel; results
  * then agree within a few float32 ulps (< 1e-6 for values in [−1, 1]).
