@@ -16,7 +16,8 @@ def diff_mask(x: np.ndarray, x_cf: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def cleanup_mask(mask: np.ndarray) -> np.ndarray:
-    """3x3 opening, 3x3 closing, then keep the largest 8-connected component, per 2D mask.
+    """3x3 opening, 3x3 closing, then keep the largest 8-connected component, per 2D mask (same
+    border and tie conventions as the TypeScript clean-up).
 
     ``mask``: ``[H, W]`` or ``[..., H, W]`` bool; returns the same shape.
     """
@@ -24,8 +25,14 @@ def cleanup_mask(mask: np.ndarray) -> np.ndarray:
         flat = mask.reshape(-1, *mask.shape[-2:])
         return np.stack([cleanup_mask(m) for m in flat]).reshape(mask.shape)
     se = np.ones((3, 3), dtype=bool)
-    m = ndimage.binary_opening(mask, structure=se)
-    m = ndimage.binary_closing(m, structure=se)
+    # Border convention of imaging/mask/morphology-3x3.ts: background continues beyond the image
+    # (pad by 2 background pixels, operate, crop), so closing never removes pixels at the edge.
+    padded = np.pad(mask.astype(bool), 2)
+    padded = ndimage.binary_opening(padded, structure=se)
+    padded = ndimage.binary_closing(padded, structure=se)
+    m = padded[2:-2, 2:-2]
+    # Ties go to the component met first in raster order (scipy labels in that order; argmax takes
+    # the first maximum), as in imaging/mask/largest-component.ts.
     lab, n = ndimage.label(m, structure=se)
     if n <= 1:
         return m

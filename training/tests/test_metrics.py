@@ -1,0 +1,74 @@
+"""Metric functions on hand-computed cases."""
+
+import math
+
+import numpy as np
+
+from coinseg_train.metrics import (
+    classification_scores,
+    cleanup_mask,
+    counterfactual_validity,
+    diff_mask,
+    flip_rate,
+    roc_auc,
+    segmentation_scores,
+)
+
+
+def test_should_pool_tp_fp_fn_over_slices_before_dividing():
+    gt = np.zeros((2, 4, 4), bool)
+    pred = np.zeros((2, 4, 4), bool)
+    gt[0, :2, :2] = True  # 4 px
+    pred[0, :2, :1] = True  # TP 2, FN 2
+    gt[1, 0, 0] = True  # 1 px
+    pred[1, 0, :3] = True  # TP 1, FP 2
+    s = segmentation_scores(pred, gt)
+    assert (s["tp"], s["fp"], s["fn"]) == (3, 2, 2)
+    assert abs(s["pooledIoU"] - 3 / 7) < 1e-12
+    assert abs(s["pooledDice"] - 6 / 10) < 1e-12
+    assert abs(s["meanIoU"] - (0.5 + 1 / 3) / 2) < 1e-12
+    assert abs(s["sdIoU"] - np.std([0.5, 1 / 3])) < 1e-12
+
+
+def test_should_threshold_half_the_absolute_difference_strictly():
+    x = np.array([1.0, 1.0, 1.0])
+    x_cf = np.array([0.5, 0.4, 1.0])  # diffs 0.25, 0.3, 0
+    assert diff_mask(x, x_cf, 0.25).tolist() == [False, True, False]
+
+
+def test_should_keep_only_the_largest_component_after_opening_and_closing():
+    m = np.zeros((12, 12), bool)
+    m[1:5, 1:5] = True  # 16 px
+    m[7:12, 6:12] = True  # 30 px, the largest
+    m[0, 11] = True  # speck removed by the opening
+    out = cleanup_mask(m)
+    assert out[8, 8] and not out[2, 2] and not out[0, 11]
+    assert out.sum() == 30
+
+
+def test_should_count_cv_over_confident_slices_only():
+    p = np.array([0.9, 0.95, 0.5, 0.99])
+    p_cf = np.array([0.05, 0.5, 0.0, 0.1])
+    r = counterfactual_validity(p, p_cf, 0.8)
+    assert r["cvSlices"] == 3  # 0.5 is excluded
+    assert abs(r["cv"] - 2 / 3) < 1e-12  # 0.95 -> 0.5 changes by 0.45 only
+
+
+def test_should_report_nan_cv_when_no_slice_is_confident():
+    assert math.isnan(counterfactual_validity(np.array([0.1]), np.array([0.0]))["cv"])
+
+
+def test_should_count_flips_among_abnormal_predictions():
+    r = flip_rate(np.array([0.9, 0.7, 0.2]), np.array([0.1, 0.6, 0.9]))
+    assert r == {"flipRate": 0.5, "flipSlices": 2}
+
+
+def test_should_compute_auc_with_ties_as_half():
+    assert roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == 0.75
+    assert roc_auc(np.array([0, 1]), np.array([0.5, 0.5])) == 0.5
+    assert math.isnan(roc_auc(np.array([1, 1]), np.array([0.2, 0.3])))
+
+
+def test_should_compute_accuracy_and_f1_with_abnormal_as_positive():
+    s = classification_scores(np.array([1, 1, 0, 0]), np.array([0.9, 0.2, 0.7, 0.1]))
+    assert s["accuracy"] == 0.5 and s["precision"] == 0.5 and s["recall"] == 0.5 and s["f1"] == 0.5

@@ -1,0 +1,67 @@
+"""Network properties: the classifier's in-graph gradient equals autograd, zero-initialised COIN
+head, Singla conditions, spectral-norm baking."""
+
+import torch
+from torch.nn.utils import parametrize
+
+from coinseg_train.export import bake_spectral_norm
+from coinseg_train.nets.classifier import Classifier, ClassifierExport
+from coinseg_train.nets.discriminator import Discriminator
+from coinseg_train.nets.generator import Generator
+
+
+def _trained_like(module: torch.nn.Module) -> torch.nn.Module:
+    # Random non-trivial batch-norm statistics, then eval mode, so the test is not on a degenerate net.
+    g = torch.Generator().manual_seed(0)
+    for m in module.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+    return module.eval()
+
+
+def test_should_equal_autograd_when_computing_activations_grad_in_graph():
+    torch.manual_seed(0)
+    clf = _trained_like(Classifier([4, 8, 8, 16], [1, 1, 1, 1], 3, 2, False))
+    x = torch.randn(3, 1, 32, 32)
+    logit, a, grad = ClassifierExport(clf)(x)
+    a_leaf = a.detach().requires_grad_(True)
+    (ref,) = torch.autograd.grad(clf.head(a_leaf).sum(), a_leaf)
+    assert grad.shape == a.shape == (3, 16, 2, 2)
+    assert torch.allclose(grad, ref, atol=1e-7, rtol=0)
+    assert torch.allclose(logit, clf(x), atol=1e-6)
+    assert ref.abs().max() > 0
+
+
+def test_should_return_tanh_of_input_when_coin_head_is_zero_initialised():
+    g = Generator([4, 4, 8, 8, 8], 1, perturbation=True, zero_init_head=True).eval()
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    assert torch.allclose(g(x), torch.tanh(x), atol=0)
+
+
+def test_should_change_output_with_condition_when_singla_has_two_conditions():
+    torch.manual_seed(1)
+    g = Generator([4, 4, 8, 8, 8], 2, perturbation=False).eval()
+    with torch.no_grad():
+        for m in g.modules():
+            if hasattr(m, "gamma") and m.gamma.shape[0] == 2:
+                m.gamma[1].uniform_(0.5, 1.5)
+                m.beta[1].uniform_(-0.5, 0.5)
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    y0, y1 = g(x, torch.zeros(2)), g(x, torch.ones(2))
+    assert (y0 - y1).abs().max() > 1e-3
+    assert y0.abs().max() <= 1 and y1.abs().max() <= 1
+    mixed = g(x, torch.tensor([0.0, 1.0]))
+    assert torch.allclose(mixed[0], y0[0], atol=1e-6) and torch.allclose(mixed[1], y1[1], atol=1e-6)
+
+
+def test_should_keep_outputs_and_drop_parametrizations_when_baking_spectral_norm():
+    torch.manual_seed(2)
+    d = Discriminator([4, 4, 8, 8, 8]).eval()
+    x, y = torch.randn(2, 1, 32, 32), torch.tensor([0, 1])
+    with torch.no_grad():
+        before = d(x, y)
+    bake_spectral_norm(d)
+    assert not any(parametrize.is_parametrized(m) for m in d.modules())
+    with torch.no_grad():
+        assert torch.allclose(d(x, y), before, atol=1e-5)

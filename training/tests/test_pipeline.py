@@ -1,0 +1,121 @@
+"""Smoke: train each model a few steps on the tiny fixture through the CLI, export it, and check
+ONNX Runtime against PyTorch, the model card and the golden tensors."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from coinseg_train.cli import main
+from coinseg_train.runtime import load_checkpoint
+from coinseg_train.train_classifier import load_classifier
+from conftest import TINY_PRESET
+
+
+def _cli(*args: str) -> int:
+    return main([*args, "--preset", TINY_PRESET, "--threads", "1"])
+
+
+@pytest.fixture(scope="module")
+def exported(fixture_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("pipeline")
+    runs, models = base / "runs", base / "models"
+    common = ["--benchmark", "kidney-blob", "--data", str(fixture_root), "--runs", str(runs)]
+    for cmd in ("train-classifier", "train-coin", "train-singla"):
+        assert _cli(cmd, *common) == 0
+    for model in ("classifier", "coin", "singla"):
+        assert _cli("export", "--model", model, *common, "--out", str(models)) == 0
+    return {"runs": runs, "models": models, "data": fixture_root}
+
+
+def _strict_json(path: Path) -> dict:
+    def reject(token: str) -> None:
+        raise ValueError(f"non-standard JSON constant {token}")
+
+    return json.loads(path.read_text(), parse_constant=reject)
+
+
+@pytest.mark.parametrize("model", ["classifier", "coin", "singla"])
+def test_should_write_a_model_card_matching_the_onnx_file_when_exporting(exported, model):
+    d = exported["models"] / f"kidney-blob-{model}"
+    spec = _strict_json(d / "model.json")
+    blob = (d / "model.onnx").read_bytes()
+    assert spec["key"] == f"kidney-blob-{model}"
+    assert spec["sha256"] == hashlib.sha256(blob).hexdigest() and spec["bytes"] == len(blob)
+    assert spec["preprocess"] == {"windowHU": [-160.0, 340.0], "size": [32, 32], "resize": "bilinear-half-pixel"}
+    assert spec["inputs"][0] == {"name": "x", "shape": [-1, 1, 32, 32], "dtype": "float32"}
+    assert spec["training"]["preset"] == "tiny" and spec["training"]["steps"] > 0
+    assert spec["training"]["command"] == f"npm run train -- kidney-blob {model}"
+    assert spec["thresholds"]["mask"] == 0.25
+    import onnx
+
+    proto = onnx.load(str(d / "model.onnx"))
+    assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [17]
+    assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in proto.graph.initializer)
+    if model == "classifier":
+        assert spec["kind"] == "CLASSIFIER" and spec["targetLayer"]["name"] == "layer4"
+        assert {"accuracy", "f1", "rocAuc"} <= spec["metrics"].keys()
+    else:
+        assert spec["classifierKey"] == "kidney-blob-classifier"
+        assert {"pooledIoU", "pooledDice", "cv", "flipRate", "oraclePooledIoU", "sweep"} <= spec["metrics"].keys()
+        assert spec["metrics"]["oraclePooledIoU"] > 0.5  # the fixture's blobs clear the 0.25 threshold
+
+
+@pytest.mark.parametrize("model", ["classifier", "coin", "singla"])
+def test_should_reproduce_golden_outputs_with_onnx_runtime_at_any_batch(exported, model):
+    d = exported["models"] / f"kidney-blob-{model}"
+    spec = _strict_json(d / "model.json")
+    golden = spec["golden"]
+    read = lambda e: np.fromfile(d / e["file"], dtype="<f4").reshape(e["shape"])  # noqa: E731
+    inputs = {k: read(v) for k, v in golden["inputs"].items()}
+    assert inputs["x"].shape == (4, 1, 32, 32)
+    sess = ort.InferenceSession(str(d / "model.onnx"), providers=["CPUExecutionProvider"])
+    names = [o["name"] for o in spec["outputs"]]
+    outs = dict(zip(names, sess.run(names, inputs)))
+    for name in names:
+        assert np.abs(outs[name] - read(golden["outputs"][name])).max() <= 1e-4
+        assert np.abs(read(golden["torchOutputs"][name]) - read(golden["outputs"][name])).max() <= 1e-4
+    one = sess.run(names, {k: v[1:2] for k, v in inputs.items()})
+    assert np.abs(one[0] - outs[names[0]][1:2]).max() <= 1e-4  # dynamic batch, eval-mode batch norm
+
+
+def test_should_export_activations_grad_equal_to_autograd(exported):
+    d = exported["models"] / "kidney-blob-classifier"
+    clf, _ = load_classifier(exported["runs"] / "kidney-blob" / "classifier" / "best.pt")
+    x = np.fromfile(d / "golden" / "x.bin", dtype="<f4").reshape(4, 1, 32, 32)
+    sess = ort.InferenceSession(str(d / "model.onnx"), providers=["CPUExecutionProvider"])
+    _, acts, grad = sess.run(["logit", "activations", "activations_grad"], {"x": x})
+    a = torch.from_numpy(acts).requires_grad_(True)
+    (ref,) = torch.autograd.grad(clf.head(a).sum(), a)
+    assert np.abs(grad - ref.numpy()).max() <= 1e-6
+
+
+def test_should_continue_from_the_last_step_when_resuming(exported):
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(exported["runs"])]
+    before = load_checkpoint(exported["runs"] / "kidney-blob" / "coin" / "last.pt", "coin")
+    assert _cli("train-coin", *common, "--resume", "--steps", str(before["step"] + 2)) == 0
+    after = load_checkpoint(exported["runs"] / "kidney-blob" / "coin" / "last.pt", "coin")
+    assert after["step"] == before["step"] + 2
+    assert after["elapsedSeconds"] > before["elapsedSeconds"]
+
+
+def test_should_write_strict_json_evaluation_with_an_oracle_row(exported):
+    report = _strict_json(exported["runs"] / "kidney-blob" / "coin" / "eval-test.json")
+    rows = report["rows"]
+    assert {"COIN", "COIN+cleanup", "ORACLE", "ORACLE+cleanup"} <= rows.keys()
+    assert list(rows["ORACLE"]["sweep"].keys()) == ["0.15", "0.20", "0.25", "0.30", "0.35"]
+    assert rows["ORACLE"]["pooledIoU"] > rows["COIN"]["pooledIoU"]
+
+
+def test_should_exit_2_with_a_code_when_the_data_is_missing(tmp_path: Path, capsys):
+    assert _cli("train-classifier", "--benchmark", "kidney-blob", "--data", str(tmp_path / "none"), "--runs", str(tmp_path)) == 2
+    assert "error DATA_NOT_FOUND" in capsys.readouterr().err
+
+
+def test_should_exit_2_when_a_generator_has_no_classifier(fixture_root: Path, tmp_path: Path, capsys):
+    assert _cli("train-coin", "--benchmark", "kidney-blob", "--data", str(fixture_root), "--runs", str(tmp_path)) == 2
+    assert "error CHECKPOINT_NOT_FOUND" in capsys.readouterr().err
