@@ -1,0 +1,210 @@
+// Runs every method (and the oracle) over a benchmark's test slices through the service's pipeline and scores them.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { SegmentationMethod } from "../../core/domain/enums.ts";
+import type { BinaryMask } from "../../imaging/mask/binary-mask.ts";
+import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
+import { thresholdMap } from "../../imaging/mask/threshold-map.ts";
+import { confusionCounts, type ConfusionCounts } from "../../imaging/metrics/confusion-counts.ts";
+import { counterfactualValidity, type CounterfactualValidity } from "../../imaging/metrics/counterfactual-validity.ts";
+import { summariseSegmentation, type SegmentationSummary } from "../../imaging/metrics/segmentation-summary.ts";
+import { groundTruthToModelSize } from "../../imaging/preprocess/ground-truth-to-model-size.ts";
+import { maskToNative } from "../../imaging/preprocess/mask-to-native.ts";
+import { preprocessSlices } from "../../imaging/preprocess/preprocess-slices.ts";
+import { renderMaskOverlayPng } from "../../imaging/render/mask-overlay-png.ts";
+import type { InferenceEngine } from "../engine/inference-engine.port.ts";
+import { counterfactualMask } from "../methods/counterfactual-mask.ts";
+import type { RiseParams } from "../methods/rise-method.ts";
+import { runBatched } from "../methods/run-batched.ts";
+import { sigmoid } from "../methods/sigmoid.ts";
+import { SegmentationPipeline } from "../pipeline/segmentation-pipeline.ts";
+import type { BenchmarkSlice } from "./benchmark-test-set.ts";
+
+/** A row of the report: a method, a method with clean-up, or the oracle. */
+export type EvaluationRowId = SegmentationMethod | "COIN_CLEAN" | "SINGLA_CLEAN" | "ORACLE" | "ORACLE_CLEAN";
+
+/** Scores of one row. */
+export interface RowEvaluation {
+  readonly row: EvaluationRowId;
+  /** Slices scored (RISE may be limited). */
+  readonly slices: number;
+  readonly summary: SegmentationSummary;
+  /** Counterfactual rows only (τ from the classifier's model.json). */
+  readonly validity: CounterfactualValidity | null;
+  /** Mean SegmentationPipeline total per slice (ms); for the oracle, its own preprocess + classify + mask. */
+  readonly msPerSlice: number;
+  /** Mask-threshold sweep over the difference map (counterfactual rows without clean-up). */
+  readonly sweep?: readonly { readonly threshold: number; readonly pooledIoU: number; readonly pooledDice: number }[];
+}
+
+/** One rendered example overlay. */
+export interface ExampleOverlay {
+  readonly row: EvaluationRowId;
+  readonly scanId: string;
+  readonly sliceIndex: number;
+  /** File name relative to the output folder. */
+  readonly file: string;
+  readonly iou: number;
+}
+
+/** Options of {@link evaluateBenchmark}. */
+export interface EvaluateBenchmarkOptions {
+  readonly engine: InferenceEngine;
+  readonly classifierKey: string;
+  readonly coinKey: string;
+  readonly singlaKey: string;
+  /** Methods to run (default all five); the oracle always runs. */
+  readonly methods?: readonly SegmentationMethod[];
+  readonly rise?: Partial<RiseParams>;
+  /** Run RISE on the first K slices only. */
+  readonly riseLimit?: number;
+  /** Thresholds of the sweep (default 0.15, 0.20, 0.25, 0.30, 0.35). */
+  readonly sweepThresholds?: readonly number[];
+  /** Slices per pipeline call (default 8). */
+  readonly batchSize?: number;
+  /** Where overlay PNGs go (created); no overlays when unset. */
+  readonly overlayDir?: string;
+  /** Number of example slices in the overlay grid (default 6). */
+  readonly examples?: number;
+  /** Called after each slice of each row. */
+  readonly onProgress?: (row: EvaluationRowId, slicesDone: number) => void;
+}
+
+/** The evaluation of one benchmark. */
+export interface BenchmarkEvaluation {
+  readonly rows: readonly RowEvaluation[];
+  readonly overlays: readonly ExampleOverlay[];
+  /** Slices evaluated (ground-truth-positive test slices, after --limit). */
+  readonly slices: number;
+  readonly riseSlices: number;
+  readonly modelSize: readonly [number, number];
+}
+
+const DEFAULT_SWEEP = [0.15, 0.2, 0.25, 0.3, 0.35];
+
+/**
+ * Evaluates the methods on `slices` (DESIGN.md §2): every method runs through {@link SegmentationPipeline}
+ * with `forceSegmentation` (every ground-truth-positive slice is segmented, whatever the classifier
+ * says); masks are scored at model size against the ground truth resized the training way
+ * (bilinear, ≥ 0.5). Pooled and per-slice IoU/Dice, CV and flip rate (over the same slices),
+ * ms/slice. The ORACLE row applies COIN's mask rule with x_cf = the clean slice.
+ */
+export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], options: EvaluateBenchmarkOptions): Promise<BenchmarkEvaluation> {
+  const { engine, classifierKey } = options;
+  const classifier = await engine.spec(classifierKey);
+  const [height, width] = classifier.preprocess.size;
+  const tau = classifier.thresholds.cvTau;
+  const abnormalThreshold = classifier.thresholds.abnormal;
+  const sweepThresholds = options.sweepThresholds ?? DEFAULT_SWEEP;
+  const batchSize = options.batchSize ?? 8;
+  const pipeline = new SegmentationPipeline({ engine });
+  const truths = slices.map((s) => groundTruthToModelSize(s.truth, height, width));
+  const riseCount = Math.min(slices.length, options.riseLimit ?? slices.length);
+  const exampleCount = Math.min(options.examples ?? 6, riseCount);
+  const exampleIndices = new Set(
+    Array.from({ length: exampleCount }, (_, e) => Math.floor(((e + 0.5) * riseCount) / exampleCount)),
+  );
+  const overlays: ExampleOverlay[] = [];
+  const rows: RowEvaluation[] = [];
+  if (options.overlayDir) await mkdir(options.overlayDir, { recursive: true });
+
+  const writeOverlay = async (row: EvaluationRowId, i: number, nativeMask: BinaryMask, counts: ConfusionCounts): Promise<void> => {
+    if (!options.overlayDir || !exampleIndices.has(i)) return;
+    const s = slices[i]!;
+    const file = `overlay-${row.toLowerCase()}-${s.scanId}-${s.sliceIndex}.png`;
+    await writeFile(join(options.overlayDir, file), renderMaskOverlayPng({ slice: s.hu, windowHU: classifier.preprocess.windowHU, mask: nativeMask, groundTruth: s.truth }));
+    const denom = counts.tp + counts.fp + counts.fn;
+    overlays.push({ row, scanId: s.scanId, sliceIndex: s.sliceIndex, file, iou: denom === 0 ? 1 : counts.tp / denom });
+  };
+  const validityOf = (pairs: { pBefore: number; pAfter: number }[]) => counterfactualValidity(pairs, { tau, abnormalThreshold });
+
+  for (const method of options.methods ?? (["COIN", "SINGLA", "RISE", "SCORE_CAM", "LAYER_CAM"] as const)) {
+    const count = method === "RISE" ? riseCount : slices.length;
+    const counterfactual = method === "COIN" || method === "SINGLA";
+    const counts: ConfusionCounts[] = [];
+    const cleanCounts: ConfusionCounts[] = [];
+    const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
+    const pairs: { pBefore: number; pAfter: number }[] = [];
+    let totalMs = 0;
+    for (let start = 0; start < count; start += batchSize) {
+      const chunk = slices.slice(start, Math.min(count, start + batchSize));
+      const results = await pipeline.segment({
+        method,
+        classifierKey,
+        ...(counterfactual ? { generatorKey: method === "COIN" ? options.coinKey : options.singlaKey } : {}),
+        slices: chunk.map((s) => s.hu),
+        params: { forceSegmentation: true, ...(options.rise ? { rise: options.rise } : {}) },
+      });
+      for (let j = 0; j < results.length; j++) {
+        const i = start + j;
+        const r = results[j]!;
+        totalMs += r.timingsMs.total ?? 0;
+        const c = confusionCounts(r.model.mask, truths[i]!);
+        counts.push(c);
+        await writeOverlay(method, i, r.mask, c);
+        if (counterfactual) {
+          pairs.push({ pBefore: r.pBefore, pAfter: r.pAfter });
+          cleanCounts.push(confusionCounts(cleanUpMask(r.model.rawMask), truths[i]!));
+          sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(r.model.map!, width, height, t), truths[i]!)));
+        }
+        options.onProgress?.(method, i + 1);
+      }
+    }
+    if (count === 0) continue;
+    const sweep = !counterfactual ? [] : sweepThresholds.map((threshold, k) => {
+      const s = summariseSegmentation(sweepCounts[k]!);
+      return { threshold, pooledIoU: s.pooledIoU, pooledDice: s.pooledDice };
+    });
+    rows.push({
+      row: method,
+      slices: count,
+      summary: summariseSegmentation(counts),
+      validity: counterfactual ? validityOf(pairs) : null,
+      msPerSlice: totalMs / count,
+      ...(counterfactual ? { sweep } : {}),
+    });
+    if (counterfactual) {
+      rows.push({ row: `${method}_CLEAN`, slices: count, summary: summariseSegmentation(cleanCounts), validity: validityOf(pairs), msPerSlice: totalMs / count });
+    }
+  }
+
+  // ORACLE: x_cf = the clean slice, same preprocessing and mask rule.
+  const counts: ConfusionCounts[] = [];
+  const cleanCounts: ConfusionCounts[] = [];
+  const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
+  const pairs: { pBefore: number; pAfter: number }[] = [];
+  let oracleMs = 0;
+  const plane = height * width;
+  for (let start = 0; start < slices.length; start += batchSize) {
+    const t0 = performance.now();
+    const chunk = slices.slice(start, start + batchSize);
+    const x = preprocessSlices(chunk.map((s) => s.hu), classifier.preprocess);
+    const xCf = preprocessSlices(chunk.map((s) => s.clean), classifier.preprocess);
+    const n = chunk.length;
+    const before = await runBatched(engine, classifierKey, { x: { data: x.data, dims: [...x.shape] } }, ["logit"], batchSize);
+    const after = await runBatched(engine, classifierKey, { x: { data: xCf.data, dims: [...xCf.shape] } }, ["logit"], batchSize);
+    const masks = chunk.map((_, j) => counterfactualMask(x.data.subarray(j * plane, (j + 1) * plane), xCf.data.subarray(j * plane, (j + 1) * plane), width, height));
+    oracleMs += performance.now() - t0;
+    for (let j = 0; j < n; j++) {
+      const i = start + j;
+      const { diff, mask } = masks[j]!;
+      const c = confusionCounts(mask, truths[i]!);
+      counts.push(c);
+      const clean = cleanUpMask(mask);
+      cleanCounts.push(confusionCounts(clean, truths[i]!));
+      sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(diff, width, height, t), truths[i]!)));
+      pairs.push({ pBefore: sigmoid(before.logit!.data[j]!), pAfter: sigmoid(after.logit!.data[j]!) });
+      await writeOverlay("ORACLE", i, maskToNative(mask, chunk[j]!.hu.height, chunk[j]!.hu.width), c);
+      options.onProgress?.("ORACLE", i + 1);
+    }
+  }
+  if (slices.length > 0) {
+    const sweep = sweepThresholds.map((threshold, k) => {
+      const s = summariseSegmentation(sweepCounts[k]!);
+      return { threshold, pooledIoU: s.pooledIoU, pooledDice: s.pooledDice };
+    });
+    rows.push({ row: "ORACLE", slices: slices.length, summary: summariseSegmentation(counts), validity: validityOf(pairs), msPerSlice: oracleMs / slices.length, sweep });
+    rows.push({ row: "ORACLE_CLEAN", slices: slices.length, summary: summariseSegmentation(cleanCounts), validity: validityOf(pairs), msPerSlice: oracleMs / slices.length });
+  }
+  return { rows, overlays, slices: slices.length, riseSlices: (options.methods ?? ["RISE"]).includes("RISE") ? riseCount : 0, modelSize: [height, width] };
+}
