@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,11 +231,19 @@ def load_split(bench: Benchmark, split: str, size: int, use_cache: bool = True) 
             pass  # unreadable cache: rebuild below
     data = _build_split(bench, split, size)
     if use_cache:
+        # Each file is written to a temp name and renamed (atomic), meta.json last: a concurrent
+        # reader sees either the old complete cache, no meta (rebuilds), or the new complete cache.
         cache.mkdir(parents=True, exist_ok=True)
+        tag = f".tmp-{os.getpid()}"
         for name in ("x", "x_clean", "gt", "label", "slice_index"):
-            np.save(cache / f"{name}.npy", getattr(data, name))
+            tmp = cache / f"{name}.npy{tag}"
+            with tmp.open("wb") as fh:
+                np.save(fh, getattr(data, name))
+            os.replace(tmp, cache / f"{name}.npy")
         meta = {"version": _CACHE_VERSION, "digest": digest, "size": size, "scanIds": data.scan_ids}
-        meta_path.write_text(json.dumps(meta))
+        tmp_meta = cache / f"meta.json{tag}"
+        tmp_meta.write_text(json.dumps(meta))
+        os.replace(tmp_meta, meta_path)
     return data
 
 

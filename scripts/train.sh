@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Trains one model with the Python pipeline (training/) and exports it to models/<benchmark>-<model>/.
+# Usage: npm run train -- <benchmark> <classifier|coin|singla> [--preset cpu|paper] [train options...]
+#   e.g. npm run train -- kidney-blob classifier
+#        npm run train -- kidney-blob coin --minutes 40 --resume
+# Needs the benchmark in data/<benchmark>/ (npm run dataset) and, for coin/singla, the classifier's
+# runs/<benchmark>/classifier/best.pt. Environment: PYTHON (default python3).
+set -euo pipefail
+if [ "$#" -lt 2 ]; then
+  echo "usage: npm run train -- <benchmark> <classifier|coin|singla> [--preset NAME] [options]" >&2
+  exit 64
+fi
+benchmark="$1"; model="$2"; shift 2
+case "$model" in classifier|coin|singla) ;; *) echo "error USAGE: unknown model '$model'" >&2; exit 64;; esac
+preset="cpu"
+args=()        # passed to training
+shared=()      # passed to training and export (--data, --runs, --threads, --set)
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --preset) preset="$2"; shift 2;;
+    --preset=*) preset="${1#--preset=}"; shift;;
+    --data|--runs|--threads|--set) shared+=("$1" "$2"); shift 2;;
+    --minutes|--steps) args+=("$1" "$2"); shift 2;;
+    *) args+=("$1"); shift;;
+  esac
+done
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PYTHONPATH="$root/training${PYTHONPATH:+:$PYTHONPATH}"
+py="${PYTHON:-python3}"
+cmd="npm run train -- $benchmark $model"
+[ "$preset" != "cpu" ] && cmd="$cmd --preset $preset"
+"$py" -m coinseg_train "train-$model" --benchmark "$benchmark" --preset "$preset" "${shared[@]+"${shared[@]}"}" "${args[@]+"${args[@]}"}"
+"$py" -m coinseg_train export --model "$model" --benchmark "$benchmark" --preset "$preset" "${shared[@]+"${shared[@]}"}" --command "$cmd"
