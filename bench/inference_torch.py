@@ -1,0 +1,94 @@
+"""PyTorch-eager side of bench/inference.ts: times the training package's own models on the same input.
+
+    python3 bench/inference_torch.py --runs runs --models models --benchmark kidney-blob \
+        --threads 1,2 --batches 1,8 --iters 20 --warmup 3 --out /tmp/torch-bench
+
+Loads each model with coinseg_train's checkpoint loaders (load_classifier / load_generator on
+<runs>/<benchmark>/<model>/best.pt, the checkpoint `export` turns into models/<key>/model.onnx) and runs
+the same forward the ONNX graph holds (ClassifierExport for the classifier: logit, activations,
+activations_grad; the generator's forward, with the flipped condition for Singla). The input is the
+model's golden x (models/<key>/golden/x.bin), its first slice tiled to the batch size.
+Prints one JSON document on stdout: timings (median ms per forward) and peak RSS; writes each model's
+batch-1 outputs to --out/<key>.<output>.bin so the caller can check that both runtimes ran the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "training"))
+
+from coinseg_train.nets.classifier import ClassifierExport  # noqa: E402
+from coinseg_train.train_classifier import load_classifier  # noqa: E402
+from coinseg_train.train_gan import load_generator  # noqa: E402
+
+
+def golden_x(models: Path, key: str) -> torch.Tensor:
+    spec = json.loads((models / key / "model.json").read_text())
+    g = spec["golden"]["inputs"]["x"]
+    x = np.fromfile(models / key / g["file"], dtype="<f4").reshape(g["shape"])
+    return torch.from_numpy(x[:1].copy())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=Path, default=REPO / "runs")
+    ap.add_argument("--models", type=Path, default=REPO / "models")
+    ap.add_argument("--benchmark", default="kidney-blob")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    a.out.mkdir(parents=True, exist_ok=True)
+    torch.set_grad_enabled(False)
+
+    clf, _ = load_classifier(a.runs / a.benchmark / "classifier" / "best.pt")
+    coin, _ = load_generator(a.runs / a.benchmark / "coin" / "best.pt", "coin")
+    singla, _ = load_generator(a.runs / a.benchmark / "singla" / "best.pt", "singla")
+    clf_export = ClassifierExport(clf).eval()
+    x1 = golden_x(a.models, f"{a.benchmark}-classifier")
+    p = torch.sigmoid(clf(x1)).reshape(-1)
+    cond1 = (1.0 - (p > 0.5).float())  # Singla's flipped class, as the worker computes it
+
+    forwards = {
+        f"{a.benchmark}-classifier": (lambda x, c: clf_export(x), ["logit", "activations", "activations_grad"]),
+        f"{a.benchmark}-coin": (lambda x, c: (coin(x),), ["x_cf"]),
+        f"{a.benchmark}-singla": (lambda x, c: (singla(x, c),), ["x_cf"]),
+    }
+    results = []
+    for key, (fn, names) in forwards.items():
+        for out, name in zip(fn(x1, cond1), names):
+            out.contiguous().numpy().astype("<f4").tofile(a.out / f"{key}.{name}.bin")
+        for threads in [int(t) for t in a.threads.split(",")]:
+            torch.set_num_threads(threads)
+            for batch in [int(b) for b in a.batches.split(",")]:
+                x = x1.repeat(batch, 1, 1, 1)
+                c = cond1.repeat(batch)
+                for _ in range(a.warmup):
+                    fn(x, c)
+                times = []
+                for _ in range(a.iters):
+                    t0 = time.perf_counter()
+                    fn(x, c)
+                    times.append((time.perf_counter() - t0) * 1000)
+                results.append({"model": key, "threads": threads, "batch": batch, "msPerForward": statistics.median(times),
+                                "iters": a.iters})
+    json.dump({"runtime": f"torch {torch.__version__} eager", "results": results,
+               "cond": cond1.tolist(),
+               "maxRssKB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
