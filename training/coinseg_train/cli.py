@@ -14,7 +14,7 @@ import torch
 from .config import load_config
 from .data import load_benchmark
 from .errors import TrainError
-from .runtime import REPO_ROOT, default_data_dir, log
+from .runtime import REPO_ROOT, default_data_dir, log, set_device
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--data", type=Path, help="benchmark directory (default <repo>/data/<benchmark>)")
         p.add_argument("--runs", type=Path, default=REPO_ROOT / "runs", help="runs root (default <repo>/runs)")
         p.add_argument("--threads", type=int, help="torch threads (default: preset, 2 for cpu)")
+        p.add_argument("--device", default="auto", help="cpu | cuda | cuda:N | auto (default: CUDA if available)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a preset value, e.g. --set coin.minutes=30 (repeatable)")
         if name.startswith("train-"):
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_config(args.preset, args.set)
         torch.set_num_threads(args.threads or cfg["threads"])
+        set_device(args.device)
         bench = load_benchmark(args.data or default_data_dir(args.benchmark))
         if bench.name != args.benchmark:
             log(f"note: dataset.json names the benchmark {bench.name!r}; using that name for runs/models")

@@ -143,7 +143,8 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
                          "(val ground-truth masks used for model selection only; training used image-level labels)",
             "selectedStep": ck.get("step"),
         }
-    module.eval()
+    module.cpu().eval()
+    inputs = {k: v.cpu() for k, v in inputs.items()}
     onnx_path = out / "model.onnx"
     export_onnx(module, inputs, names, onnx_path)
     ort_map, t_map, diff = check_parity(onnx_path, module, inputs, names)

@@ -20,6 +20,25 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 MODELS = ("classifier", "coin", "singla")
 
+_device = torch.device("cpu")
+
+
+def set_device(name: str) -> torch.device:
+    """Select the torch device for training and evaluation: "cpu", "cuda", "cuda:N" or "auto" (CUDA
+    when available). Export always runs on the CPU. Raises TrainError(USAGE) for an unavailable device."""
+    global _device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise TrainError("USAGE", "CUDA requested but torch.cuda.is_available() is False")
+    _device = torch.device(name)
+    return _device
+
+
+def device() -> torch.device:
+    """The torch device chosen by :func:`set_device` (default CPU)."""
+    return _device
+
 
 def default_data_dir(benchmark: str) -> Path:
     """``<repo>/data/<benchmark>``: where `npm run dataset` writes the benchmark."""
@@ -84,7 +103,8 @@ def batched(fn: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, batch_siz
     """Apply ``fn`` to ``x`` (numpy ``[N, ...]``) in batches under no_grad; returns numpy."""
     outs = []
     for start in range(0, x.shape[0], batch_size):
-        outs.append(fn(torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size]))).cpu().numpy())
+        t = torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size])).to(_device)
+        outs.append(fn(t).cpu().numpy())
     if not outs:
         return np.zeros((0,), dtype=np.float32)
     return np.concatenate(outs)

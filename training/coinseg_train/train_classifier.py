@@ -15,7 +15,7 @@ from .augment import mixup, nearest_normal_partner, random_affine
 from .data import Benchmark, load_split
 from .metrics import classification_scores
 from .nets.classifier import Classifier
-from .runtime import Budget, batched, command_line, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
+from .runtime import Budget, batched, command_line, device, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
 
 
 def classifier_probs(model: Classifier, x: np.ndarray) -> np.ndarray:
@@ -31,7 +31,7 @@ def load_classifier(path: Path) -> tuple[Classifier, dict[str, Any]]:
     ckpt = load_checkpoint(path, "classifier")
     model = Classifier.from_config(ckpt["config"]["classifier"])
     model.load_state_dict(ckpt["state"]["net"])
-    model.eval()
+    model.to(device()).eval()
     for p in model.parameters():
         p.requires_grad_(False)
     return model, ckpt
@@ -54,7 +54,8 @@ def train_classifier(
     train = load_split(bench, "train", size)
     val = load_split(bench, "val", size)
     log(f"classifier: {len(train)} train / {len(val)} val slices at {size}x{size}, window {bench.window_hu} HU")
-    model = Classifier.from_config(c)
+    dev = device()
+    model = Classifier.from_config(c).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=c["lr"], weight_decay=float(c.get("weightDecay", 0.0)))
     step, elapsed, best = 0, 0.0, {"score": [-1.0, -1e9]}
     best_state: dict[str, Any] | None = None
@@ -124,7 +125,8 @@ def train_classifier(
         has_p = torch.from_numpy(partner[idx] >= 0)
         px = torch.from_numpy(train.x[np.maximum(partner[idx], 0)])
         x, y = mixup(x, y, px, has_p, mix, gen)  # before the affine: a mixed pair stays aligned
-        x = random_affine(x, aug, gen)
+        x = random_affine(x, aug, gen).to(dev)
+        y = y.to(dev)
         for group in opt.param_groups:
             group["lr"] = lr0 * (1.0 - (1.0 - end_factor) * budget.progress(step))
         loss = F.binary_cross_entropy_with_logits(model(x).reshape(-1), y)

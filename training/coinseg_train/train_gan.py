@@ -18,7 +18,7 @@ from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variati
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores
 from .nets.discriminator import Discriminator
 from .nets.generator import Generator
-from .runtime import Budget, batched, command_line, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
+from .runtime import Budget, batched, command_line, device, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
 from .train_classifier import classifier_probs, load_classifier
 
 
@@ -32,7 +32,9 @@ def counterfactuals(g: Generator, x: np.ndarray, p: np.ndarray, singla: bool, ba
     outs = []
     with torch.no_grad():
         for s in range(0, len(x), batch_size):
-            outs.append(g(torch.from_numpy(x[s : s + batch_size]), torch.from_numpy(cond[s : s + batch_size])).numpy())
+            xb = torch.from_numpy(x[s : s + batch_size]).to(device())
+            cb = torch.from_numpy(cond[s : s + batch_size]).to(device())
+            outs.append(g(xb, cb).cpu().numpy())
     return np.concatenate(outs) if outs else np.zeros_like(x)
 
 
@@ -42,7 +44,7 @@ def load_generator(path: Path, kind: str) -> tuple[Generator, dict[str, Any]]:
     ck = load_checkpoint(path, kind)
     g = Generator.from_config(ck["config"][kind], singla=kind == "singla")
     g.load_state_dict(ck["state"]["generator"])
-    g.eval()
+    g.to(device()).eval()
     return g, ck
 
 
@@ -106,8 +108,9 @@ def train_gan(
     log(f"{kind}: {len(train)} train slices ({int((p_train > 0.5).sum())} classified abnormal), "
         f"{len(val_idx)} GT-positive val slices for selection")
 
-    G = Generator.from_config(g_cfg, singla)
-    D = Discriminator.from_config(g_cfg)
+    dev = device()
+    G = Generator.from_config(g_cfg, singla).to(dev)
+    D = Discriminator.from_config(g_cfg).to(dev)
     G_ema = copy.deepcopy(G)
     for p in G_ema.parameters():
         p.requires_grad_(False)
@@ -184,9 +187,9 @@ def train_gan(
         logs: dict[str, float] = {}
         for i in range(d_steps):
             idx = sample()
-            x = torch.from_numpy(train.x[idx])
-            p = torch.from_numpy(p_train[idx]).float()
-            abn = torch.from_numpy(is_abn_all[idx])
+            x = torch.from_numpy(train.x[idx]).to(dev)
+            p = torch.from_numpy(p_train[idx]).float().to(dev)
+            abn = torch.from_numpy(is_abn_all[idx]).to(dev)
             update_g = i == d_steps - 1
             if singla:
                 fb = (p > 0.5).float()
@@ -194,7 +197,7 @@ def train_gan(
             else:
                 fb = abn.float()
                 cond = None
-            fake_class = (cond if singla else torch.zeros(bs)).long()  # type: ignore[union-attr]
+            fake_class = (cond if singla else torch.zeros(bs, device=dev)).long()  # type: ignore[union-attr]
             with torch.set_grad_enabled(update_g):
                 x_cf = G(x, cond)
             if update_g:
@@ -204,7 +207,7 @@ def train_gan(
                 if singla:
                     kl = bernoulli_kl_from_logits(1.0 - p, logit_cf)
                     rec = l1(x, G(x, fb)) + l1(x, G(x_cf, fb))
-                    tv = torch.zeros(())
+                    tv = torch.zeros((), device=dev)
                 else:
                     target = torch.where(abn, torch.full_like(p, float(g_cfg.get("abnormalTarget", 1e-6))), p)
                     kl = bernoulli_kl_from_logits(target, logit_cf)
