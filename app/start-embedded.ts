@@ -90,7 +90,7 @@ export async function startEmbedded(
     maxDepth: settings.maxDepth, maxCost: settings.maxCost, localStore: store, uploadMaxBytes: settings.uploadMaxBytes,
   });
   baseUrl ||= server.baseUrl;
-  void services.relay.kick(); // tasks committed before a restart
+  void services.relay?.kick(); // tasks committed before a restart
   return {
     server, services, tokens, queue, bootstrap,
     async stop() {

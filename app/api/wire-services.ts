@@ -25,7 +25,8 @@ export interface ApiAdapters {
   readonly prisma: Db;
   readonly store: ObjectStore;
   readonly bus: ResultBus;
-  readonly queue: TaskQueue;
+  /** In-process dispatch of outbox messages (embedded mode); absent when another process relays the outbox. */
+  readonly queue?: TaskQueue | undefined;
   readonly tokens: TokenVerifier;
   readonly logger: Logger;
   readonly uploadMaxBytes: number;
@@ -35,7 +36,8 @@ export interface ApiAdapters {
 /** The wired services plus the pieces composition roots use directly. */
 export interface WiredServices extends ApiServices {
   readonly auth: AuthService;
-  readonly relay: OutboxRelay;
+  /** Null when no in-process queue was given. */
+  readonly relay: OutboxRelay | null;
   readonly identities: PrismaIdentityRepository;
   readonly models: PrismaModelRegistry;
   readonly jobs: PrismaJobRepository;
@@ -49,12 +51,12 @@ export function wireServices(a: ApiAdapters): WiredServices {
   const identities = new PrismaIdentityRepository(a.prisma);
   const models = new PrismaModelRegistry(a.prisma);
   const audit = new PrismaAuditLog(a.prisma);
-  const relay = new OutboxRelay(new PrismaOutbox(a.prisma), a.queue, (err) => a.logger.error({ err }, "outbox relay failed"));
+  const relay = a.queue ? new OutboxRelay(new PrismaOutbox(a.prisma), a.queue, (err) => a.logger.error({ err }, "outbox relay failed")) : null;
   const limits = { uploadMaxBytes: a.uploadMaxBytes, uploadUrlTtlSeconds: a.uploadUrlTtlSeconds, maxPageSize: MAX_PAGE_SIZE };
   return {
     auth: new AuthService(identities, a.tokens),
     studies: new StudyService(studies, labels, a.store, new ImagingVolumeDecoder({ maxBytes: a.uploadMaxBytes }), audit, limits),
-    segmentation: new SegmentationService(studies, jobs, models, a.bus, audit, () => void relay.kick()),
+    segmentation: new SegmentationService(studies, jobs, models, a.bus, audit, () => void relay?.kick()),
     relay,
     identities,
     models,

@@ -38,7 +38,7 @@ export function objectStoreContract(getStore: () => ObjectStore, prefix: () => s
     const key = `${prefix()}/uploads/u1`;
     const target = await store.createUploadUrl(key, { ttlSeconds: 60, contentType: "image/png" });
     assert.equal(target.method, "PUT");
-    const response = await fetch(target.url, { method: "PUT", headers: target.headers, body: new Uint8Array([9, 8, 7]) });
+    const response = await fetch(target.url, { method: "PUT", headers: target.headers, body: Buffer.from([9, 8, 7]) });
     assert.equal(response.status, 200, await response.text());
     assert.deepEqual(await store.get(key), new Uint8Array([9, 8, 7]));
   });

@@ -1,0 +1,83 @@
+// ResultBus over PostgreSQL LISTEN/NOTIFY, so events cross processes (workers → API servers).
+import pg from "pg";
+import type { JobEventV1 } from "../../core/domain/job-event.ts";
+import type { SliceResult } from "../../core/domain/slice-result.ts";
+import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+
+/** The NOTIFY channel. */
+export const JOB_EVENTS_CHANNEL = "coinseg_job_events";
+
+/** NOTIFY payloads must stay under 8000 bytes; larger events travel as a reference. */
+const MAX_PAYLOAD_BYTES = 7000;
+
+type Wire = JobEventV1 | { schemaVersion: 1; kind: "SLICE_RESULT_REF"; organizationId: string; jobId: string; sliceId: string };
+
+/**
+ * {@link ResultBus} on LISTEN/NOTIFY. A SLICE_RESULT too large for a notification is sent as a
+ * reference and re-read with `loadResult` on the receiving side. Call `start()` to receive events and
+ * `close()` at shutdown.
+ */
+export class PgNotifyResultBus implements ResultBus {
+  private readonly listeners = new Map<string, Set<(event: JobEventV1) => void>>();
+  private listenClient: pg.Client | null = null;
+  private readonly pool: pg.Pool;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly loadResult: (organizationId: string, jobId: string, sliceId: string) => Promise<SliceResult | null>,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {
+    this.pool = new pg.Pool({ connectionString, max: 2 });
+  }
+
+  /** Starts listening (not needed for a publish-only process such as a Lambda). */
+  async start(): Promise<void> {
+    this.listenClient = new pg.Client({ connectionString: this.connectionString });
+    await this.listenClient.connect();
+    this.listenClient.on("notification", (msg) => {
+      if (msg.channel !== JOB_EVENTS_CHANNEL || !msg.payload) return;
+      void this.dispatch(JSON.parse(msg.payload) as Wire).catch(this.onError);
+    });
+    await this.listenClient.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+  }
+
+  async publish(event: JobEventV1): Promise<void> {
+    let payload = JSON.stringify(event);
+    if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES && event.kind === "SLICE_RESULT") {
+      const ref: Wire = { schemaVersion: 1, kind: "SLICE_RESULT_REF", organizationId: event.organizationId, jobId: event.jobId, sliceId: event.result.sliceId };
+      payload = JSON.stringify(ref);
+    }
+    await this.pool.query("SELECT pg_notify($1, $2)", [JOB_EVENTS_CHANNEL, payload]);
+  }
+
+  subscribe(jobId: string, listener: (event: JobEventV1) => void): () => void {
+    let set = this.listeners.get(jobId);
+    if (!set) this.listeners.set(jobId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(jobId);
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.listenClient?.end();
+    await this.pool.end();
+  }
+
+  private async dispatch(wire: Wire): Promise<void> {
+    const set = this.listeners.get(wire.jobId);
+    if (!set || set.size === 0) return;
+    let event: JobEventV1;
+    if (wire.kind === "SLICE_RESULT_REF") {
+      const result = await this.loadResult(wire.organizationId, wire.jobId, wire.sliceId);
+      if (!result) return;
+      event = { schemaVersion: 1, kind: "SLICE_RESULT", organizationId: wire.organizationId, jobId: wire.jobId, result };
+    } else if (wire.kind === "SLICE_RESULT") {
+      event = { ...wire, result: { ...wire.result, createdAt: new Date(wire.result.createdAt) } };
+    } else {
+      event = wire;
+    }
+    for (const listener of set) listener(event);
+  }
+}

@@ -1,0 +1,120 @@
+// Boots the real API (HTTP + WebSocket) on an ephemeral port over a fresh, migrated PostgreSQL
+// database, with a local object store and an in-process queue, and seeds two organisations.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { JoseTokenVerifier } from "../../../adapters/auth/jose-token-verifier.ts";
+import { InMemoryResultBus } from "../../../adapters/events/in-memory-result-bus.ts";
+import { InMemoryTaskQueue } from "../../../adapters/queue/in-memory-task-queue.ts";
+import { LeaveQueuedTaskHandler } from "../../../adapters/queue/queued-task-handler.ts";
+import { LocalObjectStore } from "../../../adapters/storage/local-object-store.ts";
+import type { SegmentationTaskHandler } from "../../../core/ports/segmentation-task-handler.port.ts";
+import { buildGraphQLSchema } from "../../../app/api/graphql-schema.ts";
+import { startHttpServer, type RunningHttpServer } from "../../../app/api/http-server.ts";
+import { wireServices, type WiredServices } from "../../../app/api/wire-services.ts";
+import { createMigratedDatabase, type MigratedDatabase } from "../../adapters/support/migrated-database.ts";
+
+/** Keys and ids of the seeded identities. */
+export interface Seed {
+  orgA: string;
+  orgB: string;
+  adminA: { userId: string; key: string };
+  annotatorA: { userId: string; key: string };
+  viewerA: { userId: string; key: string };
+  adminB: { userId: string; key: string };
+}
+
+/** A GraphQL response as the tests see it. */
+export interface GqlResponse {
+  status: number;
+  body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, any> }[] };
+}
+
+/** A running API for tests. */
+export interface ApiHarness {
+  server: RunningHttpServer;
+  services: WiredServices;
+  db: MigratedDatabase;
+  store: LocalObjectStore;
+  bus: InMemoryResultBus;
+  queue: InMemoryTaskQueue;
+  tokens: JoseTokenVerifier;
+  seed: Seed;
+  /** POSTs a GraphQL operation with an API key (or none). */
+  gql(key: string | null, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startApiHarness}. */
+export interface HarnessOptions {
+  uploadMaxBytes?: number;
+  maxDepth?: number;
+  maxCost?: number;
+  handler?: (services: WiredServices, bus: InMemoryResultBus) => SegmentationTaskHandler;
+}
+
+/** JWT settings of the harness. */
+export const TEST_JWT = { secret: "test-secret-test-secret-test-secret-0123", issuer: "coinseg", audience: "coinseg-api" };
+
+/** Starts the harness. */
+export async function startApiHarness(options: HarnessOptions = {}): Promise<ApiHarness> {
+  const db = await createMigratedDatabase();
+  const dir = await mkdtemp(path.join(tmpdir(), "coinseg-api-"));
+  let baseUrl = "";
+  const store = new LocalObjectStore({ rootDir: dir, publicBaseUrl: () => baseUrl, signingSecret: "x".repeat(32) });
+  const bus = new InMemoryResultBus();
+  const tokens = new JoseTokenVerifier(TEST_JWT);
+  const logger = pino({ level: "silent" });
+  let handler: SegmentationTaskHandler = new LeaveQueuedTaskHandler();
+  const queue = new InMemoryTaskQueue({ handle: (t) => handler.handle(t) });
+  const uploadMaxBytes = options.uploadMaxBytes ?? 1024 * 1024;
+  const services = wireServices({ prisma: db.prisma, store, bus, queue, tokens, logger, uploadMaxBytes, uploadUrlTtlSeconds: 60 });
+  if (options.handler) handler = options.handler(services, bus);
+  const server = await startHttpServer({
+    schema: buildGraphQLSchema(), services, logger, host: "127.0.0.1", port: 0, introspection: true,
+    maxDepth: options.maxDepth ?? 12, maxCost: options.maxCost ?? 20000, localStore: store, uploadMaxBytes,
+  });
+  baseUrl = server.baseUrl;
+
+  const ids = services.identities;
+  const orgA = (await ids.createOrganization({ slug: "org-a", name: "A" })).id;
+  const orgB = (await ids.createOrganization({ slug: "org-b", name: "B" })).id;
+  const member = async (org: string, email: string, role: "VIEWER" | "ANNOTATOR" | "ADMIN") => {
+    const { userId } = await ids.upsertMember({ organizationId: org, email, name: email, role });
+    const { key } = await services.auth.issueApiKey(org, userId, "test");
+    return { userId, key };
+  };
+  const seed: Seed = {
+    orgA, orgB,
+    adminA: await member(orgA, "admin@a", "ADMIN"),
+    annotatorA: await member(orgA, "annotator@a", "ANNOTATOR"),
+    viewerA: await member(orgA, "viewer@a", "VIEWER"),
+    adminB: await member(orgB, "admin@b", "ADMIN"),
+  };
+  await services.models.register({ key: "test-coin", kind: "COIN_GENERATOR", version: "1", sha256: "0".repeat(64), spec: {} });
+  await services.models.register({ key: "test-classifier", kind: "CLASSIFIER", version: "1", sha256: "1".repeat(64), spec: {} });
+
+  return {
+    server, services, db, store, bus, queue, tokens, seed,
+    async gql(key, query, variables, headers = {}) {
+      const res = await fetch(server.graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}), ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: (await res.json()) as GqlResponse["body"] };
+    },
+    async close() {
+      await server.close();
+      await queue.idle();
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `extensions.code` of each error of a response. */
+export function codes(res: GqlResponse): string[] {
+  return (res.body.errors ?? []).map((e) => String(e.extensions?.code));
+}
