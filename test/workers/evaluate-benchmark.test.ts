@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { parseManifest, type BenchmarkSlice } from "../../workers/evaluation/benchmark-test-set.ts";
+import { evaluateBenchmark } from "../../workers/evaluation/evaluate-benchmark.ts";
+import { renderHtmlReport, renderMarkdownReport } from "../../workers/evaluation/render-report.ts";
+import { isInferenceError } from "../../workers/errors/inference-error.ts";
+import { readFloat32, tinyEngine } from "./support/tiny-models.ts";
+
+const engine = tinyEngine();
+const outDir = mkdtempSync(join(tmpdir(), "coinseg-eval-"));
+after(async () => {
+  await engine.release();
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+/** A native 128×128 slice whose "lesion" is a bright square exactly on the ground truth; clean = without it. */
+function syntheticSlice(i: number): BenchmarkSlice {
+  const x = readFloat32("tiny-classifier/golden/x.bin").subarray(i * 16384, (i + 1) * 16384);
+  const clean = Int16Array.from(x, (v) => Math.round(((v + 1) / 2) * 500 - 160));
+  const hu = Int16Array.from(clean);
+  const truth = new Uint8Array(16384);
+  for (let r = 50; r < 60; r++) {
+    for (let c = 40 + i; c < 52 + i; c++) {
+      truth[r * 128 + c] = 1;
+      hu[r * 128 + c] = Math.min(340, clean[r * 128 + c]! + 400); // +400 HU ≫ 0.25 of the 500 HU window (×2)
+    }
+  }
+  return {
+    scanId: `scan-${i}`,
+    sliceIndex: i,
+    label: 1,
+    targetAreaPx: 120,
+    hu: { width: 128, height: 128, data: hu },
+    clean: { width: 128, height: 128, data: clean },
+    truth: { width: 128, height: 128, data: truth },
+  };
+}
+
+describe("parseManifest", () => {
+  it("should read the documented columns in any order when given a manifest", () => {
+    const rows = parseManifest("split,scanId,sliceIndex,label,targetAreaPx,kidneyAreaPx\ntest,s-1,12,1,82,236\n");
+    assert.deepEqual(rows, [{ scanId: "s-1", split: "test", sliceIndex: 12, label: 1, targetAreaPx: 82, kidneyAreaPx: 236 }]);
+  });
+
+  it("should reject with INVALID_METHOD_INPUT when a column is missing", () => {
+    assert.throws(() => parseManifest("scanId,split\n"), (e: unknown) => isInferenceError(e, "INVALID_METHOD_INPUT"));
+  });
+});
+
+describe("evaluateBenchmark", () => {
+  it("should score the oracle at IoU 1 and report every requested row when the clean slice differs exactly on the ground truth", async () => {
+    const slices = [0, 1, 2].map(syntheticSlice);
+    const ev = await evaluateBenchmark(slices, {
+      engine,
+      classifierKey: "tiny-classifier",
+      coinKey: "tiny-coin",
+      singlaKey: "tiny-singla",
+      methods: ["COIN", "LAYER_CAM", "RISE"],
+      rise: { n: 32 },
+      riseLimit: 2,
+      overlayDir: outDir,
+      examples: 2,
+    });
+    const oracle = ev.rows.find((r) => r.row === "ORACLE")!;
+    assert.equal(oracle.summary.pooledIoU, 1);
+    assert.equal(oracle.sweep!.find((s) => s.threshold === 0.25)!.pooledIoU, 1);
+    assert.deepEqual(ev.rows.map((r) => r.row), ["COIN", "COIN_CLEAN", "LAYER_CAM", "RISE", "ORACLE", "ORACLE_CLEAN"]);
+    assert.equal(ev.rows.find((r) => r.row === "RISE")!.slices, 2);
+    assert.equal(ev.riseSlices, 2);
+    const coin = ev.rows.find((r) => r.row === "COIN")!;
+    assert.equal(coin.summary.slices, 3);
+    assert.ok(coin.msPerSlice > 0);
+    assert.equal(ev.overlays.length, 2 * 4, "two examples for each of COIN, LAYER_CAM, RISE and ORACLE");
+    assert.equal(readdirSync(outDir).filter((f) => f.endsWith(".png")).length, 8);
+
+    const context = { benchmark: "kidney-blob", generatedAt: "t", command: "c", machine: "m", models: [], rise: { n: 32, s: 8, p1: 0.1, seed: 0 }, intraOpThreads: 2 };
+    const md = renderMarkdownReport(ev, context);
+    assert.match(md, /\| COIN \| [0-9.]+ \| [0-9.]+ \| .* \| 0\.646 \|/);
+    assert.match(md, /\| Oracle \(x_cf = clean slice\) \| 1\.000 \| 1\.000 \|/);
+    assert.match(md, /RISE \(first 2 slices\)/);
+    assert.match(md, /\*\*0\.25\*\* \(paper\)/);
+    assert.match(renderHtmlReport(ev, context), /<img src="overlay-oracle-scan-/);
+  });
+});
