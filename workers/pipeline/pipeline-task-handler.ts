@@ -1,0 +1,168 @@
+// The worker's SegmentationTaskHandler: loads each task's slices, runs the pipeline, stores and publishes results.
+import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
+import { encodeRle } from "../../core/domain/rle.ts";
+import type { SegmentationJob } from "../../core/domain/segmentation-job.ts";
+import type { Slice } from "../../core/domain/slice.ts";
+import type { SliceResultInput } from "../../core/domain/slice-result.ts";
+import type { ObjectStore } from "../../core/ports/object-store.port.ts";
+import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+import type { SegmentationTaskHandler } from "../../core/ports/segmentation-task-handler.port.ts";
+import type { SliceResultSink } from "../../core/ports/slice-result-sink.port.ts";
+import type { StudyRepository } from "../../core/ports/study-repository.port.ts";
+import { isImagingError } from "../../imaging/errors/imaging-error.ts";
+import type { Image2D } from "../../imaging/volume.ts";
+import { InferenceError } from "../errors/inference-error.ts";
+import type { InferenceEngine } from "../engine/inference-engine.port.ts";
+import { parseSegmentationParams } from "./parse-segmentation-params.ts";
+import type { SegmentationPipeline } from "./segmentation-pipeline.ts";
+
+/** Collaborators of {@link PipelineTaskHandler} (wired by the composition root). */
+export interface PipelineTaskHandlerDeps {
+  readonly pipeline: SegmentationPipeline;
+  readonly engine: InferenceEngine;
+  readonly sink: SliceResultSink;
+  readonly bus: ResultBus;
+  readonly store: ObjectStore;
+  readonly slices: Pick<StudyRepository, "findSlices">;
+  /** Slices per pipeline call (default 8). */
+  readonly batchSize?: number;
+}
+
+/**
+ * Implements core's {@link SegmentationTaskHandler} on the ONNX pipeline:
+ *
+ * 1. `markRunning`; a cancelled/finished job ends the task (acked);
+ * 2. resolve models from `task.modelKey`: a CLASSIFIER (saliency methods) or a generator whose
+ *    model.json names its classifier (COIN, SINGLA);
+ * 3. per batch of slices: read pixels (little-endian float32 HU) from the object store, run
+ *    {@link SegmentationPipeline.segment}, `saveResult` each (idempotent), publish SLICE_RESULT;
+ * 4. when the job has no slices left, `finish` it (SUCCEEDED, or FAILED with the first slice
+ *    failure code when every slice failed) and publish STATUS; otherwise publish a RUNNING STATUS.
+ *
+ * Permanent failures (InferenceError with `permanent`, e.g. MODEL_NOT_FOUND, MODEL_INTEGRITY_FAILED,
+ * or bad method parameters) fail the whole job with that code and return, so the message is acked.
+ * A slice whose pixels are missing or malformed is recorded as a slice failure (NOT_FOUND or the
+ * imaging code). Anything else (e.g. INFERENCE_FAILED, storage errors) is rethrown for redelivery.
+ */
+export class PipelineTaskHandler implements SegmentationTaskHandler {
+  constructor(private readonly deps: PipelineTaskHandlerDeps) {}
+
+  async handle(task: InferenceTaskV1): Promise<void> {
+    const { sink, bus } = this.deps;
+    const org = task.organizationId;
+    const job = await sink.markRunning(org, task.jobId);
+    if (!job) return;
+    let models: { classifierKey: string; generatorKey?: string };
+    let params: ReturnType<typeof parseSegmentationParams>;
+    try {
+      params = parseSegmentationParams(task.params);
+      models = await this.resolveModels(task);
+    } catch (error) {
+      if (error instanceof InferenceError && error.permanent) return this.failJob(task, error.code);
+      throw error;
+    }
+    const stored = await this.deps.slices.findSlices(org, task.sliceIds);
+    let firstFailure: string | null = null;
+    const failSlice = async (sliceId: string, code: string): Promise<void> => {
+      firstFailure ??= code;
+      await sink.recordSliceFailure(org, task.jobId, sliceId, code);
+    };
+    const batchSize = this.deps.batchSize ?? 8;
+    for (let start = 0; start < task.sliceIds.length; start += batchSize) {
+      const ready: { slice: Slice; image: Image2D<Float32Array> }[] = [];
+      for (const sliceId of task.sliceIds.slice(start, start + batchSize)) {
+        const slice = stored.get(sliceId);
+        const image = slice ? await this.readPixels(slice) : null;
+        if (!slice || !image) {
+          await failSlice(sliceId, slice ? "IMAGING_INCONSISTENT" : "NOT_FOUND");
+          continue;
+        }
+        ready.push({ slice, image });
+      }
+      if (ready.length === 0) continue;
+      let results;
+      try {
+        results = await this.deps.pipeline.segment({ method: task.method, ...models, slices: ready.map((r) => r.image), params });
+      } catch (error) {
+        if (error instanceof InferenceError && error.permanent) return this.failJob(task, error.code);
+        if (isImagingError(error)) {
+          for (const r of ready) await failSlice(r.slice.id, error.code);
+          continue;
+        }
+        throw error;
+      }
+      for (let j = 0; j < results.length; j++) {
+        const r = results[j]!;
+        const { slice } = ready[j]!;
+        const input: SliceResultInput = {
+          jobId: task.jobId,
+          sliceId: slice.id,
+          width: r.mask.width,
+          height: r.mask.height,
+          maskRle: encodeRle(r.mask.data),
+          bbox: r.bbox ? [r.bbox.colMin, r.bbox.rowMin, r.bbox.colMax, r.bbox.rowMax] : [],
+          areaPx: r.areaPx,
+          pAbnormalBefore: r.pBefore,
+          pAbnormalAfter: r.pAfter,
+          flipped: r.flipped,
+          timingsMs: r.timingsMs,
+        };
+        const saved = await sink.saveResult(org, input);
+        await bus.publish({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: org, jobId: task.jobId, result: saved.result });
+      }
+    }
+    await this.finishIfDone(task, firstFailure);
+  }
+
+  private async resolveModels(task: InferenceTaskV1): Promise<{ classifierKey: string; generatorKey?: string }> {
+    const spec = await this.deps.engine.spec(task.modelKey);
+    const counterfactual = task.method === "COIN" || task.method === "SINGLA";
+    if (!counterfactual) {
+      if (spec.kind !== "CLASSIFIER") throw new InferenceError("MODEL_KIND_MISMATCH", `${task.method} runs on a CLASSIFIER, ${task.modelKey} is a ${spec.kind}`);
+      return { classifierKey: task.modelKey };
+    }
+    if (!spec.classifierKey) throw new InferenceError("MODEL_KIND_MISMATCH", `${task.modelKey} names no classifier`);
+    return { classifierKey: spec.classifierKey, generatorKey: task.modelKey };
+  }
+
+  /** Slice pixels: little-endian float32, row-major, width × height (core/domain/slice.ts); null when absent or the wrong size. */
+  private async readPixels(slice: Slice): Promise<Image2D<Float32Array> | null> {
+    const bytes = await this.deps.store.get(slice.storageKey);
+    if (!bytes || bytes.byteLength !== slice.width * slice.height * 4) return null;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const data = new Float32Array(slice.width * slice.height);
+    for (let p = 0; p < data.length; p++) data[p] = view.getFloat32(p * 4, true);
+    return { width: slice.width, height: slice.height, data };
+  }
+
+  private async failJob(task: InferenceTaskV1, code: string): Promise<void> {
+    const job = await this.deps.sink.finish(task.organizationId, task.jobId, "FAILED", code);
+    if (job) await this.publishStatus(task, job);
+  }
+
+  private async finishIfDone(task: InferenceTaskV1, failureCode: string | null): Promise<void> {
+    const current = await this.deps.sink.markRunning(task.organizationId, task.jobId);
+    if (!current) return;
+    if (current.completedSlices + current.failedSlices < current.totalSlices) {
+      await this.publishStatus(task, current);
+      return;
+    }
+    const status = current.completedSlices === 0 && current.failedSlices > 0 ? "FAILED" : "SUCCEEDED";
+    const finished = await this.deps.sink.finish(task.organizationId, task.jobId, status, status === "FAILED" ? (failureCode ?? "NOT_FOUND") : null);
+    if (finished) await this.publishStatus(task, finished);
+  }
+
+  private async publishStatus(task: InferenceTaskV1, job: SegmentationJob): Promise<void> {
+    await this.deps.bus.publish({
+      schemaVersion: 1,
+      kind: "STATUS",
+      organizationId: task.organizationId,
+      jobId: task.jobId,
+      status: job.status,
+      completedSlices: job.completedSlices,
+      failedSlices: job.failedSlices,
+      totalSlices: job.totalSlices,
+      errorCode: job.errorCode,
+    });
+  }
+}
