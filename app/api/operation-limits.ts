@@ -14,14 +14,16 @@ export interface OperationLimits {
 const DEFAULT_LIST_SIZE = 10;
 
 /**
- * Cost of a field = 1 + children × (its `first` argument for connections, DEFAULT_LIST_SIZE for
- * other lists, 1 otherwise). So `studies(first: 20) { edges { node { slices(first: 100) … } } }`
+ * Cost of a field = 1 + children × (its `first` argument for connections, 1 for a connection's
+ * `edges`, DEFAULT_LIST_SIZE for other lists of objects, 1 otherwise). So `studies(first: 20) { edges { node { slices(first: 100) … } } }`
  * costs about 20 × 100 per leaf.
  */
 const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
   const type = getNullableType(field.type);
   const first = typeof args.first === "number" ? args.first : null;
   if (first !== null) return 1 + childComplexity * Math.max(first, 1);
+  // A connection's `edges` list is as long as its parent's `first`, which is already counted.
+  if (field.name === "edges") return 1 + childComplexity;
   if (isListType(type) && !isLeafType(getNamedType(type))) return 1 + childComplexity * DEFAULT_LIST_SIZE;
   return 1 + childComplexity;
 };
