@@ -6,7 +6,7 @@ import type { BinaryMask } from "../../imaging/mask/binary-mask.ts";
 import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
 import { thresholdMap } from "../../imaging/mask/threshold-map.ts";
 import { confusionCounts, type ConfusionCounts } from "../../imaging/metrics/confusion-counts.ts";
-import { counterfactualValidity, type CounterfactualValidity } from "../../imaging/metrics/counterfactual-validity.ts";
+import { counterfactualValidity } from "../../imaging/metrics/counterfactual-validity.ts";
 import { summariseSegmentation, type SegmentationSummary } from "../../imaging/metrics/segmentation-summary.ts";
 import { groundTruthToModelSize } from "../../imaging/preprocess/ground-truth-to-model-size.ts";
 import { maskToNative } from "../../imaging/preprocess/mask-to-native.ts";
@@ -23,6 +23,16 @@ import type { BenchmarkSlice } from "./benchmark-test-set.ts";
 /** A row of the report: a method, a method with clean-up, or the oracle. */
 export type EvaluationRowId = SegmentationMethod | "COIN_CLEAN" | "SINGLA_CLEAN" | "ORACLE" | "ORACLE_CLEAN";
 
+/** Counterfactual validity of a row (DESIGN.md §2). */
+export interface RowValidity {
+  /** Over slices with f(X) > τ: fraction with |f(X) − f(X_cf)| > τ; null when no slice qualifies. */
+  readonly cv: number | null;
+  readonly cvSlices: number;
+  /** Over slices the classifier calls abnormal (f(X) > 0.5): fraction whose x_cf it calls normal; null when none. */
+  readonly flipRate: number | null;
+  readonly flipSlices: number;
+}
+
 /** Scores of one row. */
 export interface RowEvaluation {
   readonly row: EvaluationRowId;
@@ -30,7 +40,7 @@ export interface RowEvaluation {
   readonly slices: number;
   readonly summary: SegmentationSummary;
   /** Counterfactual rows only (τ from the classifier's model.json). */
-  readonly validity: CounterfactualValidity | null;
+  readonly validity: RowValidity | null;
   /** Mean SegmentationPipeline total per slice (ms); for the oracle, its own preprocess + classify + mask. */
   readonly msPerSlice: number;
   /** Mask-threshold sweep over the difference map (counterfactual rows without clean-up). */
@@ -86,7 +96,7 @@ const DEFAULT_SWEEP = [0.15, 0.2, 0.25, 0.3, 0.35];
  * Evaluates the methods on `slices` (DESIGN.md §2): every method runs through {@link SegmentationPipeline}
  * with `forceSegmentation` (every ground-truth-positive slice is segmented, whatever the classifier
  * says); masks are scored at model size against the ground truth resized the training way
- * (bilinear, ≥ 0.5). Pooled and per-slice IoU/Dice, CV and flip rate (over the same slices),
+ * (bilinear, ≥ 0.5). Pooled and per-slice IoU/Dice, CV (slices with f(X) > τ) and flip rate (slices called abnormal),
  * ms/slice. The ORACLE row applies COIN's mask rule with x_cf = the clean slice.
  */
 export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], options: EvaluateBenchmarkOptions): Promise<BenchmarkEvaluation> {
@@ -116,7 +126,12 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     const denom = counts.tp + counts.fp + counts.fn;
     overlays.push({ row, scanId: s.scanId, sliceIndex: s.sliceIndex, file, iou: denom === 0 ? 1 : counts.tp / denom });
   };
-  const validityOf = (pairs: { pBefore: number; pAfter: number }[]) => counterfactualValidity(pairs, { tau, abnormalThreshold });
+  const validityOf = (pairs: { pBefore: number; pAfter: number }[]): RowValidity => {
+    const all = counterfactualValidity(pairs, { tau, abnormalThreshold });
+    const called = pairs.filter((p) => p.pBefore > abnormalThreshold);
+    const flips = called.length > 0 ? counterfactualValidity(called, { tau, abnormalThreshold }) : null;
+    return { cv: all.cv, cvSlices: all.confidentSlices, flipRate: flips ? flips.flipRate : null, flipSlices: called.length };
+  };
 
   for (const method of options.methods ?? (["COIN", "SINGLA", "RISE", "SCORE_CAM", "LAYER_CAM"] as const)) {
     const count = method === "RISE" ? riseCount : slices.length;

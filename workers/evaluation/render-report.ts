@@ -98,7 +98,7 @@ export function renderMarkdownReport(ev: BenchmarkEvaluation, ctx: ReportContext
   md.push(
     `Test set: ${ev.slices} ground-truth-positive test slices (manifest targetAreaPx > 0), scored at model size ${ev.modelSize[0]}×${ev.modelSize[1]} ` +
       `against the ground truth resized bilinearly and thresholded at 0.5. Every method segments every slice (forceSegmentation). ` +
-      `Pooled = TP, FP, FN summed over all slices first. CV and flip rate over the same slices (CV: slices with f(X) > 0.8, flip: f(X_cf) < 0.5). ` +
+      `Pooled = TP, FP, FN summed over all slices first. CV over the same slices with f(X) > 0.8 (|f(X) − f(X_cf)| > 0.8); flip rate over those the classifier calls abnormal (f(X) > 0.5, flip: f(X_cf) < 0.5). ` +
       `ms/slice = the pipeline's preprocess + classify + infer + postprocess per slice, same machine, same run.`,
     "",
   );
