@@ -1,5 +1,6 @@
 // `npm start`: the embedded server — one process, embedded Postgres (PGlite), in-process queue.
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { parseConfig, parseOptionalConfig } from "./config/parse-config.ts";
 import { createLogger } from "./logger.ts";
 import { startEmbedded } from "./start-embedded.ts";
@@ -13,6 +14,7 @@ const logger = createLogger(env.LOG_LEVEL, { mode: "embedded" });
 
 const instance = await startEmbedded(
   {
+    modelsDir: fileURLToPath(new URL("../models", import.meta.url)),
     pgliteDataDir: env.PGLITE_DATA_DIR, localStoreDir: env.LOCAL_STORE_DIR, host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL,
     jwt: { secret: optional.JWT_SECRET ?? randomBytes(32).toString("hex"), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
     introspection: env.GRAPHQL_INTROSPECTION, maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST,

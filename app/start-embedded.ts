@@ -20,9 +20,12 @@ import { buildGraphQLSchema } from "./api/graphql-schema.ts";
 import { startHttpServer, type RunningHttpServer } from "./api/http-server.ts";
 import { wireServices, type WiredServices } from "./api/wire-services.ts";
 import { bootstrapEmbedded } from "./embedded-bootstrap.ts";
+import { readModelDirectory } from "../adapters/models/read-model-directory.ts";
 
 /** Settings of embedded mode (parsed from the environment by app/embedded.ts). */
 export interface EmbeddedSettings {
+  /** Folder of model directories (models/<key>/model.json) registered at start. */
+  readonly modelsDir: string;
   /** PGlite data folder, or "memory://". */
   readonly pgliteDataDir: string;
   readonly localStoreDir: string;
@@ -85,6 +88,9 @@ export async function startEmbedded(
   });
   handler = createHandler({ sink: services.jobs, bus, store, prisma });
   const bootstrap = await bootstrapEmbedded(services, prisma);
+  const models = await readModelDirectory(settings.modelsDir, (file, problem) => logger.warn({ file, problem }, "invalid model.json skipped"));
+  for (const model of models) await services.models.register(model);
+  logger.info({ models: models.map((m) => m.key) }, "models registered");
   const server = await startHttpServer({
     schema: buildGraphQLSchema(), services, logger, host: settings.host, port: settings.port, introspection: settings.introspection,
     maxDepth: settings.maxDepth, maxCost: settings.maxCost, localStore: store, uploadMaxBytes: settings.uploadMaxBytes,

@@ -22,7 +22,7 @@ function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<
       return {
         async didResolveOperation({ document, request, operationName }) {
           const cost = operationCost(schema, document, request.variables ?? {}, operationName);
-          if (cost > maxCost) throw costError(cost, maxCost);
+          if (cost !== null && cost > maxCost) throw costError(cost, maxCost);
         },
       };
     },

@@ -8,7 +8,7 @@ import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
-import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "graphql";
+import { GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { LocalObjectStore } from "../../adapters/storage/local-object-store.ts";
 import type { Principal } from "../../core/domain/principal.ts";
@@ -17,7 +17,7 @@ import type { GraphQLContext } from "../../resolvers/graphql-context.ts";
 import { createApolloServer } from "./create-apollo-server.ts";
 import { createErrorFormatter } from "./format-error.ts";
 import { createGraphQLContext } from "./graphql-context-factory.ts";
-import { costLimitRule, depthLimitRule } from "./operation-limits.ts";
+import { costError, depthLimitRule, operationCost } from "./operation-limits.ts";
 import { credentialsFromConnectionParams, credentialsFromHeaders } from "./request-credentials.ts";
 import type { WiredServices } from "./wire-services.ts";
 
@@ -60,7 +60,18 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal | null }>(
     {
       schema: o.schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, depthLimitRule(o.maxDepth), costLimitRule(o.maxCost)]),
+      validate: (schema, document) => validate(schema, document, [...specifiedRules, depthLimitRule(o.maxDepth)]),
+      onSubscribe: (_ctx, _id, payload) => {
+        // Cost needs the operation's variables, which graphql-ws's validate hook does not see.
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch {
+          return; // graphql-ws reports the syntax error itself
+        }
+        const cost = operationCost(o.schema, document, payload.variables ?? {}, payload.operationName);
+        if (cost !== null && cost > o.maxCost) return [formatError(costError(cost, o.maxCost).toJSON(), costError(cost, o.maxCost)) as GraphQLError];
+      },
       onConnect: async (ctx) => {
         try {
           ctx.extra.principal = await o.services.auth.authenticate(credentialsFromConnectionParams(ctx.connectionParams));

@@ -1,6 +1,6 @@
 // Validation rules that bound what one operation may ask for: selection depth and estimated cost.
 import { GraphQLError, getNamedType, isLeafType, isListType, getNullableType, Kind, type ASTNode, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationContext, type ValidationRule } from "graphql";
-import { createComplexityRule, getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
+import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 
 /** Limits of {@link operationLimitRules}. */
 export interface OperationLimits {
@@ -60,18 +60,16 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
   };
 }
 
-/** Rejects operations whose estimated cost exceeds `maxCost`; variables are unknown here (defaults apply). */
-export function costLimitRule(maxCost: number): ValidationRule {
-  return createComplexityRule({
-    maximumComplexity: maxCost,
-    estimators: [estimator],
-    createError: (max, actual) => costError(actual, max),
-  });
-}
-
-/** Estimated cost of an operation with its actual variables (used by the Apollo plugin). */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number {
-  return getComplexity({ schema, query: document, variables, estimators: [estimator], ...(operationName ? { operationName } : {}) });
+/**
+ * Estimated cost of an operation with its actual variables, or null when it cannot be estimated
+ * (e.g. a required variable is missing: execution then reports that error with its own code).
+ */
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number | null {
+  try {
+    return getComplexity({ schema, query: document, variables, estimators: [estimator], ...(operationName ? { operationName } : {}) });
+  } catch {
+    return null;
+  }
 }
 
 /** The error reported when an operation costs too much. */
