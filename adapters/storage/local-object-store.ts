@@ -65,7 +65,7 @@ export class LocalObjectStore implements ObjectStore {
     const dir = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
     assertObjectKey(dir);
     const target = path.join(this.options.rootDir, dir);
-    let count = 0;
+    let count: number;
     try {
       const s = await stat(target);
       if (s.isDirectory()) {
