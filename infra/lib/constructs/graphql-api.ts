@@ -1,0 +1,74 @@
+// The GraphQL API: app/lambda.ts as a container-image Lambda behind an API Gateway HTTP API.
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import type * as ecrAssets from "aws-cdk-lib/aws-ecr-assets";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { nagAcknowledgements } from "../nag-acknowledgements.ts";
+
+/** Parameters of {@link GraphqlApi}. */
+export interface GraphqlApiProps {
+  readonly vpc: ec2.IVpc;
+  readonly image: ecrAssets.DockerImageAsset;
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+  readonly reservedConcurrency?: number;
+  readonly throttleRatePerSecond: number;
+  readonly throttleBurst: number;
+  /** Environment of the function (no secret values: ARNs only, resolved at cold start). */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/**
+ * Lambda (linux/amd64 container image, in private subnets, X-Ray tracing, 3-month logs) and an HTTP
+ * API whose `$default` stage sends every route to it with payload format 2.0, throttled, access-logged.
+ * The API authenticates callers itself (API keys and JWT bearer tokens in the GraphQL layer).
+ */
+export class GraphqlApi extends Construct {
+  /** The API function. */
+  readonly handler: lambda.DockerImageFunction;
+  /** The HTTP API. */
+  readonly httpApi: apigw.HttpApi;
+  /** Security group of the function (allow it into the database proxy). */
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: GraphqlApiProps) {
+    super(scope, id);
+    this.securityGroup = new ec2.SecurityGroup(this, "Sg", { vpc: props.vpc, description: "coinseg API Lambda" });
+    const logGroup = new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    this.handler = new lambda.DockerImageFunction(this, "Function", {
+      code: lambda.DockerImageCode.fromEcr(props.image.repository, { tagOrDigest: props.image.imageTag, cmd: ["lambda.handler"] }),
+      architecture: lambda.Architecture.X86_64,
+      memorySize: props.memoryMiB,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [this.securityGroup],
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      environment: { ...props.environment },
+    });
+    nagAcknowledgements.lambdaFunction(this.handler, { inVpc: true, tracing: true });
+    const accessLogs = new logs.LogGroup(this, "AccessLogs", { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    this.httpApi = new apigw.HttpApi(this, "HttpApi", {
+      description: "coinseg GraphQL API",
+      createDefaultStage: false,
+      defaultIntegration: new HttpLambdaIntegration("Graphql", this.handler, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 }),
+    });
+    new apigw.HttpStage(this, "Stage", {
+      httpApi: this.httpApi,
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRatePerSecond, burstLimit: props.throttleBurst },
+      accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs)},
+    });
+    Validations.of(this.httpApi).acknowledge({
+      id: "AwsSolutions-APIG4",
+      reason: "Authentication is the application's: API keys (hashed at rest) and JWT bearer tokens are verified in the GraphQL context, and every resolver is scoped to the caller's organisation (DESIGN.md §6). An API Gateway authorizer would duplicate it for API keys it cannot check.",
+    });
+  }
+}
