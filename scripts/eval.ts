@@ -1,5 +1,5 @@
 // CLI: evaluates COIN and the baselines on a benchmark's test split and writes reports/<benchmark>/.
-// Usage: npm run eval -- --benchmark kidney-blob [--limit N] [--rise-n 6000] [--rise-limit K]
+// Usage: npm run eval -- --benchmark kidney-blob [--limit N] [--rise-n 6000] [--rise-limit K] [--score-cam-limit K]
 //          [--methods COIN,SINGLA,RISE,SCORE_CAM,LAYER_CAM] [--data data/<benchmark>] [--models models]
 //          [--classifier KEY] [--coin KEY] [--singla KEY] [--out reports/<benchmark>] [--threads 2] [--examples 6]
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -10,6 +10,7 @@ import cliProgress from "cli-progress";
 import { SEGMENTATION_METHODS, type SegmentationMethod } from "../core/domain/enums.ts";
 import { ModelDirectoryRegistry } from "../adapters/onnx/model-directory-registry.ts";
 import { OnnxInferenceEngine } from "../adapters/onnx/onnx-inference-engine.ts";
+import { isInferenceError } from "../workers/errors/inference-error.ts";
 import { loadBenchmarkTestSet } from "../workers/evaluation/benchmark-test-set.ts";
 import { evaluateBenchmark } from "../workers/evaluation/evaluate-benchmark.ts";
 import { renderHtmlReport, renderMarkdownReport, reportFindings } from "../workers/evaluation/render-report.ts";
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     "rise-s": { type: "string", default: String(DEFAULT_RISE_PARAMS.s) },
     "rise-p1": { type: "string", default: String(DEFAULT_RISE_PARAMS.p1) },
     "rise-limit": { type: "string" },
+    "score-cam-limit": { type: "string" },
     methods: { type: "string", default: SEGMENTATION_METHODS.join(",") },
     out: { type: "string" },
     threads: { type: "string", default: "2" },
@@ -56,6 +58,7 @@ const rise = { n: int("rise-n", values["rise-n"], 1)!, s: int("rise-s", values["
 if (!(rise.p1 > 0 && rise.p1 <= 1)) fail("--rise-p1 must lie in (0, 1]");
 const limit = int("limit", values.limit, 1);
 const riseLimit = int("rise-limit", values["rise-limit"], 0);
+const scoreCamLimit = int("score-cam-limit", values["score-cam-limit"], 0);
 const threads = int("threads", values.threads, 1)!;
 const keys = {
   classifier: values.classifier ?? `${benchmark}-classifier`,
@@ -65,13 +68,23 @@ const keys = {
 
 const registry = new ModelDirectoryRegistry(values.models!);
 const engine = new OnnxInferenceEngine({ registry, intraOpNumThreads: threads });
-const needed = [keys.classifier, ...(methods.includes("COIN") ? [keys.coin] : []), ...(methods.includes("SINGLA") ? [keys.singla] : [])];
 const specs = [];
-for (const key of needed) {
+try {
+  specs.push(await engine.spec(keys.classifier));
+} catch (error) {
+  fail(`model ${keys.classifier}: ${(error as Error).message}`);
+}
+// A missing generator drops its method (said in the report); a present but broken one is an error.
+const skippedNotes: string[] = [];
+for (const [method, key] of [["COIN", keys.coin], ["SINGLA", keys.singla]] as const) {
+  if (!methods.includes(method)) continue;
   try {
     specs.push(await engine.spec(key));
   } catch (error) {
-    fail(`model ${key}: ${(error as Error).message}`);
+    if (!isInferenceError(error, "MODEL_NOT_FOUND")) fail(`model ${key}: ${(error as Error).message}`);
+    methods.splice(methods.indexOf(method), 1);
+    skippedNotes.push(`${method} was not run: model ${key} is not in ${values.models}.`);
+    console.warn(`warning: ${skippedNotes.at(-1)}`);
   }
 }
 
@@ -91,8 +104,8 @@ try {
 const t0 = performance.now();
 const slices = await loadBenchmarkTestSet(dataDir, limit !== undefined ? { limit } : {});
 if (slices.length === 0) fail(`no ground-truth-positive test slices in ${dataDir}`);
-const riseCount = Math.min(slices.length, riseLimit ?? slices.length);
-const total = methods.reduce((s, m) => s + (m === "RISE" ? riseCount : slices.length), 0) + slices.length;
+const limitOf = (m: SegmentationMethod) => Math.min(slices.length, (m === "RISE" ? riseLimit : m === "SCORE_CAM" ? scoreCamLimit : undefined) ?? slices.length);
+const total = methods.reduce((s, m) => s + limitOf(m), 0) + slices.length;
 console.log(`${benchmark}: ${slices.length} ground-truth-positive test slices loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; methods ${methods.join(", ")} + ORACLE`);
 
 const bar = new cliProgress.SingleBar({ format: "{bar} {percentage}% | {value}/{total} slice-runs | {row} | ETA {eta_formatted}", hideCursor: true }, cliProgress.Presets.shades_classic);
@@ -106,6 +119,7 @@ const evaluation = await evaluateBenchmark(slices, {
   methods,
   rise,
   ...(riseLimit !== undefined ? { riseLimit } : {}),
+  ...(scoreCamLimit !== undefined ? { scoreCamLimit } : {}),
   overlayDir: outDir,
   examples: int("examples", values.examples, 0)!,
   onProgress: (row) => bar.update(++done, { row }),
@@ -121,7 +135,7 @@ const context = {
   models: specs.map((s) => ({ key: s.key, sha256: s.sha256, metrics: s.raw.metrics })),
   rise,
   intraOpThreads: threads,
-  notes: [...autoNotes, ...(values.note ?? [])],
+  notes: [...autoNotes, ...skippedNotes, ...(values.note ?? [])],
 };
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, "report.md"), renderMarkdownReport(evaluation, context));

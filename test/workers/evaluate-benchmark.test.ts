@@ -58,29 +58,33 @@ describe("evaluateBenchmark", () => {
       classifierKey: "tiny-classifier",
       coinKey: "tiny-coin",
       singlaKey: "tiny-singla",
-      methods: ["COIN", "LAYER_CAM", "RISE"],
+      methods: ["COIN", "LAYER_CAM", "RISE", "SCORE_CAM"],
       rise: { n: 32 },
       riseLimit: 2,
+      scoreCamLimit: 1,
       overlayDir: outDir,
       examples: 2,
     });
     const oracle = ev.rows.find((r) => r.row === "ORACLE")!;
     assert.equal(oracle.summary.pooledIoU, 1);
     assert.equal(oracle.sweep!.find((s) => s.threshold === 0.25)!.pooledIoU, 1);
-    assert.deepEqual(ev.rows.map((r) => r.row), ["COIN", "COIN_CLEAN", "LAYER_CAM", "RISE", "ORACLE", "ORACLE_CLEAN"]);
+    assert.deepEqual(ev.rows.map((r) => r.row), ["COIN", "COIN_CLEAN", "LAYER_CAM", "RISE", "SCORE_CAM", "ORACLE", "ORACLE_CLEAN"]);
     assert.equal(ev.rows.find((r) => r.row === "RISE")!.slices, 2);
+    assert.equal(ev.rows.find((r) => r.row === "SCORE_CAM")!.slices, 1);
     assert.equal(ev.riseSlices, 2);
     const coin = ev.rows.find((r) => r.row === "COIN")!;
     assert.equal(coin.summary.slices, 3);
     assert.ok(coin.msPerSlice > 0);
-    assert.equal(ev.overlays.length, 2 * 4, "two examples for each of COIN, LAYER_CAM, RISE and ORACLE");
-    assert.equal(readdirSync(outDir).filter((f) => f.endsWith(".png")).length, 8);
+    // Examples come from the slices every method ran on (ScoreCAM: 1), one per row with a method.
+    assert.equal(ev.overlays.length, 5, "one example for each of COIN, LAYER_CAM, RISE, SCORE_CAM and ORACLE");
+    assert.equal(readdirSync(outDir).filter((f) => f.endsWith(".png")).length, 5);
 
     const context = { benchmark: "kidney-blob", generatedAt: "t", command: "c", machine: "m", models: [], rise: { n: 32, s: 8, p1: 0.1, seed: 0 }, intraOpThreads: 2 };
     const md = renderMarkdownReport(ev, context);
     assert.match(md, /\| COIN \| [0-9.]+ \| [0-9.]+ \| .* \| 0\.646 \|/);
     assert.match(md, /\| Oracle \(x_cf = clean slice\) \| 1\.000 \| 1\.000 \|/);
     assert.match(md, /RISE \(first 2 slices\)/);
+    assert.match(md, /ScoreCAM \(first 1 slices\)/);
     assert.match(md, /\*\*0\.25\*\* \(paper\)/);
     assert.match(renderHtmlReport(ev, context), /<img src="overlay-oracle-scan-/);
   });

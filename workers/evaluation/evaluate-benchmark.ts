@@ -68,6 +68,8 @@ export interface EvaluateBenchmarkOptions {
   readonly rise?: Partial<RiseParams>;
   /** Run RISE on the first K slices only. */
   readonly riseLimit?: number;
+  /** Run ScoreCAM on the first K slices only (C forward passes per slice). */
+  readonly scoreCamLimit?: number;
   /** Thresholds of the sweep (default 0.15, 0.20, 0.25, 0.30, 0.35). */
   readonly sweepThresholds?: readonly number[];
   /** Slices per pipeline call (default 8). */
@@ -86,7 +88,10 @@ export interface BenchmarkEvaluation {
   readonly overlays: readonly ExampleOverlay[];
   /** Slices evaluated (ground-truth-positive test slices, after --limit). */
   readonly slices: number;
+  /** Slices RISE ran on (0 when it did not run). */
   readonly riseSlices: number;
+  /** Slices ScoreCAM ran on (0 when it did not run). */
+  readonly scoreCamSlices: number;
   readonly modelSize: readonly [number, number];
 }
 
@@ -109,10 +114,15 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   const batchSize = options.batchSize ?? 8;
   const pipeline = new SegmentationPipeline({ engine });
   const truths = slices.map((s) => groundTruthToModelSize(s.truth, height, width));
+  const methods = options.methods ?? (["COIN", "SINGLA", "RISE", "SCORE_CAM", "LAYER_CAM"] as const);
   const riseCount = Math.min(slices.length, options.riseLimit ?? slices.length);
-  const exampleCount = Math.min(options.examples ?? 6, riseCount);
+  const scoreCamCount = Math.min(slices.length, options.scoreCamLimit ?? slices.length);
+  const countOf = (m: SegmentationMethod): number => (m === "RISE" ? riseCount : m === "SCORE_CAM" ? scoreCamCount : slices.length);
+  // Examples are taken among the slices every method ran on, so the overlay grid has no holes.
+  const commonCount = Math.min(slices.length, ...methods.map(countOf));
+  const exampleCount = Math.min(options.examples ?? 6, commonCount);
   const exampleIndices = new Set(
-    Array.from({ length: exampleCount }, (_, e) => Math.floor(((e + 0.5) * riseCount) / exampleCount)),
+    Array.from({ length: exampleCount }, (_, e) => Math.floor(((e + 0.5) * commonCount) / exampleCount)),
   );
   const overlays: ExampleOverlay[] = [];
   const rows: RowEvaluation[] = [];
@@ -133,8 +143,8 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     return { cv: all.cv, cvSlices: all.confidentSlices, flipRate: flips ? flips.flipRate : null, flipSlices: called.length };
   };
 
-  for (const method of options.methods ?? (["COIN", "SINGLA", "RISE", "SCORE_CAM", "LAYER_CAM"] as const)) {
-    const count = method === "RISE" ? riseCount : slices.length;
+  for (const method of methods) {
+    const count = countOf(method);
     const counterfactual = method === "COIN" || method === "SINGLA";
     const counts: ConfusionCounts[] = [];
     const cleanCounts: ConfusionCounts[] = [];
@@ -221,5 +231,5 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     rows.push({ row: "ORACLE", slices: slices.length, summary: summariseSegmentation(counts), validity: validityOf(pairs), msPerSlice: oracleMs / slices.length, sweep });
     rows.push({ row: "ORACLE_CLEAN", slices: slices.length, summary: summariseSegmentation(cleanCounts), validity: validityOf(pairs), msPerSlice: oracleMs / slices.length });
   }
-  return { rows, overlays, slices: slices.length, riseSlices: (options.methods ?? ["RISE"]).includes("RISE") ? riseCount : 0, modelSize: [height, width] };
+  return { rows, overlays, slices: slices.length, riseSlices: methods.includes("RISE") ? riseCount : 0, scoreCamSlices: methods.includes("SCORE_CAM") ? scoreCamCount : 0, modelSize: [height, width] };
 }

@@ -33,7 +33,7 @@ function tableRows(ev: BenchmarkEvaluation, ctx: ReportContext): string[][] {
   const column = paperColumnOf(ctx.benchmark);
   const paper = PAPER_TABLE_1[column] as Record<string, number>;
   return ev.rows.map((r) => [
-    LABELS[r.row] + (r.row === "RISE" && r.slices < ev.slices ? ` (first ${r.slices} slices)` : ""),
+    LABELS[r.row] + (r.slices < ev.slices ? ` (first ${r.slices} slices)` : ""),
     f3(r.summary.pooledIoU),
     f3(r.summary.pooledDice),
     `${f3(r.summary.meanIoU)} ± ${f3(r.summary.stdIoU)}`,
@@ -102,7 +102,8 @@ export function renderMarkdownReport(ev: BenchmarkEvaluation, ctx: ReportContext
       `ms/slice = the pipeline's preprocess + classify + infer + postprocess per slice, same machine, same run.`,
     "",
   );
-  md.push(`RISE: N = ${ctx.rise.n}, s = ${ctx.rise.s}, p1 = ${ctx.rise.p1}, seed ${ctx.rise.seed}` + (ev.riseSlices < ev.slices ? `, run on the first ${ev.riseSlices} of the ${ev.slices} slices only (--rise-limit): its row is not over the same set.` : "."), "");
+  md.push(`RISE: N = ${ctx.rise.n}, s = ${ctx.rise.s}, p1 = ${ctx.rise.p1}, seed ${ctx.rise.seed}` + (ev.riseSlices > 0 && ev.riseSlices < ev.slices ? `, run on the first ${ev.riseSlices} of the ${ev.slices} slices only (--rise-limit): its row is not over the same set.` : "."), "");
+  if (ev.scoreCamSlices > 0 && ev.scoreCamSlices < ev.slices) md.push(`ScoreCAM ran on the first ${ev.scoreCamSlices} of the ${ev.slices} slices only (--score-cam-limit): its row is not over the same set.`, "");
   md.push("Models: " + ctx.models.map((m) => `\`${m.key}\` (sha256 ${m.sha256.slice(0, 12)}…)`).join(", ") + ".", "");
   for (const note of ctx.notes ?? []) md.push(`> ${note}`, "");
   md.push(`## Results beside the paper (Table 1, ${column === "synthetic" ? "synthetic targets" : "real kidney tumours"}; paper COIN CV ${PAPER_COIN_CV[column]})`, "");
@@ -143,7 +144,7 @@ export function renderHtmlReport(ev: BenchmarkEvaluation, ctx: ReportContext): s
   parts.push(`<!doctype html><html><head><meta charset="utf-8"><title>COIN evaluation — ${esc(ctx.benchmark)}</title>`);
   parts.push(`<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}img{width:160px;image-rendering:pixelated}.grid td{text-align:center;font-size:12px}</style></head><body>`);
   parts.push(`<h1>COIN evaluation — ${esc(ctx.benchmark)}</h1>`);
-  parts.push(`<p>Generated ${esc(ctx.generatedAt)} by <code>${esc(ctx.command)}</code> on ${esc(ctx.machine)} (${ctx.intraOpThreads} intra-op threads). ${ev.slices} ground-truth-positive test slices at ${ev.modelSize[0]}×${ev.modelSize[1]}; RISE N=${ctx.rise.n}, s=${ctx.rise.s}, p1=${ctx.rise.p1}${ev.riseSlices < ev.slices ? ` on the first ${ev.riseSlices} slices only` : ""}.</p>`);
+  parts.push(`<p>Generated ${esc(ctx.generatedAt)} by <code>${esc(ctx.command)}</code> on ${esc(ctx.machine)} (${ctx.intraOpThreads} intra-op threads). ${ev.slices} ground-truth-positive test slices at ${ev.modelSize[0]}×${ev.modelSize[1]}; RISE N=${ctx.rise.n}, s=${ctx.rise.s}, p1=${ctx.rise.p1}${ev.riseSlices > 0 && ev.riseSlices < ev.slices ? ` on the first ${ev.riseSlices} slices only` : ""}${ev.scoreCamSlices > 0 && ev.scoreCamSlices < ev.slices ? `; ScoreCAM on the first ${ev.scoreCamSlices} slices only` : ""}.</p>`);
   for (const note of ctx.notes ?? []) parts.push(`<p><em>${esc(note)}</em></p>`);
   parts.push(`<h2>Results beside the paper (${column === "synthetic" ? "synthetic targets" : "real kidney tumours"})</h2>`, table(HEADER, tableRows(ev, ctx)));
   parts.push(`<h2>Findings</h2><ul>${reportFindings(ev).map((l) => `<li>${esc(l)}</li>`).join("")}</ul>`);
