@@ -32,9 +32,17 @@ const warmup = Number(values.warmup);
 const riseN = Number(values["rise-n"]);
 const THREADS = [1, 2];
 const BATCHES = [1, 8];
-const keys = { classifier: `${values.benchmark}-classifier`, coin: `${values.benchmark}-coin`, singla: `${values.benchmark}-singla` };
+const allKeys = { classifier: `${values.benchmark}-classifier`, coin: `${values.benchmark}-coin`, singla: `${values.benchmark}-singla` };
 const registry = new ModelDirectoryRegistry(values.models!);
-const classifierSpec = await registry.spec(keys.classifier);
+const classifierSpec = await registry.spec(allKeys.classifier);
+// Generators not exported yet are left out (and their methods), and the output says so.
+const keys: Partial<typeof allKeys> & { classifier: string } = { classifier: allKeys.classifier };
+const missing: string[] = [];
+for (const role of ["coin", "singla"] as const) {
+  if ((await registry.keys()).includes(allKeys[role])) keys[role] = allKeys[role];
+  else missing.push(allKeys[role]);
+}
+if (missing.length > 0) console.warn(`warning: ${missing.join(", ")} not in ${values.models}; their rows are skipped`);
 const [height, width] = classifierSpec.preprocess.size;
 const plane = height * width;
 
@@ -63,7 +71,7 @@ let torch: { runtime: string; results: TorchRow[]; cond: number[]; maxRssKB: num
 const torchOut = mkdtempSync(join(tmpdir(), "coinseg-torch-bench-"));
 if (!values["no-torch"]) {
   const args = ["bench/inference_torch.py", "--runs", values.runs!, "--models", values.models!, "--benchmark", values.benchmark!,
-    "--threads", THREADS.join(","), "--batches", BATCHES.join(","), "--iters", String(iters), "--warmup", String(warmup), "--out", torchOut];
+    "--roles", Object.keys(keys).join(","), "--threads", THREADS.join(","), "--batches", BATCHES.join(","), "--iters", String(iters), "--warmup", String(warmup), "--out", torchOut];
   const r = spawnSync("python3", args, { encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`PyTorch side failed (${r.status}): ${r.stderr.split("\n").filter((l) => !l.includes("NNPACK")).join("\n")}`);
   torch = JSON.parse(r.stdout);
@@ -116,7 +124,10 @@ riseCache.get({ height, width, n: riseN, s: 8, p1: 0.1, seed: 0 }); // generated
 for (const threads of THREADS) {
   const engine = new OnnxInferenceEngine({ registry, intraOpNumThreads: threads });
   const pipeline = new SegmentationPipeline({ engine, riseMaskCache: riseCache });
-  for (const method of ["COIN", "SINGLA", "SCORE_CAM", "LAYER_CAM", "RISE"] as SegmentationMethod[]) {
+  const methods = (["COIN", "SINGLA", "SCORE_CAM", "LAYER_CAM", "RISE"] as SegmentationMethod[]).filter(
+    (m) => (m !== "COIN" || keys.coin) && (m !== "SINGLA" || keys.singla),
+  );
+  for (const method of methods) {
     for (const batch of BATCHES) {
       if (method === "RISE" && batch > 1) continue; // RISE batches its N masked images itself; 8 slices = 8× one slice
       const request = {
@@ -143,10 +154,10 @@ for (const threads of THREADS) {
 }
 
 const nodeMaxRssKB = process.resourceUsage().maxRSS;
-const coinVsRise = THREADS.map((threads) => {
-  const coin = methodRows.find((r) => r.method === "COIN" && r.threads === threads && r.batch === 1)!;
-  const rise = methodRows.find((r) => r.method === "RISE" && r.threads === threads && r.batch === 1)!;
-  return { threads, coinMsPerSlice: coin.msPerSlice, riseMsPerSlice: rise.msPerSlice, riseOverCoin: rise.msPerSlice / coin.msPerSlice };
+const coinVsRise = THREADS.flatMap((threads) => {
+  const coin = methodRows.find((r) => r.method === "COIN" && r.threads === threads && r.batch === 1);
+  const rise = methodRows.find((r) => r.method === "RISE" && r.threads === threads && r.batch === 1);
+  return coin && rise ? [{ threads, coinMsPerSlice: coin.msPerSlice, riseMsPerSlice: rise.msPerSlice, riseOverCoin: rise.msPerSlice / coin.msPerSlice }] : [];
 });
 
 const cpu = cpus();
@@ -154,6 +165,7 @@ const result = {
   generatedAt: new Date().toISOString(),
   machine: `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}`,
   models: Object.values(keys),
+  missingModels: missing,
   modelSize: [height, width],
   riseN,
   iters,

@@ -50,13 +50,15 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--roles", default="classifier,coin,singla", help="which models to time (comma list)")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     torch.set_grad_enabled(False)
 
+    roles = a.roles.split(",")
     clf, _ = load_classifier(a.runs / a.benchmark / "classifier" / "best.pt")
-    coin, _ = load_generator(a.runs / a.benchmark / "coin" / "best.pt", "coin")
-    singla, _ = load_generator(a.runs / a.benchmark / "singla" / "best.pt", "singla")
+    coin = load_generator(a.runs / a.benchmark / "coin" / "best.pt", "coin")[0] if "coin" in roles else None
+    singla = load_generator(a.runs / a.benchmark / "singla" / "best.pt", "singla")[0] if "singla" in roles else None
     clf_export = ClassifierExport(clf).eval()
     x1 = golden_x(a.models, f"{a.benchmark}-classifier")
     p = torch.sigmoid(clf(x1)).reshape(-1)
@@ -67,6 +69,7 @@ def main() -> None:
         f"{a.benchmark}-coin": (lambda x, c: (coin(x),), ["x_cf"]),
         f"{a.benchmark}-singla": (lambda x, c: (singla(x, c),), ["x_cf"]),
     }
+    forwards = {k: v for k, v in forwards.items() if k.rsplit("-", 1)[1] in roles}
     results = []
     for key, (fn, names) in forwards.items():
         for out, name in zip(fn(x1, cond1), names):
