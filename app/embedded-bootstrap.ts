@@ -8,8 +8,8 @@ export const EMBEDDED_KEY_NAME = "embedded-dev";
  * Ensures the `demo` organisation and `admin@demo.local` (ADMIN) exist, revokes the previous
  * embedded key and issues a new one. Returns the new key (printed once, stored only hashed).
  */
-export async function bootstrapEmbedded(services: WiredServices, prisma: { organization: { findUnique(args: { where: { slug: string } }): Promise<{ id: string } | null> } }): Promise<{ organizationId: string; userId: string; apiKey: string }> {
-  const existing = await prisma.organization.findUnique({ where: { slug: "demo" } });
+export async function bootstrapEmbedded(services: WiredServices): Promise<{ organizationId: string; userId: string; apiKey: string }> {
+  const existing = await services.identities.findOrganizationBySlug("demo");
   const organizationId = existing?.id ?? (await services.identities.createOrganization({ slug: "demo", name: "Demo" })).id;
   const { userId } = await services.identities.upsertMember({ organizationId, email: "admin@demo.local", name: "Demo admin", role: "ADMIN" });
   await services.identities.revokeApiKeysNamed(organizationId, EMBEDDED_KEY_NAME);

@@ -87,7 +87,7 @@ export async function startEmbedded(
     prisma, store, bus, queue, tokens, logger, uploadMaxBytes: settings.uploadMaxBytes, uploadUrlTtlSeconds: settings.uploadUrlTtlSeconds,
   });
   handler = createHandler({ sink: services.jobs, bus, store, prisma });
-  const bootstrap = await bootstrapEmbedded(services, prisma);
+  const bootstrap = await bootstrapEmbedded(services);
   const models = await readModelDirectory(settings.modelsDir, (file, problem) => logger.warn({ file, problem }, "invalid model.json skipped"));
   for (const model of models) await services.models.register(model);
   logger.info({ models: models.map((m) => m.key) }, "models registered");

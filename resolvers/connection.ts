@@ -1,6 +1,5 @@
 // Relay connection helpers.
-import { encodeCursor } from "../core/domain/cursor.ts";
-import { decodeCursor } from "../core/domain/cursor.ts";
+import { decodeCursor, encodeCursor } from "../core/domain/cursor.ts";
 import { DomainError } from "../core/errors/domain-error.ts";
 
 /** A Relay connection of `T`. */

@@ -17,6 +17,11 @@ export class PrismaIdentityRepository implements IdentityRepository {
     return row ? { id: row.id, slug: row.slug, name: row.name } : null;
   }
 
+  async findOrganizationBySlug(slug: string) {
+    const row = await this.db.organization.findUnique({ where: { slug } });
+    return row ? { id: row.id, slug: row.slug, name: row.name } : null;
+  }
+
   async upsertMember(input: { organizationId: string; email: string; name: string; role: Role }): Promise<{ userId: string }> {
     const user = await this.db.user.upsert({ where: { email: input.email }, create: { email: input.email, name: input.name }, update: {} });
     await this.db.membership.upsert({

@@ -20,7 +20,16 @@ export class InMemoryTaskQueue implements TaskQueue {
 
   async send(task: InferenceTaskV1): Promise<void> {
     this.tasks.push({ task, attempts: 0 });
-    this.draining ??= this.drain().finally(() => (this.draining = null));
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // A task sent after the loop's last check but before this callback would otherwise wait forever.
+      if (this.tasks.length > 0) this.kick();
+    });
   }
 
   /** Resolves once every queued task has been handled (or dead-lettered). */

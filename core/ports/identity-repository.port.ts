@@ -15,6 +15,7 @@ export interface ApiKeyIdentity {
 export interface IdentityRepository {
   createOrganization(input: { slug: string; name: string }): Promise<{ id: string; slug: string; name: string }>;
   findOrganization(organizationId: string): Promise<{ id: string; slug: string; name: string } | null>;
+  findOrganizationBySlug(slug: string): Promise<{ id: string; slug: string; name: string } | null>;
   /** Creates the user when the email is new, and the membership (or updates its role). */
   upsertMember(input: { organizationId: string; email: string; name: string; role: Role }): Promise<{ userId: string }>;
   /** The user's role in the organisation, or null when not a member. */
