@@ -44,7 +44,8 @@ interface CachedSession {
  *
  * Errors: MODEL_NOT_FOUND, MODEL_SPEC_INVALID, MODEL_INTEGRITY_FAILED from the registry;
  * MODEL_SPEC_INVALID when the graph's input/output names differ from model.json;
- * INVALID_METHOD_INPUT for missing inputs or a data length that does not match `dims`;
+ * INVALID_METHOD_INPUT for missing inputs, a data length that does not match `dims`, or dims that
+ * do not fit the input's shape in model.json (−1 = any size);
  * INFERENCE_FAILED when ONNX Runtime fails.
  */
 export class OnnxInferenceEngine implements InferenceEngine {
@@ -86,6 +87,10 @@ export class OnnxInferenceEngine implements InferenceEngine {
       if (!t) throw new InferenceError("INVALID_METHOD_INPUT", `model ${modelKey} needs input ${input.name}`);
       if (t.data.length !== elementCount(t.dims)) {
         throw new InferenceError("INVALID_METHOD_INPUT", `input ${input.name} has ${t.data.length} values for dims [${t.dims.join(", ")}]`);
+      }
+      // model.json's shape is the contract: every fixed dimension must match (−1 = dynamic).
+      if (t.dims.length !== input.shape.length || input.shape.some((d, k) => d !== -1 && d !== t.dims[k])) {
+        throw new InferenceError("INVALID_METHOD_INPUT", `input ${input.name} dims [${t.dims.join(", ")}] do not fit model.json [${input.shape.join(", ")}]`);
       }
       feeds[input.name] = new ort.Tensor("float32", t.data, t.dims);
     }

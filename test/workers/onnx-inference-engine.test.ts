@@ -47,6 +47,11 @@ describe("OnnxInferenceEngine", () => {
     }
   });
 
+  it("should reject with INVALID_METHOD_INPUT when the input size differs from model.json", async () => {
+    const x = { data: new Float32Array(64 * 64), dims: [1, 1, 64, 64] };
+    await assert.rejects(engine.run("tiny-coin", { x }), (e: unknown) => isInferenceError(e, "INVALID_METHOD_INPUT") && /\[-1, 1, 128, 128\]/.test(e.message));
+  });
+
   it("should throw MODEL_NOT_FOUND when the key is not in the registry", async () => {
     await assert.rejects(engine.run("no-such-model", {}), (e: unknown) => isInferenceError(e, "MODEL_NOT_FOUND"));
     await assert.rejects(engine.spec("../etc"), (e: unknown) => isInferenceError(e, "MODEL_NOT_FOUND"));
