@@ -2,7 +2,7 @@
 // Usage: npm run eval -- --benchmark kidney-blob [--limit N] [--rise-n 6000] [--rise-limit K] [--score-cam-limit K]
 //          [--methods COIN,SINGLA,RISE,SCORE_CAM,LAYER_CAM] [--data data/<benchmark>] [--models models]
 //          [--classifier KEY] [--coin KEY] [--singla KEY] [--out reports/<benchmark>] [--threads 2] [--examples 6]
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -107,6 +107,10 @@ if (slices.length === 0) fail(`no ground-truth-positive test slices in ${dataDir
 const limitOf = (m: SegmentationMethod) => Math.min(slices.length, (m === "RISE" ? riseLimit : m === "SCORE_CAM" ? scoreCamLimit : undefined) ?? slices.length);
 const total = methods.reduce((s, m) => s + limitOf(m), 0) + slices.length;
 console.log(`${benchmark}: ${slices.length} ground-truth-positive test slices loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; methods ${methods.join(", ")} + ORACLE`);
+
+// Overlays of an earlier run would mix into the grid's folder: remove them first.
+await mkdir(outDir, { recursive: true });
+for (const f of await readdir(outDir)) if (/^overlay-.*\.png$/.test(f)) await rm(join(outDir, f));
 
 const bar = new cliProgress.SingleBar({ format: "{bar} {percentage}% | {value}/{total} slice-runs | {row} | ETA {eta_formatted}", hideCursor: true }, cliProgress.Presets.shades_classic);
 bar.start(total, 0, { row: methods[0] });
