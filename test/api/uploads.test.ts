@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { startApiHarness, codes, type ApiHarness } from "./support/api-harness.ts";
 import { createStudy, upload } from "./support/study-flow.ts";
 import { greyPng } from "./support/png-fixture.ts";
+import { writeNifti } from "../../imaging/nifti/nifti-writer.ts";
+import { IDENTITY_DIRECTION_LPS } from "../../imaging/volume.ts";
 
 const IMPORT = "mutation($i: ImportStudyInput!) { importStudy(input: $i) { study { id status series { sourceFormat dimsIJK } slices { totalCount edges { node { sliceIndex width height } } } } } }";
 const REQUEST = "mutation($i: RequestUploadInput!) { requestUpload(input: $i) { uploadKey url maxBytes } }";
@@ -34,6 +36,21 @@ describe("uploads and import", () => {
     const pixels = await api.store.get(slice.storageKey);
     assert.equal(pixels?.byteLength, 8 * 6 * 4);
     assert.equal(new Float32Array(pixels!.buffer, pixels!.byteOffset, 48)[13], 13);
+  });
+
+  it("should store one slice per k with its LPS position when a NIfTI volume is imported", async () => {
+    const data = new Int16Array(6 * 5 * 3).map((_, i) => i - 40);
+    const nifti = writeNifti({ dimsIJK: [6, 5, 3], spacingMm: [0.8, 0.9, 2.5], originLPS: [10, -20, 30], directionLPS: IDENTITY_DIRECTION_LPS, unit: "HU", data });
+    const studyId = await createStudy(api, key());
+    const uploadKey = await upload(api, key(), nifti, "NIFTI", "application/gzip");
+    const res = await api.gql(key(), IMPORT, { i: { studyId, uploadKeys: [uploadKey], format: "NIFTI" } });
+    assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
+    assert.deepEqual(res.body.data!.importStudy.study.series, [{ sourceFormat: "NIFTI", dimsIJK: [6, 5, 3] }]);
+    const slices = await api.db.prisma.slice.findMany({ where: { studyId }, orderBy: { sliceIndex: "asc" } });
+    assert.deepEqual(slices.map((s) => s.positionLPS.map((x) => Math.round(x * 1000) / 1000)), [[10, -20, 30], [10, -20, 32.5], [10, -20, 35]]);
+    assert.deepEqual(slices[0]!.spacingMm.map((x) => Math.round(x * 1000) / 1000), [0.8, 0.9]);
+    const pixels = await api.store.get(slices[2]!.storageKey);
+    assert.equal(new Float32Array(pixels!.buffer, pixels!.byteOffset, 30)[0], 60 - 40);
   });
 
   it("should answer UPLOAD_TOO_LARGE when an upload bigger than the limit is requested", async () => {
