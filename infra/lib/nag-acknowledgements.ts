@@ -1,8 +1,16 @@
 // The cdk-nag findings coinseg accepts for recurring reasons, each with its justification in one place.
-import { Stack, Validations } from "aws-cdk-lib";
+import { Stack, Token, Validations } from "aws-cdk-lib";
 import type * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import type * as ecs from "aws-cdk-lib/aws-ecs";
 import type { IConstruct } from "constructs";
+
+/** How cdk-nag prints the stack's account and region inside finding ids (tokens become placeholders). */
+export function nagArnParts(stack: Stack): { readonly account: string; readonly region: string } {
+  return {
+    account: Token.isUnresolved(stack.account) ? "<AWS::AccountId>" : stack.account,
+    region: Token.isUnresolved(stack.region) ? "<AWS::Region>" : stack.region,
+  };
+}
 
 const MANAGED_POLICY = (name: string) => `Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}`;
 
@@ -47,8 +55,9 @@ export const nagAcknowledgements = {
   websocketManagement(principal: IConstruct, api: apigw.WebSocketApi, stageName: string): void {
     const stack = Stack.of(api);
     const apiId = stack.getLogicalId(api.node.defaultChild as never);
+    const { account, region } = nagArnParts(stack);
     Validations.of(principal).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${stack.region}:<AWS::AccountId>:<${apiId}>/${stageName}/*/@connections/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:${account}:<${apiId}>/${stageName}/*/@connections/*]`,
       reason: "Connection ids are assigned by API Gateway at connect time; the grant is limited to this API's stage and its @connections endpoint.",
     });
   },

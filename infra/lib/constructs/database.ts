@@ -40,8 +40,7 @@ export class Database extends Construct {
     this.secret = new rds.DatabaseSecret(this, "Secret", { username: "coinseg", excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS });
     this.clusterSecurityGroup = new ec2.SecurityGroup(this, "ClusterSg", { vpc: props.vpc, allowAllOutbound: false, description: "coinseg Aurora cluster" });
     this.proxySecurityGroup = new ec2.SecurityGroup(this, "ProxySg", { vpc: props.vpc, allowAllOutbound: false, description: "coinseg RDS Proxy" });
-    this.clusterSecurityGroup.addIngressRule(this.proxySecurityGroup, ec2.Port.tcp(5432), "proxy to cluster");
-    this.proxySecurityGroup.addEgressRule(this.clusterSecurityGroup, ec2.Port.tcp(5432), "proxy to cluster");
+    // addProxy() opens the cluster's port to the proxy's group (both directions) itself.
 
     const removalPolicy = props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY;
     this.cluster = new rds.DatabaseCluster(this, "Cluster", {

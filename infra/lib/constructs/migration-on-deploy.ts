@@ -11,7 +11,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as triggers from "aws-cdk-lib/triggers";
 import { Construct, type IConstruct } from "constructs";
-import { nagAcknowledgements } from "../nag-acknowledgements.ts";
+import { nagAcknowledgements, nagArnParts } from "../nag-acknowledgements.ts";
 
 /** Parameters of {@link MigrationOnDeploy}. */
 export interface MigrationOnDeployProps {
@@ -81,8 +81,9 @@ export class MigrationOnDeploy extends Construct {
     nagAcknowledgements.ecsTaskDefinition(this.taskDefinition);
     nagAcknowledgements.lambdaFunction(fn, { inVpc: false, tracing: false });
     const clusterId = Stack.of(this).getLogicalId(props.cluster.node.defaultChild as ecs.CfnCluster);
+    const { account, region } = nagArnParts(Stack.of(this));
     Validations.of(fn).acknowledge(
-      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${Stack.of(this).region}:<AWS::AccountId>:task/<${clusterId}>/*]`, reason: "Task ARNs are generated at RunTask time; ecs:DescribeTasks is limited to tasks of this one cluster." },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${region}:${account}:task/<${clusterId}>/*]`, reason: "Task ARNs are generated at RunTask time; ecs:DescribeTasks is limited to tasks of this one cluster." },
       { id: "AwsSolutions-L1", reason: "Pinned to Node 22 on purpose: the inline handler relies on that runtime's bundled AWS SDK v3 and a runtime bump should be a reviewed change." },
     );
   }

@@ -1,0 +1,315 @@
+// Template assertions for the coinseg stacks (prod: GPU workers; dev: CPU workers), synthesised once.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { CfnElement, Stack } from "aws-cdk-lib";
+import { Match } from "aws-cdk-lib/assertions";
+import type { IConstruct } from "constructs";
+import { environments } from "../../infra/lib/config/environments.ts";
+import { queueDepthSteps } from "../../infra/lib/scaling/queue-depth-steps.ts";
+import { synthesized } from "./support/synthesized.ts";
+import { actionsOf, allStatements, containerEnvironment, resourceByPrefix, statementsOfRole } from "./support/template-queries.ts";
+
+const { dev, prod } = synthesized();
+const prodConfig = environments["prod"]!;
+const idOf = (stack: Stack, c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+const ref = (stack: Stack, c: IConstruct) => ({ Ref: idOf(stack, c) });
+const arnOf = (stack: Stack, c: IConstruct) => ({ "Fn::GetAtt": [idOf(stack, c), "Arn"] });
+
+describe("network", () => {
+  test("should spread public, private and isolated subnets over the configured zones when synthesised", () => {
+    prod.template.hasResourceProperties("AWS::EC2::VPC", { CidrBlock: prodConfig.network.cidr });
+    prod.template.resourceCountIs("AWS::EC2::Subnet", 3 * prodConfig.availabilityZones.length);
+    prod.template.resourceCountIs("AWS::EC2::NatGateway", prodConfig.network.natGateways);
+    for (const az of prodConfig.availabilityZones) prod.template.hasResourceProperties("AWS::EC2::Subnet", { AvailabilityZone: az });
+  });
+
+  test("should log rejected traffic and route S3 through a gateway endpoint when synthesised", () => {
+    prod.template.hasResourceProperties("AWS::EC2::FlowLog", { TrafficType: "REJECT" });
+    prod.template.hasResourceProperties("AWS::EC2::VPCEndpoint", { VpcEndpointType: "Gateway", ServiceName: Match.objectLike({ "Fn::Join": Match.arrayWith([Match.arrayWith([".s3"])]) }) });
+  });
+});
+
+describe("database", () => {
+  test("should run encrypted Aurora PostgreSQL Serverless v2 in isolated subnets with deletion protection when prod", () => {
+    prod.template.hasResourceProperties("AWS::RDS::DBCluster", {
+      Engine: "aurora-postgresql",
+      StorageEncrypted: true,
+      DeletionProtection: true,
+      EnableIAMDatabaseAuthentication: true,
+      ServerlessV2ScalingConfiguration: { MinCapacity: prodConfig.database.minCapacityAcu, MaxCapacity: prodConfig.database.maxCapacityAcu },
+      MasterUserPassword: Match.objectLike({ "Fn::Join": Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp("resolve:secretsmanager")])]) }),
+    });
+  });
+
+  test("should put an RDS Proxy that requires TLS in front of the cluster, authenticated from the generated secret", () => {
+    prod.template.hasResourceProperties("AWS::RDS::DBProxy", {
+      EngineFamily: "POSTGRESQL",
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: "SECRETS", SecretArn: ref(prod.stack, prod.stack.database.secret) })],
+    });
+    prod.template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: "password", ExcludeCharacters: Match.stringLikeRegexp("@") }),
+    });
+  });
+
+  test("should admit only the proxy and the migration task to the cluster's port when synthesised", () => {
+    const clusterSgId = prod.stack.getLogicalId(prod.stack.node.findChild("Database").node.findChild("ClusterSg").node.defaultChild as CfnElement);
+    const ingress = Object.values(prod.template.findResources("AWS::EC2::SecurityGroupIngress"))
+      .filter((r) => JSON.stringify(r["Properties"]["GroupId"]).includes(clusterSgId));
+    const sources = [...new Set(ingress.map((r) => r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0] as string))].sort();
+    assert.equal(sources.length, 2, sources.join());
+    assert.ok(sources[0]!.startsWith("DatabaseProxySg") && sources[1]!.startsWith("MigrationSg"), sources.join());
+    for (const r of ingress) assert.equal(r["Properties"]["CidrIp"], undefined);
+  });
+});
+
+describe("object bucket", () => {
+  test("should encrypt with KMS, version, block public access and enforce TLS when synthesised", () => {
+    const data = prod.stack.objects.bucket;
+    prod.template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: arnOf(prod.stack, prod.stack.objects.key) } })] },
+      VersioningConfiguration: { Status: "Enabled" },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+    });
+    prod.template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      Bucket: ref(prod.stack, data),
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]) },
+    });
+    prod.template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+  });
+
+  test("should abort stale multipart uploads, tier current objects and expire old versions when synthesised", () => {
+    prod.template.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: { Rules: Match.arrayWith([
+        Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: "Enabled" }),
+        Match.objectLike({ Transitions: [{ StorageClass: "INTELLIGENT_TIERING", TransitionInDays: prodConfig.bucket.intelligentTieringAfterDays }] }),
+        Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: prodConfig.bucket.noncurrentVersionExpirationDays } }),
+      ]) },
+    });
+  });
+});
+
+describe("task queue", () => {
+  test("should dead-letter a message after 3 receives when synthesised", () => {
+    prod.template.hasResourceProperties("AWS::SQS::Queue", {
+      RedrivePolicy: { deadLetterTargetArn: arnOf(prod.stack, prod.stack.tasks.deadLetterQueue), maxReceiveCount: 3 },
+      SqsManagedSseEnabled: true,
+    });
+    prod.template.hasResourceProperties("AWS::SQS::Queue", { MessageRetentionPeriod: 14 * 86_400, SqsManagedSseEnabled: true });
+  });
+
+  test("should keep the visibility timeout at least twice the worker heartbeat when synthesised", () => {
+    const queue = resourceByPrefix(prod.template, "AWS::SQS::Queue", idOf(prod.stack, prod.stack.tasks.queue));
+    const task = resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "GpuWorkersTask");
+    const heartbeatSeconds = Number(containerEnvironment(task.props)["SQS_HEARTBEAT_SECONDS"]);
+    assert.ok(heartbeatSeconds > 0);
+    assert.ok(queue.props["VisibilityTimeout"] >= 2 * heartbeatSeconds, `visibility ${queue.props["VisibilityTimeout"]} s vs heartbeat ${heartbeatSeconds} s`);
+  });
+
+  test("should deny non-TLS access to both queues when synthesised", () => {
+    const policies = Object.values(prod.template.findResources("AWS::SQS::QueuePolicy"));
+    assert.equal(policies.length, 2);
+    for (const p of policies) assert.match(JSON.stringify(p["Properties"]["PolicyDocument"]), /"aws:SecureTransport":"false"/);
+  });
+});
+
+describe("GraphQL API on Lambda", () => {
+  test("should pass configuration and secret ARNs, never secret values, in the function environment", () => {
+    const fn = resourceByPrefix(prod.template, "AWS::Lambda::Function", idOf(prod.stack, prod.stack.api.handler));
+    const env = fn.props["Environment"]["Variables"] as Record<string, unknown>;
+    assert.equal(env["OBJECT_STORE"], "s3");
+    assert.deepEqual(env["S3_BUCKET"], ref(prod.stack, prod.stack.objects.bucket));
+    assert.deepEqual(env["SQS_QUEUE_URL"], ref(prod.stack, prod.stack.tasks.queue));
+    assert.deepEqual(env["DATABASE_SECRET_ARN"], ref(prod.stack, prod.stack.database.secret));
+    assert.deepEqual(env["DATABASE_PROXY_HOST"], { "Fn::GetAtt": [idOf(prod.stack, prod.stack.database.proxy), "Endpoint"] });
+    assert.ok(env["JWT_SECRET_ARN"]);
+    assert.equal(env["GRAPHQL_INTROSPECTION"], "false");
+    for (const secretName of ["DATABASE_URL", "JWT_SECRET", "DB_PASSWORD"]) assert.ok(!(secretName in env), `${secretName} must not be in the function configuration`);
+    assert.doesNotMatch(JSON.stringify(env), /resolve:secretsmanager/);
+  });
+
+  test("should run the API image in private subnets with tracing when synthesised", () => {
+    prod.template.hasResourceProperties("AWS::Lambda::Function", {
+      PackageType: "Image",
+      ImageConfig: { Command: ["lambda.handler"] },
+      TracingConfig: { Mode: "Active" },
+      Timeout: prodConfig.api.timeoutSeconds,
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() }),
+    });
+  });
+
+  test("should route every HTTP request to the function through a throttled, access-logged $default stage", () => {
+    prod.template.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP" });
+    prod.template.hasResourceProperties("AWS::ApiGatewayV2::Route", { ApiId: ref(prod.stack, prod.stack.api.httpApi), RouteKey: "$default" });
+    prod.template.hasResourceProperties("AWS::ApiGatewayV2::Integration", { ApiId: ref(prod.stack, prod.stack.api.httpApi), IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
+    prod.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      ApiId: ref(prod.stack, prod.stack.api.httpApi),
+      StageName: "$default",
+      DefaultRouteSettings: { ThrottlingRateLimit: prodConfig.api.throttleRatePerSecond, ThrottlingBurstLimit: prodConfig.api.throttleBurst },
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+});
+
+describe("WebSocket API", () => {
+  test("should route $connect, $disconnect and $default (messages) to the WebSocket function", () => {
+    const apiRef = ref(prod.stack, prod.stack.websocket.api);
+    prod.template.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "WEBSOCKET" });
+    const routes = Object.values(prod.template.findResources("AWS::ApiGatewayV2::Route", { Properties: { ApiId: apiRef } }))
+      .map((r) => r["Properties"]["RouteKey"]).sort();
+    assert.deepEqual(routes, ["$connect", "$default", "$disconnect"]);
+    const fnArn = arnOf(prod.stack, prod.stack.websocket.handler);
+    const integrations = Object.values(prod.template.findResources("AWS::ApiGatewayV2::Integration", { Properties: { ApiId: apiRef } }));
+    assert.equal(integrations.length, 3);
+    for (const i of integrations) assert.match(JSON.stringify(i["Properties"]["IntegrationUri"]), new RegExp(fnArn["Fn::GetAtt"][0]));
+    prod.template.hasResourceProperties("AWS::Lambda::Function", { ImageConfig: { Command: ["lambda-websocket.handler"] } });
+  });
+
+  test("should let the WebSocket function and the workers post to connections of this stage only", () => {
+    for (const roleId of [idOf(prod.stack, prod.stack.websocket.handler.role!), idOf(prod.stack, prod.stack.workers.taskDefinition.taskRole)]) {
+      const manage = statementsOfRole(prod.template, roleId).filter((s) => actionsOf(s).includes("execute-api:ManageConnections"));
+      assert.equal(manage.length, 1, roleId);
+      assert.match(JSON.stringify(manage[0]!.Resource), /\/live\/\*\/@connections\/\*/);
+    }
+  });
+});
+
+describe("GPU workers (prod)", () => {
+  test("should reserve one GPU per task on EC2 capacity from a zero-minimum group of GPU instances", () => {
+    prod.template.hasResourceProperties("AWS::ECS::TaskDefinition", {
+      RequiresCompatibilities: ["EC2"],
+      ContainerDefinitions: [Match.objectLike({ ResourceRequirements: [{ Type: "GPU", Value: "1" }], Secrets: Match.arrayWith([Match.objectLike({ Name: "DB_PASSWORD" })]) })],
+    });
+    prod.template.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", { MinSize: "0", MaxSize: String((prodConfig.workers as { maxInstances: number }).maxInstances), NewInstancesProtectedFromScaleIn: true });
+    prod.template.hasResourceProperties("AWS::ECS::CapacityProvider", { AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: "ENABLED", TargetCapacity: 100 }), ManagedTerminationProtection: "ENABLED" }) });
+    prod.template.hasResourceProperties("AWS::EC2::LaunchTemplate", { LaunchTemplateData: Match.objectLike({
+      InstanceType: "g5.xlarge",
+      MetadataOptions: Match.objectLike({ HttpTokens: "required" }),
+      BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true }) })],
+    }) });
+    assert.match(JSON.stringify(prod.template.toJSON()["Parameters"]), /amazon-linux-2\/gpu\/recommended/);
+    prod.template.hasResourceProperties("AWS::ECS::Service", { DesiredCount: 0, CapacityProviderStrategy: [Match.objectLike({ Weight: 1 })] });
+  });
+
+  test("should scale from zero to maxTasks with exact-capacity steps on visible + in-flight messages", () => {
+    prod.template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalableTarget", { MinCapacity: 0, MaxCapacity: prodConfig.scaling.maxTasks, ScalableDimension: "ecs:service:DesiredCount" });
+    const policies = Object.values(prod.template.findResources("AWS::ApplicationAutoScaling::ScalingPolicy"));
+    assert.equal(policies.length, 2);
+    const adjustments = policies.flatMap((p) => {
+      assert.equal(p["Properties"]["PolicyType"], "StepScaling");
+      assert.equal(p["Properties"]["StepScalingPolicyConfiguration"]["AdjustmentType"], "ExactCapacity");
+      return p["Properties"]["StepScalingPolicyConfiguration"]["StepAdjustments"].map((s: { ScalingAdjustment: number }) => s.ScalingAdjustment);
+    }).sort((a: number, b: number) => a - b);
+    const expected = queueDepthSteps(prodConfig.scaling.messagesPerTask, prodConfig.scaling.maxTasks).map((s) => s.tasks).sort((a, b) => a - b);
+    assert.deepEqual(adjustments, expected);
+    assert.equal(adjustments[0], 0);
+    assert.equal(adjustments.at(-1), prodConfig.scaling.maxTasks);
+    const alarms = Object.values(prod.template.findResources("AWS::CloudWatch::Alarm")).filter((a) => JSON.stringify(a).includes("visible + inflight"));
+    assert.equal(alarms.length, 2);
+    for (const a of alarms) {
+      const metricNames = (a["Properties"]["Metrics"] as { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }[])
+        .flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort();
+      assert.deepEqual(metricNames, ["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesVisible"]);
+      assert.match(JSON.stringify(a["Properties"]["Metrics"]), new RegExp(`"Name":"QueueName","Value":\\{"Fn::GetAtt":\\["${idOf(prod.stack, prod.stack.tasks.queue)}","QueueName"\\]`));
+    }
+  });
+});
+
+describe("CPU workers (dev)", () => {
+  test("should run Fargate tasks without GPUs and without EC2 instances when the environment is dev", () => {
+    dev.template.hasResourceProperties("AWS::ECS::TaskDefinition", { RequiresCompatibilities: ["FARGATE"], ContainerDefinitions: [Match.objectLike({ Name: "worker", ResourceRequirements: Match.absent() })] });
+    dev.template.resourceCountIs("AWS::AutoScaling::AutoScalingGroup", 0);
+    dev.template.hasResourceProperties("AWS::ECS::Service", { LaunchType: "FARGATE", DesiredCount: 0 });
+    dev.template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalableTarget", { MinCapacity: 0, MaxCapacity: environments["dev"]!.scaling.maxTasks });
+    const env = containerEnvironment(resourceByPrefix(dev.template, "AWS::ECS::TaskDefinition", "CpuWorkersTask").props);
+    assert.equal(env["ORT_EXECUTION_PROVIDER"], "cpu");
+  });
+});
+
+describe("least-privilege IAM", () => {
+  test("should let workers consume the task queue and read/write objects under orgs/ only", () => {
+    const statements = statementsOfRole(prod.template, idOf(prod.stack, prod.stack.workers.taskDefinition.taskRole));
+    const actions = statements.flatMap(actionsOf);
+    for (const a of ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "s3:GetObject", "s3:PutObject"]) assert.ok(actions.includes(a), a);
+    for (const a of ["sqs:SendMessage", "s3:DeleteObject", "secretsmanager:GetSecretValue"]) assert.ok(!actions.includes(a), `workers must not have ${a}`);
+    const sqs = statements.find((s) => actionsOf(s).includes("sqs:ReceiveMessage"))!;
+    assert.deepEqual(sqs.Resource, arnOf(prod.stack, prod.stack.tasks.queue));
+    const objects = statements.find((s) => actionsOf(s).includes("s3:PutObject"))!;
+    assert.match(JSON.stringify(objects.Resource), /\/orgs\/\*"/);
+  });
+
+  test("should let the API send tasks, read its two secrets and manage objects, but not consume the queue", () => {
+    const statements = statementsOfRole(prod.template, idOf(prod.stack, prod.stack.api.handler.role!));
+    const actions = statements.flatMap(actionsOf);
+    for (const a of ["sqs:SendMessage", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "secretsmanager:GetSecretValue"]) assert.ok(actions.includes(a), a);
+    assert.ok(!actions.includes("sqs:ReceiveMessage") && !actions.includes("sqs:DeleteMessage"));
+    const secretResources = statements.filter((s) => actionsOf(s).includes("secretsmanager:GetSecretValue")).map((s) => JSON.stringify(s.Resource)).sort();
+    assert.equal(secretResources.length, 2);
+    assert.ok(secretResources.some((r) => r.includes(idOf(prod.stack, prod.stack.database.secret))));
+  });
+
+  test("should grant no wildcard actions and no `*` resource outside the documented service exceptions", () => {
+    const unscopable = /^(xray:PutTraceSegments|xray:PutTelemetryRecords|ecr:GetAuthorizationToken|ec2:(Describe|Create|Delete)\w*|ecs:(DiscoverPollEndpoint|Poll|StartTelemetrySession|Submit\*|RegisterContainerInstance|DeregisterContainerInstance)|logs:\w+|ec2:AuthorizeSecurityGroup\w+|ec2:RevokeSecurityGroup\w+)$/;
+    for (const template of [prod.template, dev.template]) {
+      for (const { policyId, statement } of allStatements(template)) {
+        for (const action of actionsOf(statement)) assert.ok(!/^[a-z0-9-]+:\*$|^\*$/.test(action), `${policyId} grants ${action}`);
+        if (statement.Resource === "*") for (const action of actionsOf(statement)) assert.match(action, unscopable, `${policyId}: ${action} on *`);
+      }
+    }
+  });
+
+  test("should let the migration trigger run only the migration task definition in this cluster", () => {
+    const statements = statementsOfRole(prod.template, idOf(prod.stack, prod.stack.node.findChild("Migration").node.findChild("RunTask").node.findChild("ServiceRole")));
+    const runTask = statements.find((s) => actionsOf(s).includes("ecs:RunTask"))!;
+    assert.deepEqual(runTask.Resource, ref(prod.stack, prod.stack.migration.taskDefinition));
+    assert.match(JSON.stringify(runTask.Condition), /ecs:cluster/);
+    const passRole = statements.find((s) => actionsOf(s).includes("iam:PassRole"))!;
+    assert.equal((passRole.Resource as unknown[]).length, 2);
+  });
+});
+
+describe("migrations on deploy", () => {
+  test("should run db-migrate as a Fargate task from a trigger that waits for it, before the API and workers change", () => {
+    prod.template.hasResourceProperties("AWS::ECS::TaskDefinition", {
+      RequiresCompatibilities: ["FARGATE"],
+      ContainerDefinitions: [Match.objectLike({ Name: "migrate", Command: ["node", "--import", "tsx", "app/db-migrate.ts"] })],
+    });
+    prod.template.hasResourceProperties("Custom::Trigger", { InvocationType: "RequestResponse", ExecuteOnHandlerChange: true });
+    const fn = resourceByPrefix(prod.template, "AWS::Lambda::Function", "MigrationRunTask");
+    assert.deepEqual(fn.props["Environment"]["Variables"]["TASK_DEFINITION_ARN"], ref(prod.stack, prod.stack.migration.taskDefinition));
+    const migrationEnv = containerEnvironment(resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "MigrationTask").props);
+    assert.deepEqual(migrationEnv["DB_HOST"], { "Fn::GetAtt": [idOf(prod.stack, prod.stack.database.cluster), "Endpoint.Address"] });
+    const triggerId = resourceByPrefix(prod.template, "Custom::Trigger", "MigrationTrigger").id;
+    for (const dependent of [prod.stack.api.handler, prod.stack.workers.service]) {
+      const r = resourceByPrefix(prod.template, (dependent.node.defaultChild as CfnElement & { cfnResourceType: string }).cfnResourceType, idOf(prod.stack, dependent));
+      assert.ok(r.dependsOn.includes(triggerId), `${r.id} must depend on ${triggerId}`);
+    }
+  });
+});
+
+describe("monitoring", () => {
+  test("should alarm on any dead letter, an old oldest message and the API 5xx rate, notifying the encrypted topic", () => {
+    const topic = ref(prod.stack, prod.stack.monitoring.topic);
+    prod.template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    prod.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [idOf(prod.stack, prod.stack.tasks.deadLetterQueue), "QueueName"] } }],
+      Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", AlarmActions: [topic],
+    });
+    prod.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ApproximateAgeOfOldestMessage",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [idOf(prod.stack, prod.stack.tasks.queue), "QueueName"] } }],
+      Threshold: prodConfig.alarms.oldestMessageAgeSeconds, ComparisonOperator: "GreaterThanThreshold", AlarmActions: [topic],
+    });
+    prod.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Threshold: prodConfig.alarms.api5xxRatePercent, AlarmActions: [topic],
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: "IF(requests > 0, 100 * errors / requests, 0)" }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: "AWS/ApiGateway", MetricName: "5xx" }) }) }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: "AWS/ApiGateway", MetricName: "Count" }) }) }),
+      ]),
+    });
+    prod.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+});
