@@ -14,7 +14,8 @@ import { preprocessSlices } from "../../imaging/preprocess/preprocess-slices.ts"
 import { renderMaskOverlayPng } from "../../imaging/render/mask-overlay-png.ts";
 import type { InferenceEngine } from "../engine/inference-engine.port.ts";
 import { counterfactualMask } from "../methods/counterfactual-mask.ts";
-import type { RiseParams } from "../methods/rise-method.ts";
+import { DEFAULT_RISE_PARAMS, type RiseParams } from "../methods/rise-method.ts";
+import { RiseMaskCache } from "../methods/rise-mask-cache.ts";
 import { runBatched } from "../methods/run-batched.ts";
 import { sigmoid } from "../methods/sigmoid.ts";
 import { SegmentationPipeline } from "../pipeline/segmentation-pipeline.ts";
@@ -112,7 +113,8 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   const abnormalThreshold = classifier.thresholds.abnormal;
   const sweepThresholds = options.sweepThresholds ?? DEFAULT_SWEEP;
   const batchSize = options.batchSize ?? 8;
-  const pipeline = new SegmentationPipeline({ engine });
+  const riseMaskCache = new RiseMaskCache();
+  const pipeline = new SegmentationPipeline({ engine, riseMaskCache });
   const truths = slices.map((s) => groundTruthToModelSize(s.truth, height, width));
   const methods = options.methods ?? (["COIN", "SINGLA", "RISE", "SCORE_CAM", "LAYER_CAM"] as const);
   const riseCount = Math.min(slices.length, options.riseLimit ?? slices.length);
@@ -142,6 +144,15 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     const flips = called.length > 0 ? counterfactualValidity(called, { tau, abnormalThreshold }) : null;
     return { cv: all.cv, cvSlices: all.confidentSlices, flipRate: flips ? flips.flipRate : null, flipSlices: called.length };
   };
+
+  // Untimed warm-up: sessions created and run once, RISE masks generated, before any timing.
+  if (slices.length > 0) {
+    if (methods.includes("RISE")) riseMaskCache.get({ height, width, ...DEFAULT_RISE_PARAMS, ...options.rise });
+    for (const method of methods.filter((m) => m !== "RISE" && m !== "SCORE_CAM").concat(["LAYER_CAM"])) {
+      const generatorKey = method === "COIN" ? options.coinKey : method === "SINGLA" ? options.singlaKey : undefined;
+      await pipeline.segment({ method, classifierKey, ...(generatorKey ? { generatorKey } : {}), slices: [slices[0]!.hu], params: { forceSegmentation: true } });
+    }
+  }
 
   for (const method of methods) {
     const count = countOf(method);

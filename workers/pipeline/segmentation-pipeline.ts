@@ -12,7 +12,7 @@ import { InferenceError } from "../errors/inference-error.ts";
 import type { Float32Tensor } from "../engine/float32-tensor.ts";
 import type { InferenceEngine } from "../engine/inference-engine.port.ts";
 import { createMethodRunner } from "../methods/create-method-runner.ts";
-import type { RiseMaskCache } from "../methods/rise-mask-cache.ts";
+import { RiseMaskCache } from "../methods/rise-mask-cache.ts";
 import type { RiseParams } from "../methods/rise-method.ts";
 import { runBatched } from "../methods/run-batched.ts";
 import type { MethodInput } from "../methods/segmentation-method.ts";
@@ -94,7 +94,7 @@ export interface SliceSegmentation {
 /** Options of {@link SegmentationPipeline}. */
 export interface SegmentationPipelineOptions {
   readonly engine: InferenceEngine;
-  /** Shared across requests so RISE masks are generated once. */
+  /** Shared across pipelines so RISE masks are generated once (default: one owned by the pipeline). */
   readonly riseMaskCache?: RiseMaskCache;
 }
 
@@ -111,7 +111,12 @@ export interface SegmentationPipelineOptions {
  * engine's codes.
  */
 export class SegmentationPipeline {
-  constructor(private readonly options: SegmentationPipelineOptions) {}
+  private readonly riseMaskCache: RiseMaskCache;
+
+  constructor(private readonly options: SegmentationPipelineOptions) {
+    // One cache per pipeline at least, so RISE masks are generated once, not once per request.
+    this.riseMaskCache = options.riseMaskCache ?? new RiseMaskCache();
+  }
 
   async segment(request: SegmentSlicesRequest): Promise<SliceSegmentation[]> {
     const { engine } = this.options;
@@ -135,7 +140,7 @@ export class SegmentationPipeline {
       ...(params.saliencyThreshold !== undefined ? { saliencyThreshold: params.saliencyThreshold } : {}),
       ...(params.rise !== undefined ? { rise: params.rise } : {}),
       ...(params.batchSize !== undefined ? { batchSize: params.batchSize } : {}),
-      ...(this.options.riseMaskCache ? { riseMaskCache: this.options.riseMaskCache } : {}),
+      riseMaskCache: this.riseMaskCache,
     });
     const n = request.slices.length;
     const [height, width] = classifier.preprocess.size;
