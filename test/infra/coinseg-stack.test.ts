@@ -313,3 +313,16 @@ describe("monitoring", () => {
     prod.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
   });
 });
+
+describe("cdk-nag acknowledgements", () => {
+  test("should justify every acknowledged AwsSolutions finding with a reason of at least one sentence", () => {
+    const acknowledged = [prod.stack, dev.stack].flatMap((stack) => stack.node.findAll().flatMap((c) => c.node.metadata
+      .filter((m) => m.type === "aws:cdk:acknowledged-rules")
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason })))));
+    const ours = acknowledged.filter((a) => a.id.includes("AwsSolutions-"));
+    assert.ok(ours.length >= 10, `${ours.length} acknowledgements`);
+    for (const a of ours) assert.ok(a.reason.trim().length >= 40 && /[.;:]/.test(a.reason), `${a.path} ${a.id}: "${a.reason}"`);
+    // No blanket acknowledgement of a whole granular rule: IAM4/IAM5 are acknowledged per finding.
+    for (const a of ours) assert.doesNotMatch(a.id, /AwsSolutions-IAM[45]$/, `${a.path} acknowledges all of ${a.id}`);
+  });
+});

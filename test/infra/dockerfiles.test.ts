@@ -1,0 +1,84 @@
+// Lints the container images' Dockerfiles: hadolint when installed (HADOLINT_BIN, or hadolint on
+// PATH), otherwise the documented checklist in support/dockerfile-checklist.ts. Both run the checklist.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+import { REPOSITORY_ROOT } from "../../infra/lib/constructs/application-images.ts";
+import { checkDockerfile, type ChecklistOptions } from "./support/dockerfile-checklist.ts";
+
+const dockerfiles: Record<string, ChecklistOptions> = {
+  "infra/docker/worker-gpu.Dockerfile": { gpu: true, verifiesModels: true },
+  "infra/docker/worker-cpu.Dockerfile": { cpuOnly: true, verifiesModels: true },
+  "infra/docker/api-lambda.Dockerfile": { cpuOnly: true, healthcheckNoneAllowed: true },
+};
+
+/** hadolint's path: $HADOLINT_BIN, else the first `hadolint` on PATH; undefined when absent. */
+function hadolintPath(): string | undefined {
+  const candidates = [process.env["HADOLINT_BIN"], ...(process.env["PATH"] ?? "").split(path.delimiter).map((d) => path.join(d, "hadolint"))];
+  return candidates.find((c): c is string => !!c && fs.existsSync(c));
+}
+
+describe("Dockerfiles", () => {
+  for (const [file, options] of Object.entries(dockerfiles)) {
+    test(`should pass the checklist${hadolintPath() ? " and hadolint" : ""} when linting ${path.basename(file)}`, () => {
+      const text = fs.readFileSync(path.join(REPOSITORY_ROOT, file), "utf8");
+      assert.deepEqual(checkDockerfile(text, options), []);
+      const hadolint = hadolintPath();
+      if (hadolint) {
+        const r = spawnSync(hadolint, ["--failure-threshold", "warning", path.join(REPOSITORY_ROOT, file)], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+      }
+    });
+  }
+
+  test("should make every file the images copy or run exist in the repository", () => {
+    for (const f of ["infra/docker/worker-entrypoint.sh", "infra/docker/lambda/lambda.mjs", "infra/docker/lambda/lambda-websocket.mjs", "infra/lib/runtime/lambda-secrets-bootstrap.ts", "app/lambda.ts", "app/db-migrate.ts", "scripts/generate.sh"]) {
+      assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, f)), f);
+    }
+    assert.ok(fs.statSync(path.join(REPOSITORY_ROOT, "infra/docker/worker-entrypoint.sh")).mode & 0o111, "entrypoint must be executable");
+  });
+});
+
+describe("Dockerfile checklist", () => {
+  const good = [
+    "FROM node:20.19.5-bookworm-slim AS build",
+    "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+    "ENV ONNXRUNTIME_NODE_INSTALL=skip",
+    "RUN npm ci && ls | wc -l",
+    "FROM node:20.19.5-bookworm-slim",
+    "COPY --from=build /app /app",
+    "USER node",
+    "HEALTHCHECK CMD [\"node\", \"-e\", \"1\"]",
+    "CMD [\"node\", \"app.js\"]",
+  ];
+  const findingsOf = (lines: string[], options: ChecklistOptions = { cpuOnly: true }) => checkDockerfile(lines.join("\n"), options).map((f) => f.rule);
+
+  test("should find nothing when a Dockerfile follows every rule", () => {
+    assert.deepEqual(findingsOf(good), []);
+  });
+
+  const broken: [string, (lines: string[]) => string[], string][] = [
+    ["non-root", (l) => l.filter((x) => !x.startsWith("USER")), "the final stage has no USER"],
+    ["non-root", (l) => l.map((x) => (x.startsWith("USER") ? "USER root" : x)), "the final stage runs as root"],
+    ["healthcheck", (l) => l.filter((x) => !x.startsWith("HEALTHCHECK")), "there is no HEALTHCHECK"],
+    ["pinned-base", (l) => l.map((x, i) => (i === 4 ? "FROM node:latest" : x)), "the base image is :latest"],
+    ["pinned-base", (l) => l.map((x, i) => (i === 0 ? "FROM node AS build" : x)), "the base image has no tag"],
+    ["pipefail", (l) => l.filter((x) => !x.startsWith("SHELL")), "a RUN pipes without pipefail"],
+    ["npm-ci", (l) => l.map((x) => x.replace("npm ci", "npm install")), "dependencies come from npm install"],
+    ["no-secrets", (l) => [...l, "ENV AWS_SECRET_ACCESS_KEY=abc"], "an ENV carries a secret"],
+    ["exec-form", (l) => l.map((x) => (x.startsWith("CMD") ? "CMD node app.js" : x)), "CMD uses the shell form"],
+    ["add-urls-only", (l) => [...l, "ADD app.tar /app"], "ADD copies a local file"],
+    ["onnxruntime-skip", (l) => l.filter((x) => !x.includes("ONNXRUNTIME")), "a CPU image downloads the CUDA provider"],
+  ];
+  for (const [rule, mutate, condition] of broken) {
+    test(`should report ${rule} when ${condition}`, () => {
+      assert.ok(findingsOf(mutate(good)).includes(rule), findingsOf(mutate(good)).join());
+    });
+  }
+
+  test("should report gpu-base, onnxruntime-cuda and models-sha256 when a GPU image lacks them", () => {
+    assert.deepEqual(findingsOf(good, { gpu: true, verifiesModels: true }).sort(), ["gpu-base", "models-sha256", "onnxruntime-cuda"]);
+  });
+});

@@ -1,0 +1,43 @@
+// The per-environment parameter schema rejects configurations that would break the design.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseEnvironmentConfig } from "../../infra/lib/config/environment-config.ts";
+import { environments } from "../../infra/lib/config/environments.ts";
+
+const valid = () => structuredClone(environments["dev"]!) as unknown as Record<string, any>;
+
+test("should accept every shipped environment when parsed", () => {
+  for (const [name, config] of Object.entries(environments)) assert.equal(parseEnvironmentConfig(config).name, name);
+});
+
+test("should reject a visibility timeout below twice the worker heartbeat", () => {
+  const c = valid();
+  c["queue"]["visibilityTimeoutSeconds"] = 50;
+  c["queue"]["workerHeartbeatSeconds"] = 30;
+  assert.throws(() => parseEnvironmentConfig(c), /queue\.visibilityTimeoutSeconds: must be at least twice workerHeartbeatSeconds/);
+});
+
+test("should reject a dead-letter threshold other than 3 receives", () => {
+  const c = valid();
+  c["queue"]["maxReceiveCount"] = 5;
+  assert.throws(() => parseEnvironmentConfig(c), /queue\.maxReceiveCount/);
+});
+
+test("should reject availability zones outside the region", () => {
+  const c = valid();
+  c["availabilityZones"] = ["eu-west-1a", "us-east-1b"];
+  assert.throws(() => parseEnvironmentConfig(c), /us-east-1b is not in eu-west-1/);
+});
+
+test("should reject a GPU environment with a non-GPU instance type", () => {
+  const c = structuredClone(environments["prod"]!) as unknown as Record<string, any>;
+  c["workers"]["instanceType"] = "m7i.xlarge";
+  assert.throws(() => parseEnvironmentConfig(c), /workers\.instanceType: an NVIDIA GPU instance type/);
+});
+
+test("should list every problem at once when several fields are wrong", () => {
+  const c = valid();
+  c["api"]["timeoutSeconds"] = 60;
+  c["network"]["cidr"] = "10.0.0.0/8";
+  assert.throws(() => parseEnvironmentConfig(c), (e: Error) => /api\.timeoutSeconds/.test(e.message) && /network\.cidr/.test(e.message));
+});
