@@ -159,10 +159,9 @@ describe("WebSocket API", () => {
     const routes = Object.values(prod.template.findResources("AWS::ApiGatewayV2::Route", { Properties: { ApiId: apiRef } }))
       .map((r) => r["Properties"]["RouteKey"]).sort();
     assert.deepEqual(routes, ["$connect", "$default", "$disconnect"]);
-    const fnArn = arnOf(prod.stack, prod.stack.websocket.handler);
     const integrations = Object.values(prod.template.findResources("AWS::ApiGatewayV2::Integration", { Properties: { ApiId: apiRef } }));
     assert.equal(integrations.length, 3);
-    for (const i of integrations) assert.match(JSON.stringify(i["Properties"]["IntegrationUri"]), new RegExp(fnArn["Fn::GetAtt"][0]));
+    for (const i of integrations) assert.match(JSON.stringify(i["Properties"]["IntegrationUri"]), new RegExp(idOf(prod.stack, prod.stack.websocket.handler)));
     prod.template.hasResourceProperties("AWS::Lambda::Function", { ImageConfig: { Command: ["lambda-websocket.handler"] } });
   });
 
