@@ -18,7 +18,7 @@ export const environments: Readonly<Record<string, EnvironmentConfig>> = {
     queue: { workerHeartbeatSeconds: 30, visibilityTimeoutSeconds: 120, maxReceiveCount: 3, retentionDays: 4 },
     api: { memoryMiB: 1024, timeoutSeconds: 28, reservedConcurrency: 20, logLevel: "debug", throttleRatePerSecond: 50, throttleBurst: 100 },
     workers: { kind: "cpu", cpuUnits: 2048, memoryMiB: 4096 },
-    scaling: { maxTasks: 4, messagesPerTask: 4 },
+    scaling: { maxTasks: 4, messagesPerTask: 300 },
     alarms: { oldestMessageAgeSeconds: 900, api5xxRatePercent: 5 },
   }),
   prod: parseEnvironmentConfig({
@@ -31,7 +31,7 @@ export const environments: Readonly<Record<string, EnvironmentConfig>> = {
     queue: { workerHeartbeatSeconds: 30, visibilityTimeoutSeconds: 120, maxReceiveCount: 3, retentionDays: 14 },
     api: { memoryMiB: 1769, timeoutSeconds: 28, reservedConcurrency: 200, logLevel: "info", throttleRatePerSecond: 500, throttleBurst: 1000 },
     workers: { kind: "gpu", instanceType: "g5.xlarge", maxInstances: 40, cpuUnits: 3072, memoryReservationMiB: 12288 },
-    scaling: { maxTasks: 40, messagesPerTask: 20 },
+    scaling: { maxTasks: 40, messagesPerTask: 560 },
     alarms: { oldestMessageAgeSeconds: 600, api5xxRatePercent: 1 },
   }),
 };
