@@ -46,8 +46,9 @@ const timing = {
 
 /** Prices (USD, on-demand, us-east-1 list prices as known on 2026-11-25; see docs/SCALING.md §6). */
 const prices = { g5xlargePerHour: 1.006, fargateVcpuPerHour: 0.04048, fargateGbPerHour: 0.004445, sqsPerMillionRequests: 0.4 };
-const taskPerHour = gpu ? prices.g5xlargePerHour
-  : (config.workers.cpuUnits / 1024) * prices.fargateVcpuPerHour + (config.workers.memoryMiB / 1024) * prices.fargateGbPerHour;
+const workers = config.workers;
+const taskPerHour = workers.kind === "gpu" ? prices.g5xlargePerHour
+  : (workers.cpuUnits / 1024) * prices.fargateVcpuPerHour + (workers.memoryMiB / 1024) * prices.fargateGbPerHour;
 
 // Deterministic PRNG (mulberry32) so every run replays the same arrivals.
 function prng(seed: number): () => number {
