@@ -1,5 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { buildSchema, type GraphQLEnumType } from "graphql";
 import { loadTypeDefs } from "../../app/api/type-defs.ts";
 import { ERROR_CODES } from "../../core/errors/error-codes.ts";
@@ -40,6 +41,16 @@ describe("operation limits and error codes", () => {
   it("should answer BAD_USER_INPUT when a cursor is malformed", async () => {
     const res = await api.gql(api.seed.viewerA.key, '{ studies(first: 1, after: "garbage") { edges { cursor } } }');
     assert.deepEqual(codes(res), ["BAD_USER_INPUT"]);
+  });
+
+  it("should accept an automatic persisted query once the server has seen its text", async () => {
+    const query = "{ errorCodes }";
+    const hash = createHash("sha256").update(query).digest("hex");
+    const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
+    const post = (body: object) => fetch(api.server.graphqlUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>);
+    assert.deepEqual((await post({ extensions })).errors?.map((e) => e.extensions?.code), ["PERSISTED_QUERY_NOT_FOUND"]);
+    assert.equal((await post({ query, extensions })).errors, undefined);
+    assert.equal((await post({ extensions })).errors, undefined);
   });
 
   it("should mirror the error-code catalogue exactly when comparing the schema enum", () => {
