@@ -104,7 +104,11 @@ describe("Prisma repositories on PostgreSQL", () => {
     assert.equal(second.created, false);
     assert.equal(second.result.id, first.result.id);
     assert.equal((await jobs.findJob(orgA, job.id))?.completedSlices, 1);
-    assert.equal((await jobs.finish(orgA, job.id, "SUCCEEDED"))?.status, "SUCCEEDED");
+    assert.equal(await jobs.finish(orgB, job.id, "SUCCEEDED"), null, "another organisation cannot finish it");
+    const done = await jobs.finish(orgA, job.id, "SUCCEEDED");
+    assert.equal(done?.status, "SUCCEEDED");
+    assert.ok(done?.finishedAt instanceof Date);
+    assert.equal(await jobs.finish(orgA, job.id, "SUCCEEDED"), null, "only one call finishes the job");
     assert.equal(await jobs.finish(orgA, job.id, "CANCELLED"), null);
     assert.equal(await jobs.findJob(orgB, job.id), null);
     await assert.rejects(jobs.saveResult(orgB, input), /not found/);

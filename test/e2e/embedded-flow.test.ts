@@ -24,11 +24,11 @@ function fakeWorker(deps: Parameters<Parameters<typeof startEmbedded>[2] & Funct
       for (const sliceId of task.sliceIds) {
         const mask = new Uint8Array(8 * 6);
         mask[13] = 1;
-        const { result } = await deps.sink.saveResult(task.organizationId, {
+        const { result, created } = await deps.sink.saveResult(task.organizationId, {
           jobId: task.jobId, sliceId, width: 8, height: 6, maskRle: encodeRle(mask), bbox: [5, 1, 5, 1], areaPx: 1,
           pAbnormalBefore: 0.93, pAbnormalAfter: 0.04, flipped: true, timingsMs: { infer: 1.5 },
         });
-        await deps.bus.publish({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: task.organizationId, jobId: task.jobId, result });
+        if (created) await deps.bus.publish({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: task.organizationId, jobId: task.jobId, result });
       }
       const done = await deps.sink.finish(task.organizationId, task.jobId, "SUCCEEDED");
       if (done) await deps.bus.publish(statusEvent(done));
