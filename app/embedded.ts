@@ -4,6 +4,10 @@ import { fileURLToPath } from "node:url";
 import { parseConfig, parseOptionalConfig } from "./config/parse-config.ts";
 import { createLogger } from "./logger.ts";
 import { startEmbedded } from "./start-embedded.ts";
+import { ModelDirectoryRegistry } from "../adapters/onnx/model-directory-registry.ts";
+import { OnnxInferenceEngine } from "../adapters/onnx/onnx-inference-engine.ts";
+import { PipelineTaskHandler } from "../workers/pipeline/pipeline-task-handler.ts";
+import { SegmentationPipeline } from "../workers/pipeline/segmentation-pipeline.ts";
 
 const env = parseConfig(process.env, [
   "PGLITE_DATA_DIR", "LOCAL_STORE_DIR", "HOST", "PORT", "PUBLIC_URL", "LOG_LEVEL", "JWT_ISSUER", "JWT_AUDIENCE",
@@ -11,16 +15,22 @@ const env = parseConfig(process.env, [
 ]);
 const optional = parseOptionalConfig(process.env, ["JWT_SECRET"]);
 const logger = createLogger(env.LOG_LEVEL, { mode: "embedded" });
+const modelsDir = fileURLToPath(new URL("../models", import.meta.url));
 
 const instance = await startEmbedded(
   {
-    modelsDir: fileURLToPath(new URL("../models", import.meta.url)),
+    modelsDir,
     pgliteDataDir: env.PGLITE_DATA_DIR, localStoreDir: env.LOCAL_STORE_DIR, host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL,
     jwt: { secret: optional.JWT_SECRET ?? randomBytes(32).toString("hex"), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
     introspection: env.GRAPHQL_INTROSPECTION, maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST,
     uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS,
   },
   logger,
+  // The in-process worker: the same ONNX pipeline the services-mode worker runs, on the CPU.
+  (deps) => {
+    const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(modelsDir), executionProviders: ["cpu"], logger });
+    return new PipelineTaskHandler({ pipeline: new SegmentationPipeline({ engine }), engine, sink: deps.sink, bus: deps.bus, store: deps.store, slices: deps.slices });
+  },
 );
 
 const url = instance.server.graphqlUrl;

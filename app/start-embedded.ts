@@ -16,6 +16,7 @@ import type { ResultBus } from "../core/ports/result-bus.port.ts";
 import type { SegmentationTaskHandler } from "../core/ports/segmentation-task-handler.port.ts";
 import type { SliceResultSink } from "../core/ports/slice-result-sink.port.ts";
 import type { ObjectStore } from "../core/ports/object-store.port.ts";
+import type { StudyRepository } from "../core/ports/study-repository.port.ts";
 import { buildGraphQLSchema } from "./api/graphql-schema.ts";
 import { startHttpServer, type RunningHttpServer } from "./api/http-server.ts";
 import { wireServices, type WiredServices } from "./api/wire-services.ts";
@@ -43,6 +44,7 @@ export interface EmbeddedSettings {
 /** What the worker side of embedded mode gets to build its task handler. */
 export interface EmbeddedWorkerDeps {
   readonly sink: SliceResultSink;
+  readonly slices: Pick<StudyRepository, "findSlices">;
   readonly bus: ResultBus;
   readonly store: ObjectStore;
   readonly prisma: Db;
@@ -59,8 +61,8 @@ export interface EmbeddedInstance {
 }
 
 /**
- * Starts embedded mode. `createHandler` builds the in-process inference handler; the default
- * leaves jobs QUEUED until the worker pipeline (workers/) is wired in.
+ * Starts embedded mode. `createHandler` builds the in-process inference handler (app/embedded.ts
+ * passes the ONNX pipeline of workers/); the default leaves jobs QUEUED, for tests of the API alone.
  */
 export async function startEmbedded(
   settings: EmbeddedSettings,
@@ -86,7 +88,7 @@ export async function startEmbedded(
   const services = wireServices({
     prisma, store, bus, queue, tokens, logger, uploadMaxBytes: settings.uploadMaxBytes, uploadUrlTtlSeconds: settings.uploadUrlTtlSeconds,
   });
-  handler = createHandler({ sink: services.jobs, bus, store, prisma });
+  handler = createHandler({ sink: services.jobs, slices: services.studyRepository, bus, store, prisma });
   const bootstrap = await bootstrapEmbedded(services);
   const models = await readModelDirectory(settings.modelsDir, (file, problem) => logger.warn({ file, problem }, "invalid model.json skipped"));
   for (const model of models) await services.models.register(model);

@@ -41,6 +41,7 @@ export interface WiredServices extends ApiServices {
   readonly identities: PrismaIdentityRepository;
   readonly models: PrismaModelRegistry;
   readonly jobs: PrismaJobRepository;
+  readonly studyRepository: PrismaStudyRepository;
 }
 
 /** Wires repositories, services and the outbox relay. */
@@ -61,5 +62,6 @@ export function wireServices(a: ApiAdapters): WiredServices {
     identities,
     models,
     jobs,
+    studyRepository: studies,
   };
 }

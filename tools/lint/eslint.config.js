@@ -11,7 +11,7 @@ const infraPackages = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "generated/**", "tools/**", "training/**", "data/**", "runs/**", "bench/results/**", "**/*.js", "**/*.cjs", "**/*.mjs"] },
+  { ignores: ["node_modules/**", "generated/**", "cdk.out/**", "**/cdk.out/**", "tools/**", "training/**", "data/**", "runs/**", "bench/results/**", "**/*.js", "**/*.cjs", "**/*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
