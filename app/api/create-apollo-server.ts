@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { GraphQLContext } from "../../resolvers/graphql-context.ts";
+import { isDomainError } from "../../core/errors/domain-error.ts";
 import { createErrorFormatter } from "./format-error.ts";
 import { costError, depthLimitRule, operationCost, type OperationLimits } from "./operation-limits.ts";
 
@@ -29,6 +30,22 @@ function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<
   };
 }
 
+/** Logs one line per operation: request id, operation name, duration, error codes (never variables). */
+function requestLogPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const startedAt = performance.now();
+      const log = logger.child({ requestId: contextValue.requestId });
+      return {
+        async willSendResponse({ operationName, errors }) {
+          const codes = (errors ?? []).map((e) => (isDomainError(e.originalError) ? e.originalError.code : (e.extensions?.code ?? "INTERNAL_SERVER_ERROR")));
+          log.info({ operationName: operationName ?? null, durationMs: Math.round((performance.now() - startedAt) * 10) / 10, errorCodes: codes }, "graphql operation");
+        },
+      };
+    },
+  };
+}
+
 /** Creates (does not start) the Apollo Server with error formatting and depth/cost limits. */
 export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
@@ -37,6 +54,6 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     formatError: createErrorFormatter(options.logger),
     validationRules: [depthLimitRule(options.maxDepth)],
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), costPlugin(options.schema, options.maxCost), ...(options.plugins ?? [])],
+    plugins: [ApolloServerPluginLandingPageDisabled(), costPlugin(options.schema, options.maxCost), requestLogPlugin(options.logger), ...(options.plugins ?? [])],
   });
 }
