@@ -128,6 +128,7 @@ export class CoinsegStack extends Stack {
         image: images.migration, databaseSecret: this.database.secret, databaseHost: this.database.cluster.clusterEndpoint.hostname, databaseName: DATABASE_NAME,
         environment: { LOG_LEVEL: "info" },
       }).options,
+      imageHash: images.migration.assetHash,
       executeAfter: [this.database.cluster],
     });
     // New code serves only after the schema it expects exists.

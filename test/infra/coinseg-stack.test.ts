@@ -277,6 +277,10 @@ describe("migrations on deploy", () => {
     prod.template.hasResourceProperties("Custom::Trigger", { InvocationType: "RequestResponse", ExecuteOnHandlerChange: true });
     const fn = resourceByPrefix(prod.template, "AWS::Lambda::Function", "MigrationRunTask");
     assert.deepEqual(fn.props["Environment"]["Variables"]["TASK_DEFINITION_ARN"], ref(prod.stack, prod.stack.migration.taskDefinition));
+    // The image hash (not a Ref) is what changes the function version, and so re-runs the trigger.
+    assert.match(String(fn.props["Environment"]["Variables"]["MIGRATION_IMAGE_HASH"]), /^[0-9a-f]{64}$/);
+    const trigger = resourceByPrefix(prod.template, "Custom::Trigger", "MigrationTrigger");
+    assert.match(JSON.stringify(trigger.props["HandlerArn"]), /MigrationRunTaskCurrentVersion/);
     const migrationEnv = containerEnvironment(resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "MigrationTask").props);
     assert.deepEqual(migrationEnv["DB_HOST"], { "Fn::GetAtt": [idOf(prod.stack, prod.stack.database.cluster), "Endpoint.Address"] });
     const triggerId = resourceByPrefix(prod.template, "Custom::Trigger", "MigrationTrigger").id;

@@ -20,6 +20,11 @@ export interface MigrationOnDeployProps {
   readonly securityGroup: ec2.ISecurityGroup;
   /** Container options (image with worker-entrypoint.sh, database host = the writer). */
   readonly container: ecs.ContainerDefinitionOptions;
+  /**
+   * Content hash of the migration image. It is part of the trigger function's configuration, so a
+   * new image (new migrations) makes a new function version, which re-runs the trigger.
+   */
+  readonly imageHash: string;
   /** Run only after these exist (the database cluster). */
   readonly executeAfter: readonly IConstruct[];
 }
@@ -30,8 +35,8 @@ const HANDLER_SOURCE = fs.readFileSync(path.join(path.dirname(fileURLToPath(impo
 /**
  * A Fargate task definition running `node --import tsx app/db-migrate.ts`, and a CDK trigger (a
  * Lambda invoked by CloudFormation during the deploy) that starts it and waits for exit code 0.
- * The trigger's environment holds the task definition ARN, so a new image (new revision) runs the
- * migrations again; an unchanged deploy does not. A failed migration fails the stack update, which
+ * The trigger's environment holds the migration image's content hash, so a new image (new code or
+ * migrations) runs them again; an unchanged deploy does not. A failed migration fails the stack update, which
  * rolls back before any new API or worker code serves traffic — order the stack so they depend on it.
  */
 export class MigrationOnDeploy extends Construct {
@@ -57,6 +62,8 @@ export class MigrationOnDeploy extends Construct {
       environment: {
         CLUSTER_ARN: props.cluster.clusterArn,
         TASK_DEFINITION_ARN: this.taskDefinition.taskDefinitionArn,
+        // A Ref hashes the same across revisions; the image hash does not.
+        MIGRATION_IMAGE_HASH: props.imageHash,
         SUBNET_IDS: subnets.join(","),
         SECURITY_GROUP_ID: props.securityGroup.securityGroupId,
       },

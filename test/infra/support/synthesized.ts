@@ -13,6 +13,10 @@ export interface Synthesized {
   readonly prod: { readonly stack: CoinsegStack; readonly template: Template };
 }
 
+// aws-cdk-lib's built-in CloudFormation Validate plugin (a schema linter whose findings are warnings)
+// costs ~20 s of CPU per process; `npm run infra:synth` keeps running it. cdk-nag still runs here.
+process.env["CDK_VALIDATION"] = "false";
+
 let cached: Synthesized | undefined;
 
 /** Synthesises both environments (with cdk-nag) into a temporary folder, once per process. */
