@@ -10,14 +10,16 @@ WORKDIR /app
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # The API never runs inference: no CUDA provider download.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN DATABASE_URL=postgresql://build@localhost/build sh scripts/generate.sh \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && cp infra/docker/lambda/*.mjs .
 
-FROM public.ecr.aws/lambda/nodejs:20.2025.11.04.15
+# Major-version tag of the AWS Lambda Node.js 20 base image; pin its digest at release time
+# (docker buildx imagetools inspect public.ecr.aws/lambda/nodejs:20) for bit-for-bit rebuilds.
+FROM public.ecr.aws/lambda/nodejs:20
 ENV NODE_ENV=production \
     NODE_EXTRA_CA_CERTS=/etc/ssl/certs/rds-global-bundle.pem
 ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem

@@ -9,7 +9,7 @@ WORKDIR /app
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # The CPU provider ships inside onnxruntime-node: skip its download of the CUDA provider.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 # Prisma client + GraphQL types (generated/); Prisma 7 wants a DATABASE_URL even to generate.

@@ -14,7 +14,7 @@ COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 # Scripts stay off for the dependency tree; onnxruntime-node's installer runs once, explicitly,
 # fetching the CUDA 12 provider libraries that match the bundled CPU runtime.
 RUN npm ci --ignore-scripts --no-audit --no-fund \

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { REPOSITORY_ROOT } from "../../infra/lib/constructs/application-images.ts";
+import { BUILD_CONTEXT_EXCLUDE, REPOSITORY_ROOT } from "../../infra/lib/constructs/application-images.ts";
 import { checkDockerfile, type ChecklistOptions } from "./support/dockerfile-checklist.ts";
 
 const dockerfiles: Record<string, ChecklistOptions> = {
@@ -33,8 +33,15 @@ describe("Dockerfiles", () => {
     });
   }
 
+  test("should give a manual docker build the same context allow-list as cdk deploy", () => {
+    for (const file of Object.keys(dockerfiles)) {
+      const lines = fs.readFileSync(path.join(REPOSITORY_ROOT, `${file}.dockerignore`), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+      assert.deepEqual(lines, BUILD_CONTEXT_EXCLUDE, file);
+    }
+  });
+
   test("should make every file the images copy or run exist in the repository", () => {
-    for (const f of ["infra/docker/worker-entrypoint.sh", "infra/docker/lambda/lambda.mjs", "infra/docker/lambda/lambda-websocket.mjs", "infra/lib/runtime/lambda-secrets-bootstrap.ts", "app/lambda.ts", "app/db-migrate.ts", "scripts/generate.sh"]) {
+    for (const f of [".npmrc", "infra/docker/worker-entrypoint.sh", "infra/docker/lambda/lambda.mjs", "infra/docker/lambda/lambda-websocket.mjs", "infra/lib/runtime/lambda-secrets-bootstrap.ts", "app/lambda.ts", "app/db-migrate.ts", "scripts/generate.sh"]) {
       assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, f)), f);
     }
     assert.ok(fs.statSync(path.join(REPOSITORY_ROOT, "infra/docker/worker-entrypoint.sh")).mode & 0o111, "entrypoint must be executable");

@@ -14,7 +14,7 @@ export const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.me
  */
 export const BUILD_CONTEXT_EXCLUDE: readonly string[] = [
   "*",
-  "!package.json", "!package-lock.json", "!tsconfig.json", "!codegen.yml",
+  "!package.json", "!package-lock.json", "!.npmrc", "!tsconfig.json", "!codegen.yml",
   "!app", "!core", "!adapters", "!resolvers", "!workers", "!imaging", "!schema", "!prisma", "!scripts", "!models",
   "!infra/docker", "!infra/lib/runtime",
   "**/*.test.ts", "**/__pycache__",
