@@ -74,7 +74,7 @@ export class CoinsegStack extends Stack {
       JWT_SECRET_ARN: jwtSecret.secretArn,
       GRAPHQL_INTROSPECTION: prodLike ? "false" : "true",
     };
-    this.api = new GraphqlApi(this, "Api", { vpc, image: images.api, ...c.api, environment: apiEnvironment });
+    this.api = new GraphqlApi(this, "Api", { vpc, image: images.api, ...c.api, corsAllowedOrigins: c.bucket.corsAllowedOrigins, environment: apiEnvironment });
     this.websocket = new WebsocketApi(this, "WebSocket", { vpc, image: images.api, memoryMiB: 512, throttleRatePerSecond: c.api.throttleRatePerSecond, throttleBurst: c.api.throttleBurst, environment: apiEnvironment });
     this.api.handler.addEnvironment("PUBLIC_URL", this.api.httpApi.apiEndpoint);
     this.api.handler.addEnvironment("WEBSOCKET_URL", this.websocket.stage.url);

@@ -140,7 +140,10 @@ describe("GraphQL API on Lambda", () => {
   });
 
   test("should route every HTTP request to the function through a throttled, access-logged $default stage", () => {
-    prod.template.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP" });
+    prod.template.hasResourceProperties("AWS::ApiGatewayV2::Api", {
+      ProtocolType: "HTTP",
+      CorsConfiguration: Match.objectLike({ AllowOrigins: prodConfig.bucket.corsAllowedOrigins, AllowHeaders: Match.arrayWith(["authorization", "x-api-key"]) }),
+    });
     prod.template.hasResourceProperties("AWS::ApiGatewayV2::Route", { ApiId: ref(prod.stack, prod.stack.api.httpApi), RouteKey: "$default" });
     prod.template.hasResourceProperties("AWS::ApiGatewayV2::Integration", { ApiId: ref(prod.stack, prod.stack.api.httpApi), IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
     prod.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {

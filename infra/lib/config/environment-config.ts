@@ -33,7 +33,7 @@ export const environmentConfigSchema = z.object({
     intelligentTieringAfterDays: z.number().int().min(0),
     /** Overwritten/deleted object versions are kept this long. */
     noncurrentVersionExpirationDays: z.number().int().min(1),
-    /** Browser origins allowed to PUT to presigned upload URLs. */
+    /** Browser origins allowed to PUT to presigned upload URLs (and to call the API). */
     corsAllowedOrigins: z.array(z.string().url()).min(1),
   }),
   queue: z.object({

@@ -18,6 +18,8 @@ export interface GraphqlApiProps {
   readonly reservedConcurrency?: number;
   readonly throttleRatePerSecond: number;
   readonly throttleBurst: number;
+  /** Browser origins allowed to call the API (CORS preflight answered by API Gateway). */
+  readonly corsAllowedOrigins: readonly string[];
   /** Environment of the function (no secret values: ARNs only, resolved at cold start). */
   readonly environment: Readonly<Record<string, string>>;
 }
@@ -57,6 +59,13 @@ export class GraphqlApi extends Construct {
     this.httpApi = new apigw.HttpApi(this, "HttpApi", {
       description: "coinseg GraphQL API",
       createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: [...props.corsAllowedOrigins],
+        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
+        // The credentials coinseg reads (app/api/request-credentials.ts) plus GraphQL's content type.
+        allowHeaders: ["authorization", "content-type", "x-api-key"],
+        maxAge: Duration.hours(1),
+      },
       defaultIntegration: new HttpLambdaIntegration("Graphql", this.handler, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 }),
     });
     new apigw.HttpStage(this, "Stage", {
