@@ -137,8 +137,9 @@ for (const threads of THREADS) {
         slices: Array.from({ length: batch }, () => sliceHU),
         params: { forceSegmentation: true, batchSize: method === "RISE" ? 64 : batch, rise: { n: riseN } },
       };
-      const runs = method === "RISE" ? 1 : iters;
-      for (let i = 0; i < (method === "RISE" ? 0 : warmup); i++) await pipeline.segment(request);
+      // RISE (N forwards per slice) runs once and ScoreCAM (C forwards per slice) at most 3 times: minutes otherwise.
+      const runs = method === "RISE" ? 1 : method === "SCORE_CAM" ? Math.min(iters, 3) : iters;
+      for (let i = 0; i < (method === "RISE" ? 0 : method === "SCORE_CAM" ? 1 : warmup); i++) await pipeline.segment(request);
       if (method === "RISE") await pipeline.segment({ ...request, params: { ...request.params, rise: { n: 64 } } }); // session warm-up
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
