@@ -6,7 +6,10 @@ import type { EnvironmentConfig } from "./config/environment-config.ts";
 
 /** Options of {@link createCoinsegApp}. */
 export interface CoinsegAppOptions {
-  /** Environments to synthesise. */
+  /**
+   * Environments that may be synthesised. The `env` context (`cdk … -c env=prod`, comma-separated)
+   * narrows them by name; without it all of them are.
+   */
   readonly environments: readonly EnvironmentConfig[];
   /** Cloud assembly folder; default: the CLI's CDK_OUTDIR, else a temporary folder. */
   readonly outdir?: string;
@@ -21,7 +24,7 @@ export interface CoinsegAppOptions {
  */
 export function createCoinsegApp(options: CoinsegAppOptions): { app: App; stacks: CoinsegStack[] } {
   const app = new App({ outdir: options.outdir });
-  const stacks = options.environments.map((config) => {
+  const stacks = selectEnvironments(options.environments, app.node.tryGetContext("env")).map((config) => {
     const stack = new CoinsegStack(app, `coinseg-${config.name}`, {
       config,
       env: { account: config.account ?? options.defaultAccount, region: config.region },
@@ -34,4 +37,12 @@ export function createCoinsegApp(options: CoinsegAppOptions): { app: App; stacks
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stacks };
+}
+
+function selectEnvironments(all: readonly EnvironmentConfig[], context: unknown): readonly EnvironmentConfig[] {
+  const names = String(context ?? "").split(",").map((n) => n.trim()).filter(Boolean);
+  if (names.length === 0) return all;
+  const unknown = names.filter((n) => !all.some((c) => c.name === n));
+  if (unknown.length > 0) throw new Error(`unknown environment(s) ${unknown.join(", ")}; known: ${all.map((c) => c.name).join(", ")}`);
+  return all.filter((c) => names.includes(c.name));
 }

@@ -41,3 +41,16 @@ test("should list every problem at once when several fields are wrong", () => {
   c["network"]["cidr"] = "10.0.0.0/8";
   assert.throws(() => parseEnvironmentConfig(c), (e: Error) => /api\.timeoutSeconds/.test(e.message) && /network\.cidr/.test(e.message));
 });
+
+test("should synthesise only the environments named by the env context, and reject unknown names", async () => {
+  const { createCoinsegApp } = await import("../../infra/lib/coinseg-app.ts");
+  process.env["CDK_CONTEXT_JSON"] = JSON.stringify({ env: "dev" });
+  try {
+    const { stacks } = createCoinsegApp({ environments: Object.values(environments) });
+    assert.deepEqual(stacks.map((s) => s.stackName), ["coinseg-dev"]);
+    process.env["CDK_CONTEXT_JSON"] = JSON.stringify({ env: "dev,staging" });
+    assert.throws(() => createCoinsegApp({ environments: Object.values(environments) }), /unknown environment\(s\) staging; known: dev, prod/);
+  } finally {
+    delete process.env["CDK_CONTEXT_JSON"];
+  }
+});
