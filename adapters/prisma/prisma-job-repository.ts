@@ -67,6 +67,13 @@ export class PrismaJobRepository implements JobRepository {
       const slice = await tx.slice.findFirst({ where: { id: input.sliceId, organizationId }, select: { sliceIndex: true } });
       const job = await tx.segmentationJob.findFirst({ where: { id: input.jobId, organizationId }, select: { id: true } });
       if (!slice || !job) throw new DomainError("NOT_FOUND", "job or slice not found");
+      // Lock the job row while it is still QUEUED/RUNNING (a no-op update): a concurrent cancel either
+      // commits first (then no result is stored) or waits for this transaction (then it was before the cancel).
+      const { count: active } = await tx.segmentationJob.updateMany({
+        where: { id: input.jobId, organizationId, status: { in: ["QUEUED", "RUNNING"] } },
+        data: { completedSlices: { increment: 0 } },
+      });
+      if (active === 0) throw new DomainError("INVALID_STATE", "the job is no longer running; its result is not stored", { jobId: input.jobId });
       const { count } = await tx.sliceResult.createMany({
         data: [{
           organizationId, jobId: input.jobId, sliceId: input.sliceId, sliceIndex: slice.sliceIndex, width: input.width, height: input.height,

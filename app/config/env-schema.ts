@@ -32,6 +32,18 @@ export const envSchema = z.object({
   AWS_SECRET_ACCESS_KEY: z.string().optional().describe("Static AWS credentials (needed for local endpoints)."),
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024).describe("Largest accepted upload in bytes."),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().positive().default(900).describe("Lifetime of an upload URL in seconds."),
+  SQS_QUEUE_URL: z.string().url().describe("Worker: URL of the SQS task queue (its redrive policy sends messages to the dead-letter queue after SQS_MAX_RECEIVE_COUNT receives)."),
+  SQS_ENDPOINT: z.string().url().optional().describe("SQS-compatible endpoint (e.g. moto at http://127.0.0.1:4566); unset = AWS."),
+  SQS_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(43200).default(60).describe("Worker: visibility timeout per receive in seconds; a heartbeat extends it every half timeout while a task runs."),
+  SQS_WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20).describe("Worker: SQS long-poll wait in seconds (0–20)."),
+  SQS_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(3).describe("Worker: the queue's redrive maxReceiveCount; on the last receive a failing task fails its job (TASK_DEAD_LETTERED)."),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1).describe("Worker: task messages handled at once."),
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(64).default(8).describe("Worker: slices per inference batch (shutdown and cancellation take effect between batches)."),
+  WORKER_RELAY_OUTBOX: bool.default(true).describe("Worker: also relay the outbox to SQS (true/false)."),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500).describe("Worker: how often the outbox relay looks for new tasks, in milliseconds."),
+  METRICS_HOST: z.string().default("127.0.0.1").describe("Worker: interface of the /metrics endpoint."),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464).describe("Worker: port of the Prometheus /metrics endpoint (0 = any free port)."),
+  MODELS_DIR: z.string().default("models").describe("Worker: folder of model directories (models/<key>/model.json + model.onnx)."),
 });
 
 /** Parsed environment: every variable, typed, defaults applied. */

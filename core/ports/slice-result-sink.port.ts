@@ -13,6 +13,7 @@ export interface SliceResultSink {
   /**
    * Stores one slice's result (unique per job and slice) and increments completedSlices only the
    * first time. Returns the stored result and whether it was new.
+   * @throws INVALID_STATE when the job is no longer QUEUED/RUNNING (cancelled or finished): nothing is stored.
    */
   saveResult(organizationId: string, result: SliceResultInput): Promise<{ result: SliceResult; created: boolean }>;
   /** Counts a slice that failed permanently (increments failedSlices). */

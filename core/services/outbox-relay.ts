@@ -1,6 +1,6 @@
 // Forwards committed outbox messages to the TaskQueue (the second half of the transactional outbox).
 import { INFERENCE_TASK_TOPIC, type InferenceTaskV1 } from "../domain/inference-task.ts";
-import type { Outbox } from "../ports/outbox.port.ts";
+import type { Outbox, OutboxMessage } from "../ports/outbox.port.ts";
 import type { TaskQueue } from "../ports/task-queue.port.ts";
 
 /**
@@ -46,6 +46,11 @@ export class OutboxRelay {
     for (;;) {
       const batch = await this.outbox.pending(this.batchSize);
       if (batch.length === 0) return sent;
+      if (this.queue.sendBatch) {
+        sent += await this.sendInBatches(batch);
+        if (batch.length < this.batchSize) return sent;
+        continue;
+      }
       for (const message of batch) {
         try {
           if (message.topic === INFERENCE_TASK_TOPIC) await this.queue.send(message.payload as InferenceTaskV1);
@@ -58,5 +63,33 @@ export class OutboxRelay {
       }
       if (batch.length < this.batchSize) return sent;
     }
+  }
+
+  /**
+   * Batch path (queues with `sendBatch`, e.g. SQS SendMessageBatch): accepted tasks are marked
+   * dispatched, rejected ones get a failed attempt; the first rejection is rethrown after the batch.
+   */
+  private async sendInBatches(batch: readonly OutboxMessage[]): Promise<number> {
+    const tasks = batch.filter((m) => m.topic === INFERENCE_TASK_TOPIC).map((m) => m.payload as InferenceTaskV1);
+    let failed: { taskId: string; error: unknown }[];
+    try {
+      failed = (await this.queue.sendBatch!(tasks)).failed;
+    } catch (error) {
+      for (const message of batch) await this.outbox.markAttemptFailed(message.id);
+      throw error;
+    }
+    const failedIds = new Set(failed.map((f) => f.taskId));
+    let sent = 0;
+    for (const message of batch) {
+      const taskId = message.topic === INFERENCE_TASK_TOPIC ? (message.payload as InferenceTaskV1).taskId : null;
+      if (taskId !== null && failedIds.has(taskId)) {
+        await this.outbox.markAttemptFailed(message.id);
+      } else {
+        await this.outbox.markDispatched(message.id);
+        sent++;
+      }
+    }
+    if (failed.length > 0) throw failed[0]!.error;
+    return sent;
   }
 }

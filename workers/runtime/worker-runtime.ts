@@ -1,0 +1,209 @@
+// The worker process's loop: long-poll tasks, run the handler, heartbeat visibility, ack only after commit.
+import type { Logger } from "pino";
+import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
+import { isDomainError } from "../../core/errors/domain-error.ts";
+import type { ObjectStore } from "../../core/ports/object-store.port.ts";
+import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+import type { SegmentationTaskHandler } from "../../core/ports/segmentation-task-handler.port.ts";
+import type { SliceResultSink } from "../../core/ports/slice-result-sink.port.ts";
+import { statusEvent } from "../../core/services/segmentation.service.ts";
+import { InferenceError } from "../errors/inference-error.ts";
+import { parseInferenceTask } from "./parse-inference-task.ts";
+import type { ReceivedTaskMessage, TaskMessageSource } from "./task-message-source.port.ts";
+import { WORKER_FAILURE_CODES } from "./worker-failure-codes.ts";
+import { WorkerMetrics } from "./worker-metrics.ts";
+
+/** Thrown inside a task when the runtime is shutting down: the message is released for another worker. */
+export class TaskInterrupted extends Error {
+  override readonly name = "TaskInterrupted";
+}
+
+/** How a message ended. */
+export type MessageOutcome = "ack" | "cancelled" | "permanent_failure" | "retry" | "dead_lettered" | "release";
+
+/** Collaborators and settings of {@link WorkerRuntime}. */
+export interface WorkerRuntimeOptions {
+  readonly source: TaskMessageSource;
+  /** The job write side (the runtime fails jobs with it; the handler gets a guarded copy). */
+  readonly sink: SliceResultSink;
+  readonly store: ObjectStore;
+  readonly bus: ResultBus;
+  /** Builds the task handler (workers/pipeline) on the runtime's guarded sink and store. */
+  readonly createHandler: (deps: { sink: SliceResultSink; store: ObjectStore }) => SegmentationTaskHandler;
+  readonly logger: Logger;
+  /** Tasks handled at once (each its own long-poll loop); default 1. */
+  readonly concurrency?: number;
+  readonly metrics?: WorkerMetrics;
+  /** Called after every message with its outcome (tests and benchmarks wait on it). */
+  readonly onMessageDone?: (info: { task: InferenceTaskV1 | null; outcome: MessageOutcome; message: ReceivedTaskMessage }) => void;
+}
+
+/**
+ * Runs tasks from a {@link TaskMessageSource} (PROTOCOL.md §3):
+ * - the message stays invisible while it runs (heartbeat every half visibility timeout);
+ * - success, a cancelled/finished job (INVALID_STATE) → ack, after the handler's writes committed;
+ * - a permanent error (DomainError, permanent InferenceError, malformed body) → job FAILED with
+ *   the code, ack (a malformed body without ids is left for the dead-letter queue);
+ * - anything else → retry with backoff; on the last allowed receive the job is FAILED with
+ *   TASK_DEAD_LETTERED and the message is left for the dead-letter queue;
+ * - `stop()` (SIGTERM): stop polling, let each running task finish its current batch of slices
+ *   (the next pixel read throws {@link TaskInterrupted}), release unfinished messages at once.
+ */
+export class WorkerRuntime {
+  readonly metrics: WorkerMetrics;
+  private readonly abort = new AbortController();
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+  private readonly handler: SegmentationTaskHandler;
+  private readonly log: Logger;
+
+  constructor(private readonly o: WorkerRuntimeOptions) {
+    this.metrics = o.metrics ?? new WorkerMetrics();
+    this.log = o.logger;
+    // Pixel reads start each batch of slices: refusing them once stopping ends a task between batches.
+    const guardedGet = (key: string) => (this.stopping ? Promise.reject(new TaskInterrupted("worker is stopping")) : o.store.get(key));
+    const guardedStore = new Proxy(o.store, {
+      get(target, prop) {
+        if (prop === "get") return guardedGet;
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const sink = o.sink;
+    const metrics = this.metrics;
+    const guardedSink: SliceResultSink = {
+      markRunning: (org, jobId) => sink.markRunning(org, jobId),
+      recordSliceFailure: (org, jobId, sliceId, code) => sink.recordSliceFailure(org, jobId, sliceId, code),
+      finish: (org, jobId, status, code) => sink.finish(org, jobId, status, code),
+      async saveResult(org, input) {
+        const saved = await sink.saveResult(org, input);
+        if (saved.created) {
+          metrics.slices.inc();
+          for (const [stage, ms] of Object.entries(input.timingsMs)) metrics.stage.observe(ms / 1000, { stage });
+        }
+        return saved;
+      },
+    };
+    this.handler = o.createHandler({ sink: guardedSink, store: guardedStore });
+  }
+
+  /** Starts the polling loops. */
+  start(): void {
+    const n = Math.max(1, this.o.concurrency ?? 1);
+    this.loops = Array.from({ length: n }, (_, slot) => this.loop(slot));
+    this.log.info({ concurrency: n, visibilityTimeoutSeconds: this.o.source.visibilityTimeoutSeconds }, "worker polling");
+  }
+
+  /** Stops polling and waits for the running tasks (graceful shutdown). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    await Promise.all(this.loops);
+    this.log.info("worker stopped");
+  }
+
+  private async loop(slot: number): Promise<void> {
+    while (!this.stopping) {
+      let messages: ReceivedTaskMessage[];
+      try {
+        messages = await this.o.source.receive(1, this.abort.signal);
+      } catch (err) {
+        if (this.stopping) return;
+        this.log.warn({ err, slot }, "receive failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        continue;
+      }
+      for (const message of messages) await this.handleMessage(message);
+    }
+  }
+
+  /** Handles one message end to end; never throws. */
+  async handleMessage(message: ReceivedTaskMessage): Promise<MessageOutcome> {
+    const started = performance.now();
+    const queueLagSeconds = Math.max(0, (Date.now() - message.sentAtMs) / 1000);
+    this.metrics.queueLag.observe(queueLagSeconds);
+    this.metrics.inFlight.inc({}, 1);
+    const parsed = parseInferenceTask(message.body);
+    const task = parsed.ok ? parsed.task : null;
+    const log = this.log.child({ messageId: message.messageId, receiveCount: message.receiveCount, ...(task ? { jobId: task.jobId, taskId: task.taskId } : {}) });
+    const heartbeatMs = Math.max(200, (this.o.source.visibilityTimeoutSeconds * 1000) / 2);
+    const heartbeat = setInterval(() => {
+      this.metrics.heartbeats.inc();
+      this.o.source.setVisibility(message, this.o.source.visibilityTimeoutSeconds).catch((err: unknown) => log.warn({ err }, "visibility heartbeat failed"));
+    }, heartbeatMs);
+    let outcome: MessageOutcome;
+    try {
+      outcome = parsed.ok ? await this.run(parsed.task, message, log) : await this.malformed(parsed.problem, parsed.ids, message, log);
+    } finally {
+      clearInterval(heartbeat);
+      this.metrics.inFlight.inc({}, -1);
+    }
+    const durationSeconds = (performance.now() - started) / 1000;
+    this.metrics.taskDuration.observe(durationSeconds);
+    this.metrics.messages.inc({ outcome });
+    log.info({ outcome, queueLagMs: Math.round(queueLagSeconds * 1000), durationMs: Math.round(durationSeconds * 1000), slices: task?.sliceIds.length ?? 0 }, "task message done");
+    this.o.onMessageDone?.({ task, outcome, message });
+    return outcome;
+  }
+
+  private async run(task: InferenceTaskV1, message: ReceivedTaskMessage, log: Logger): Promise<MessageOutcome> {
+    try {
+      await this.handler.handle(task);
+      await this.o.source.ack(message);
+      return "ack";
+    } catch (err) {
+      try {
+        if (err instanceof TaskInterrupted) {
+          await this.o.source.setVisibility(message, 0);
+          return "release";
+        }
+        if (isDomainError(err, "INVALID_STATE")) {
+          await this.o.source.ack(message);
+          return "cancelled";
+        }
+        const permanentCode = isDomainError(err) ? err.code : err instanceof InferenceError && err.permanent ? err.code : null;
+        if (permanentCode) {
+          log.warn({ err, code: permanentCode }, "task failed permanently");
+          await this.failJob(task.organizationId, task.jobId, permanentCode);
+          await this.o.source.ack(message);
+          return "permanent_failure";
+        }
+        return await this.transient(err, { jobId: task.jobId, organizationId: task.organizationId }, message, log);
+      } catch (handlingError) {
+        // Could not even record the outcome (e.g. the database is down): leave the message to reappear.
+        log.error({ err: handlingError }, "could not record the task's outcome; it will be redelivered");
+        return "retry";
+      }
+    }
+  }
+
+  private async malformed(problem: string, ids: { jobId: string; organizationId: string } | null, message: ReceivedTaskMessage, log: Logger): Promise<MessageOutcome> {
+    log.error({ problem }, "malformed task message");
+    try {
+      return await this.transient(new Error(`malformed task: ${problem}`), ids, message, log, WORKER_FAILURE_CODES.TASK_MALFORMED);
+    } catch (err) {
+      log.error({ err }, "could not record the malformed message's outcome");
+      return "retry";
+    }
+  }
+
+  /** Transient failure: back off, or on the last allowed receive fail the job and leave the message for the DLQ. */
+  private async transient(err: unknown, ids: { jobId: string; organizationId: string } | null, message: ReceivedTaskMessage, log: Logger, code: string = WORKER_FAILURE_CODES.TASK_DEAD_LETTERED): Promise<MessageOutcome> {
+    if (message.receiveCount >= this.o.source.maxReceiveCount) {
+      log.error({ err, code }, "task failed on its last allowed receive; the dead-letter queue takes it");
+      if (ids) await this.failJob(ids.organizationId, ids.jobId, code);
+      // Not acked: visible again immediately, so the queue's redrive moves it to the DLQ now.
+      await this.o.source.setVisibility(message, 0);
+      return "dead_lettered";
+    }
+    log.warn({ err }, "task failed; it will be redelivered");
+    const backoffSeconds = Math.min(this.o.source.visibilityTimeoutSeconds, 2 ** (message.receiveCount - 1));
+    await this.o.source.setVisibility(message, backoffSeconds);
+    return "retry";
+  }
+
+  private async failJob(organizationId: string, jobId: string, code: string): Promise<void> {
+    const job = await this.o.sink.finish(organizationId, jobId, "FAILED", code);
+    if (job) await this.o.bus.publish(statusEvent(job));
+  }
+}
