@@ -28,6 +28,8 @@ export class PgNotifyResultBus implements ResultBus {
     private readonly onError: (error: unknown) => void = () => {},
   ) {
     this.pool = new pg.Pool({ connectionString, max: 2 });
+    // An idle client whose connection drops emits "error" on the pool; unhandled, it would crash the process.
+    this.pool.on("error", (error) => this.onError(error));
   }
 
   /** Starts listening (not needed for a publish-only process such as a Lambda). */

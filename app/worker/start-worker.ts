@@ -30,6 +30,8 @@ export interface WorkerSettings {
   /** Null = no /metrics endpoint. */
   readonly metrics: { host: string; port: number } | null;
   readonly store: ObjectStore;
+  /** In-process retry delays of a transient failure (ms); default in WorkerRuntime. */
+  readonly retryDelaysMs?: readonly number[];
   /** Observes each finished message (tests, benchmarks). */
   readonly onMessageDone?: WorkerRuntimeOptions["onMessageDone"];
 }
@@ -61,6 +63,7 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
     concurrency: s.concurrency,
     createHandler: (deps) => new PipelineTaskHandler({ pipeline, engine, sink: deps.sink, bus, store: deps.store, slices: studies, batchSize: s.batchSize }),
     ...(s.onMessageDone ? { onMessageDone: s.onMessageDone } : {}),
+    ...(s.retryDelaysMs ? { retryDelaysMs: s.retryDelaysMs } : {}),
   });
   const metricsServer = s.metrics ? await startMetricsServer(runtime.metrics, s.metrics.host, s.metrics.port) : null;
   const relay = s.relayOutbox ? new OutboxRelay(new PrismaOutbox(prisma), new SqsTaskQueue(sqs, s.sqs.queueUrl), (err) => logger.error({ err }, "outbox relay failed")) : null;

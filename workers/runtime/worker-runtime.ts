@@ -34,6 +34,11 @@ export interface WorkerRuntimeOptions {
   /** Tasks handled at once (each its own long-poll loop); default 1. */
   readonly concurrency?: number;
   readonly metrics?: WorkerMetrics;
+  /**
+   * Delays (ms) of in-process retries of a transiently failing task before its message goes back to the
+   * queue (default [500, 1000, 2000]): a database or storage blip of a few seconds then costs no receive.
+   */
+  readonly retryDelaysMs?: readonly number[];
   /** Called after every message with its outcome (tests and benchmarks wait on it). */
   readonly onMessageDone?: (info: { task: InferenceTaskV1 | null; outcome: MessageOutcome; message: ReceivedTaskMessage }) => void;
 }
@@ -148,7 +153,7 @@ export class WorkerRuntime {
 
   private async run(task: InferenceTaskV1, message: ReceivedTaskMessage, log: Logger): Promise<MessageOutcome> {
     try {
-      await this.handler.handle(task);
+      await this.handleWithRetries(task, log);
       await this.o.source.ack(message);
       return "ack";
     } catch (err) {
@@ -173,6 +178,22 @@ export class WorkerRuntime {
         // Could not even record the outcome (e.g. the database is down): leave the message to reappear.
         log.error({ err: handlingError }, "could not record the task's outcome; it will be redelivered");
         return "retry";
+      }
+    }
+  }
+
+  /** Runs the handler; retries transient failures in process (the handler is idempotent). */
+  private async handleWithRetries(task: InferenceTaskV1, log: Logger): Promise<void> {
+    const delays = this.o.retryDelaysMs ?? [500, 1000, 2000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.handler.handle(task);
+        return;
+      } catch (err) {
+        const permanent = err instanceof TaskInterrupted || isDomainError(err) || (err instanceof InferenceError && err.permanent);
+        if (permanent || attempt >= delays.length || this.stopping) throw err;
+        log.warn({ err, attempt: attempt + 1, retryInMs: delays[attempt] }, "task failed; retrying in process");
+        await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
       }
     }
   }
