@@ -1,11 +1,11 @@
 // Fault tests of dispatch (issue 6): real PostgreSQL, moto's SQS, the real worker runtime and the
 // ONNX pipeline on the tiny fixture models. Zero lost and zero duplicate results in every case.
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SqsTaskQueue } from "../../adapters/sqs/sqs-task-queue.ts";
 import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
 import type { MessageOutcome } from "../../workers/runtime/worker-runtime.ts";
@@ -14,12 +14,17 @@ import { createDispatchHarness, motoEndpoint, pollUntil, TEST_AWS, type Dispatch
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 /** A slow method on the tiny classifier (RISE, forced), so a job lasts long enough to be interrupted. */
-const SLOW_PARAMS = { forceSegmentation: true, rise: { n: 1500, s: 8, p1: 0.1, seed: 1 } };
+const SLOW_PARAMS = { forceSegmentation: true, rise: { n: 1000, s: 8, p1: 0.1, seed: 1 } };
+/** The worker processes connect under this name, so a test can cut exactly their connections. */
+const WORKER_APP_NAME = "coinseg-dispatch-worker";
 
 describe("dispatch through SQS under faults", () => {
   let h: DispatchHarness;
   before(async () => {
     h = await createDispatchHarness({ visibilityTimeoutSeconds: 2 });
+  });
+  afterEach(async () => {
+    await h.stopWorkers();
   });
   after(async () => {
     await h?.close();
@@ -56,7 +61,6 @@ describe("dispatch through SQS under faults", () => {
     assert.match(metrics, /^coinseg_worker_messages_total\{outcome="ack"\} 2$/m);
     assert.match(metrics, /^coinseg_worker_slice_results_total 20$/m);
     assert.match(metrics, /^# TYPE coinseg_worker_queue_lag_seconds histogram$/m);
-    await worker.stop();
   });
 
   it("should store one result per slice when the same task message is delivered twice", async () => {
@@ -72,6 +76,172 @@ describe("dispatch through SQS under faults", () => {
     assert.equal(done.completedSlices, 6);
     assert.deepEqual(await resultRows(job.id), { rows: 6, distinctSlices: 6 });
     assert.deepEqual(log.seen.filter((x) => x.jobId === job.id).map((x) => x.outcome), ["ack", "ack"]);
-    await worker.stop();
+  });
+
+  /** The database URL with the worker's application_name. */
+  function withAppName(url: string): string {
+    const u = new URL(url);
+    u.searchParams.set("application_name", WORKER_APP_NAME);
+    return u.toString();
+  }
+
+  /** Starts `npm run worker`'s entry point as a child process on this harness. */
+  function spawnWorker() {
+    const child = spawn(process.execPath, ["--import", "tsx", "app/worker.ts"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: "true", AWS_REGION: TEST_AWS.region,
+        AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", DATABASE_URL: h.db.url, SQS_ENDPOINT: motoEndpoint(),
+        SQS_QUEUE_URL: h.queues.queueUrl, SQS_VISIBILITY_TIMEOUT_SECONDS: String(h.visibilityTimeoutSeconds), SQS_WAIT_TIME_SECONDS: "1",
+        WORKER_BATCH_SIZE: "1", MODELS_DIR: FIXTURE_MODELS_DIR, OBJECT_STORE: "local", LOCAL_STORE_DIR: h.storeDir, METRICS_PORT: "0",
+        LOG_LEVEL: process.env.DISPATCH_LOG ?? "warn", OUTBOX_POLL_MS: "50",
+      },
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    return { child, output: () => output };
+  }
+
+  it("should complete the job with exactly one result per slice when a worker is killed mid-job (SIGKILL)", async () => {
+    const { studyId } = await h.createStudy(4);
+    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: SLOW_PARAMS });
+    const { child, output } = spawnWorker();
+    const exited = once(child, "exit");
+    try {
+      await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000);
+    } catch (err) {
+      child.kill("SIGKILL");
+      throw new Error(`${String(err)}\nworker output:\n${output()}`);
+    }
+    child.kill("SIGKILL");
+    const [, signal] = await exited;
+    assert.equal(signal, "SIGKILL");
+    const partial = await h.jobs.findJob(h.principal.organizationId, job.id);
+    assert.equal(partial!.status, "RUNNING", "the job must still be running when its worker dies");
+    const log = outcomeLog();
+    const worker = await h.startWorker({ onMessageDone: log.onMessageDone });
+    const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
+    assert.equal(done.completedSlices, 4);
+    assert.deepEqual(await resultRows(job.id), { rows: 4, distinctSlices: 4 });
+    await log.waitFor("the redelivered message", (s) => s.some((x) => x.jobId === job.id && x.outcome === "ack"));
+    assert.ok(log.seen.find((x) => x.jobId === job.id)!.receiveCount >= 2, "the message must have reappeared after its visibility timeout");
+  });
+
+  it("should release the message after the current slice and exit 0 when the worker gets SIGTERM", async () => {
+    const { studyId } = await h.createStudy(4);
+    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: SLOW_PARAMS });
+    const { child, output } = spawnWorker();
+    const exited = once(child, "exit");
+    await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000).catch((err: unknown) => {
+      child.kill("SIGKILL");
+      throw new Error(`${String(err)}\nworker output:\n${output()}`);
+    });
+    child.kill("SIGTERM");
+    const [code] = await exited;
+    assert.equal(code, 0, output());
+    const atStop = await h.jobs.findJob(h.principal.organizationId, job.id);
+    assert.equal(atStop!.status, "RUNNING");
+    assert.ok(atStop!.completedSlices < 4);
+    const log = outcomeLog();
+    const worker = await h.startWorker({ onMessageDone: log.onMessageDone });
+    const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
+    assert.deepEqual(await resultRows(job.id), { rows: 4, distinctSlices: 4 });
+    assert.equal(done.completedSlices, 4);
+    // Released at shutdown, so taken again at once rather than after the visibility timeout.
+    assert.ok(log.seen.some((x) => x.jobId === job.id && x.outcome === "ack" && x.receiveCount === 2));
+  });
+
+  it("should keep a long task invisible with heartbeats when it runs longer than the visibility timeout", async () => {
+    const { studyId } = await h.createStudy(2);
+    const log = outcomeLog();
+    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, concurrency: 2 });
+    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: { ...SLOW_PARAMS, rise: { ...SLOW_PARAMS.rise, n: 3000 } } });
+    await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
+    await log.waitFor("the task's message", (s) => s.some((x) => x.jobId === job.id));
+    const started = await h.db.prisma.segmentationJob.findUniqueOrThrow({ where: { id: job.id } });
+    const ranMs = started.finishedAt!.getTime() - started.startedAt!.getTime();
+    assert.ok(ranMs > h.visibilityTimeoutSeconds * 1000, `the task must outlast the visibility timeout (ran ${ranMs} ms)`);
+    assert.deepEqual(log.seen.filter((x) => x.jobId === job.id), [{ jobId: job.id, outcome: "ack", receiveCount: 1 }]);
+    assert.ok(worker.runtime.metrics.heartbeats.get() >= 1);
+    // The message was deleted, not merely hidden: the queue holds nothing, visible or in flight.
+    const attrs = await h.sqs.send(new GetQueueAttributesCommand({ QueueUrl: h.queues.queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+    assert.deepEqual([attrs.Attributes?.ApproximateNumberOfMessages, attrs.Attributes?.ApproximateNumberOfMessagesNotVisible], ["0", "0"]);
+    assert.deepEqual(await resultRows(job.id), { rows: 2, distinctSlices: 2 });
+  });
+
+  it("should dead-letter a poison message after 3 receives and fail its job with a code when other jobs are unaffected", async () => {
+    const poison = await h.createStudy(2);
+    const healthy = await h.createStudy(4);
+    // Every read of the poison study's pixels fails (a transient-looking error that never heals).
+    const store = new Proxy(h.store, {
+      get(target, prop) {
+        if (prop === "get") return async (key: string) => {
+          if (key.includes(poison.studyId)) throw new Error("storage unavailable");
+          return target.get(key);
+        };
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === "function" ? (v as () => unknown).bind(target) : v;
+      },
+    });
+    const log = outcomeLog();
+    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, store, concurrency: 2, retryDelaysMs: [] });
+    const bad = await h.segmentation.requestSegmentation(h.principal, { studyId: poison.studyId, method: "COIN", modelKey: "tiny-coin" });
+    const good = await h.segmentation.requestSegmentation(h.principal, { studyId: healthy.studyId, method: "COIN", modelKey: "tiny-coin" });
+    const failed = await h.waitForJob(bad.id, (j) => j.status === "FAILED", 60_000);
+    assert.equal(failed.errorCode, "TASK_DEAD_LETTERED");
+    await pollUntil("the poison message in the dead-letter queue", async () => ((await h.deadLetterCount()) === 1 ? true : undefined), 30_000);
+    // Every receive but the last was a retry; the third receive failed the job and let the DLQ take it.
+    const receives = log.seen.filter((x) => x.jobId === bad.id);
+    assert.deepEqual(receives.at(-1), { jobId: bad.id, outcome: "dead_lettered", receiveCount: 3 });
+    assert.ok(receives.slice(0, -1).every((x) => x.outcome === "retry"));
+    const ok = await h.waitForJob(good.id, (j) => j.status === "SUCCEEDED");
+    assert.equal(ok.completedSlices, 4);
+    assert.deepEqual(await resultRows(good.id), { rows: 4, distinctSlices: 4 });
+    assert.deepEqual(await resultRows(bad.id), { rows: 0, distinctSlices: 0 });
+  });
+
+  it("should retry and complete the job when the PostgreSQL connection is lost for a few seconds", async () => {
+    const { studyId } = await h.createStudy(4);
+    const log = outcomeLog();
+    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, databaseUrl: withAppName(h.db.url) });
+    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: SLOW_PARAMS });
+    await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000);
+    const admin = new (await import("pg")).default.Client({ connectionString: (await import("../adapters/support/temp-database.ts")).ADMIN_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE "${h.db.name}" ALLOW_CONNECTIONS false`);
+      const { rows } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", [h.db.name, WORKER_APP_NAME]);
+      assert.ok(rows.length >= 1, "the worker's connections must have been cut");
+      // The outage itself (a fault of fixed length, not a synchronisation).
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    } finally {
+      await admin.query(`ALTER DATABASE "${h.db.name}" ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
+    assert.equal(done.completedSlices, 4);
+    assert.deepEqual(await resultRows(job.id), { rows: 4, distinctSlices: 4 });
+    await log.waitFor("the task acked", (s) => s.some((x) => x.jobId === job.id && x.outcome === "ack"));
+    assert.ok(!log.seen.some((x) => x.jobId === job.id && x.outcome === "dead_lettered"));
+  });
+
+  it("should store no further results and end CANCELLED when the job is cancelled mid-job", async () => {
+    const { studyId } = await h.createStudy(6);
+    const log = outcomeLog();
+    const worker = await h.startWorker({ onMessageDone: log.onMessageDone });
+    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: SLOW_PARAMS });
+    await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000);
+    const cancelled = await h.segmentation.cancelJob(h.principal, job.id);
+    assert.equal(cancelled.status, "CANCELLED");
+    const atCancel = await resultRows(job.id);
+    await log.waitFor("the task to stop", (s) => s.some((x) => x.jobId === job.id));
+    assert.deepEqual(log.seen.filter((x) => x.jobId === job.id).map((x) => x.outcome), ["cancelled"]);
+    const after = await h.jobs.findJob(h.principal.organizationId, job.id);
+    assert.equal(after!.status, "CANCELLED");
+    assert.deepEqual(await resultRows(job.id), atCancel);
+    assert.ok(atCancel.rows < 6, "the job must have been cancelled before its last slice");
+    assert.equal(after!.completedSlices, atCancel.rows);
   });
 });

@@ -56,7 +56,7 @@ export interface WorkerRuntimeOptions {
  */
 export class WorkerRuntime {
   readonly metrics: WorkerMetrics;
-  private readonly abort = new AbortController();
+  private readonly hardStop = new AbortController();
   private stopping = false;
   private loops: Promise<void>[] = [];
   private readonly handler: SegmentationTaskHandler;
@@ -99,10 +99,13 @@ export class WorkerRuntime {
     this.log.info({ concurrency: n, visibilityTimeoutSeconds: this.o.source.visibilityTimeoutSeconds }, "worker polling");
   }
 
-  /** Stops polling and waits for the running tasks (graceful shutdown). */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling and waits for the running tasks (graceful shutdown): at most the long-poll wait
+   * plus the current batch of slices. `stop({ abortPolls: true })` also cuts the long polls short.
+   */
+  async stop(options: { abortPolls?: boolean } = {}): Promise<void> {
     this.stopping = true;
-    this.abort.abort();
+    if (options.abortPolls) this.hardStop.abort();
     await Promise.all(this.loops);
     this.log.info("worker stopped");
   }
@@ -111,14 +114,23 @@ export class WorkerRuntime {
     while (!this.stopping) {
       let messages: ReceivedTaskMessage[];
       try {
-        messages = await this.o.source.receive(1, this.abort.signal);
+        // Not aborted on stop: a long poll cut short client-side may still take a message on the
+        // server, hiding it for a whole visibility timeout. Let it end (≤ wait time), then release.
+        messages = await this.o.source.receive(1, this.hardStop.signal);
       } catch (err) {
         if (this.stopping) return;
         this.log.warn({ err, slot }, "receive failed; retrying");
         await new Promise((resolve) => setTimeout(resolve, 1000).unref());
         continue;
       }
-      for (const message of messages) await this.handleMessage(message);
+      for (const message of messages) {
+        if (this.stopping) {
+          await this.o.source.setVisibility(message, 0).catch((err: unknown) => this.log.warn({ err }, "could not release a message at shutdown"));
+          this.metrics.messages.inc({ outcome: "release" });
+          continue;
+        }
+        await this.handleMessage(message);
+      }
     }
   }
 

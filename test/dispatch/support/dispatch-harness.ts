@@ -53,6 +53,8 @@ export interface DispatchHarness {
   workerSettings(overrides?: Partial<WorkerSettings>): WorkerSettings;
   /** Starts an in-process worker; it is stopped by `close()` if the test does not. */
   startWorker(overrides?: Partial<WorkerSettings>): Promise<RunningWorker>;
+  /** Stops every worker this harness started (call after each test). */
+  stopWorkers(): Promise<void>;
   /** Polls `findJob` until `predicate` holds, at most `timeoutMs`. */
   waitForJob(jobId: string, predicate: (job: SegmentationJob) => boolean, timeoutMs?: number): Promise<SegmentationJob>;
   /** ApproximateNumberOfMessages of the dead-letter queue. */
@@ -130,6 +132,9 @@ export async function createDispatchHarness(options: { visibilityTimeoutSeconds?
       workers.push(w);
       return w;
     },
+    async stopWorkers() {
+      for (const w of workers.splice(0)) await w.stop().catch(() => {});
+    },
     async waitForJob(jobId, predicate, timeoutMs = 30_000) {
       return pollUntil(`job ${jobId}`, async () => {
         const job = await jobs.findJob(org.id, jobId);
@@ -141,7 +146,7 @@ export async function createDispatchHarness(options: { visibilityTimeoutSeconds?
       return Number(out.Attributes?.ApproximateNumberOfMessages ?? "0");
     },
     async close() {
-      for (const w of workers) await w.stop().catch(() => {});
+      await harness.stopWorkers();
       await apiBus.close();
       sqs.destroy();
       await db.close();
