@@ -70,7 +70,7 @@ describe("dispatch through SQS under faults", () => {
     const [row] = await h.db.prisma.outboxMessage.findMany({ where: { payload: { path: ["jobId"], equals: job.id } } });
     // The copy goes first, the outbox relay of the worker sends the original.
     await new SqsTaskQueue(h.sqs, h.queues.queueUrl).send(row!.payload as unknown as InferenceTaskV1);
-    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, concurrency: 2 });
+    await h.startWorker({ onMessageDone: log.onMessageDone, concurrency: 2 });
     await log.waitFor("both copies handled", (s) => s.filter((x) => x.jobId === job.id).length === 2);
     const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED");
     assert.equal(done.completedSlices, 6);
@@ -113,7 +113,7 @@ describe("dispatch through SQS under faults", () => {
       await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000);
     } catch (err) {
       child.kill("SIGKILL");
-      throw new Error(`${String(err)}\nworker output:\n${output()}`);
+      throw new Error(`${String(err)}\nworker output:\n${output()}`, { cause: err });
     }
     child.kill("SIGKILL");
     const [, signal] = await exited;
@@ -121,7 +121,7 @@ describe("dispatch through SQS under faults", () => {
     const partial = await h.jobs.findJob(h.principal.organizationId, job.id);
     assert.equal(partial!.status, "RUNNING", "the job must still be running when its worker dies");
     const log = outcomeLog();
-    const worker = await h.startWorker({ onMessageDone: log.onMessageDone });
+    await h.startWorker({ onMessageDone: log.onMessageDone });
     const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
     assert.equal(done.completedSlices, 4);
     assert.deepEqual(await resultRows(job.id), { rows: 4, distinctSlices: 4 });
@@ -136,7 +136,7 @@ describe("dispatch through SQS under faults", () => {
     const exited = once(child, "exit");
     await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000).catch((err: unknown) => {
       child.kill("SIGKILL");
-      throw new Error(`${String(err)}\nworker output:\n${output()}`);
+      throw new Error(`${String(err)}\nworker output:\n${output()}`, { cause: err });
     });
     child.kill("SIGTERM");
     const [code] = await exited;
@@ -145,7 +145,7 @@ describe("dispatch through SQS under faults", () => {
     assert.equal(atStop!.status, "RUNNING");
     assert.ok(atStop!.completedSlices < 4);
     const log = outcomeLog();
-    const worker = await h.startWorker({ onMessageDone: log.onMessageDone });
+    await h.startWorker({ onMessageDone: log.onMessageDone });
     const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
     assert.deepEqual(await resultRows(job.id), { rows: 4, distinctSlices: 4 });
     assert.equal(done.completedSlices, 4);
@@ -186,7 +186,7 @@ describe("dispatch through SQS under faults", () => {
       },
     });
     const log = outcomeLog();
-    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, store, concurrency: 2, retryDelaysMs: [] });
+    await h.startWorker({ onMessageDone: log.onMessageDone, store, concurrency: 2, retryDelaysMs: [] });
     const bad = await h.segmentation.requestSegmentation(h.principal, { studyId: poison.studyId, method: "COIN", modelKey: "tiny-coin" });
     const good = await h.segmentation.requestSegmentation(h.principal, { studyId: healthy.studyId, method: "COIN", modelKey: "tiny-coin" });
     const failed = await h.waitForJob(bad.id, (j) => j.status === "FAILED", 60_000);
@@ -205,7 +205,7 @@ describe("dispatch through SQS under faults", () => {
   it("should retry and complete the job when the PostgreSQL connection is lost for a few seconds", async () => {
     const { studyId } = await h.createStudy(4);
     const log = outcomeLog();
-    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, databaseUrl: withAppName(h.db.url) });
+    await h.startWorker({ onMessageDone: log.onMessageDone, databaseUrl: withAppName(h.db.url) });
     const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: SLOW_PARAMS });
     await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000);
     const admin = new (await import("pg")).default.Client({ connectionString: (await import("../adapters/support/temp-database.ts")).ADMIN_DATABASE_URL });
@@ -230,7 +230,7 @@ describe("dispatch through SQS under faults", () => {
   it("should store no further results and end CANCELLED when the job is cancelled mid-job", async () => {
     const { studyId } = await h.createStudy(6);
     const log = outcomeLog();
-    const worker = await h.startWorker({ onMessageDone: log.onMessageDone });
+    await h.startWorker({ onMessageDone: log.onMessageDone });
     const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: SLOW_PARAMS });
     await h.waitForJob(job.id, (j) => j.completedSlices >= 1, 60_000);
     const cancelled = await h.segmentation.cancelJob(h.principal, job.id);
