@@ -23,6 +23,7 @@ import { SegmentationService } from "../../../core/services/segmentation.service
 import { startWorker, type RunningWorker, type WorkerSettings } from "../../../app/worker/start-worker.ts";
 import { createMigratedDatabase, type MigratedDatabase } from "../../adapters/support/migrated-database.ts";
 import { FIXTURE_MODELS_DIR } from "../../workers/support/tiny-models.ts";
+import { phantomSlices } from "./phantom-slices.ts";
 
 /** moto's endpoint; the tests fail (never skip) when it is not set. */
 export function motoEndpoint(): string {
@@ -49,6 +50,8 @@ export interface DispatchHarness {
   readonly visibilityTimeoutSeconds: number;
   /** Creates a study with `n` slices (128×128 float32 HU) and returns its id and slice ids in order. */
   createStudy(n: number): Promise<{ studyId: string; sliceIds: string[] }>;
+  /** Creates a study of `n` kidney-blob phantom slices (256×256 HU); slice ids in slice order. */
+  createPhantomStudy(n: number): Promise<{ studyId: string; sliceIds: string[] }>;
   /** Settings for an in-process worker on this harness (override what a test needs). */
   workerSettings(overrides?: Partial<WorkerSettings>): WorkerSettings;
   /** Starts an in-process worker; it is stopped by `close()` if the test does not. */
@@ -96,29 +99,43 @@ export async function createDispatchHarness(options: { visibilityTimeoutSeconds?
   const segmentation = new SegmentationService(studies, jobs, models, apiBus, new PrismaAuditLog(db.prisma));
   const workers: RunningWorker[] = [];
 
+  async function storeStudy(width: number, height: number, pixels: readonly Float32Array[]): Promise<{ studyId: string; sliceIds: string[] }> {
+    const n = pixels.length;
+    const study = await studies.createStudy(org.id, { title: "dispatch", createdById: userId });
+    const slices = [];
+    for (let k = 0; k < n; k++) {
+      const key = `${org.id}/${study.id}/slices/${k}.f32`;
+      await store.put(key, new Uint8Array(pixels[k]!.buffer, pixels[k]!.byteOffset, pixels[k]!.byteLength));
+      slices.push({ sliceIndex: k, width, height, spacingMm: [1, 1] as [number, number], positionLPS: [0, 0, k] as [number, number, number], storageKey: key });
+    }
+    await studies.attachSeries(org.id, study.id, {
+      seriesInstanceUID: null, description: "synthetic", sourceFormat: "NIFTI", dimsIJK: [width, height, n], spacingMm: [1, 1, 1],
+      originLPS: [0, 0, 0], directionLPS: [1, 0, 0, 0, 1, 0, 0, 0, 1], slices,
+    });
+    const stored = (await studies.slicesByStudy(org.id, [study.id])).get(study.id) ?? [];
+    return { studyId: study.id, sliceIds: [...stored].sort((a, b) => a.sliceIndex - b.sliceIndex).map((s) => s.id) };
+  }
+
   const harness: DispatchHarness = {
     db, sqs, queues, store, jobs, studies, segmentation, principal, storeDir, logger, visibilityTimeoutSeconds,
     async createStudy(n) {
-      const study = await studies.createStudy(org.id, { title: "dispatch", createdById: userId });
       const width = 128, height = 128;
-      const slices = [];
+      const pixels: Float32Array[] = [];
       for (let k = 0; k < n; k++) {
-        const key = `${org.id}/${study.id}/slices/${k}.f32`;
-        const pixels = new Float32Array(width * height);
+        const p = new Float32Array(width * height);
         // A bright disc on soft tissue, moving with k: different slices, deterministic.
         for (let j = 0; j < height; j++) for (let i = 0; i < width; i++) {
-          pixels[j * width + i] = (i - 40 - k) ** 2 + (j - 64) ** 2 < 144 ? 300 : 40 + ((i * 7 + j * 13 + k) % 11);
+          p[j * width + i] = (i - 40 - k) ** 2 + (j - 64) ** 2 < 144 ? 300 : 40 + ((i * 7 + j * 13 + k) % 11);
         }
-        await store.put(key, new Uint8Array(pixels.buffer));
-        slices.push({ sliceIndex: k, width, height, spacingMm: [1, 1] as [number, number], positionLPS: [0, 0, k] as [number, number, number], storageKey: key });
+        pixels.push(p);
       }
-      await studies.attachSeries(org.id, study.id, {
-        seriesInstanceUID: null, description: "synthetic", sourceFormat: "NIFTI", dimsIJK: [width, height, n], spacingMm: [1, 1, 1],
-        originLPS: [0, 0, 0], directionLPS: [1, 0, 0, 0, 1, 0, 0, 0, 1], slices,
-      });
-      const stored = (await studies.slicesByStudy(org.id, [study.id])).get(study.id) ?? [];
-      return { studyId: study.id, sliceIds: [...stored].sort((a, b) => a.sliceIndex - b.sliceIndex).map((s) => s.id) };
+      return storeStudy(width, height, pixels);
     },
+    async createPhantomStudy(n) {
+      const phantom = phantomSlices(n);
+      return storeStudy(phantom.width, phantom.height, phantom.slices);
+    },
+
     workerSettings(overrides = {}) {
       return {
         databaseUrl: db.url,
