@@ -1,9 +1,11 @@
 // `npm start`: the embedded server — one process, embedded Postgres (PGlite), in-process queue.
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseConfig, parseOptionalConfig } from "./config/parse-config.ts";
 import { createLogger } from "./logger.ts";
 import { startEmbedded } from "./start-embedded.ts";
+import { runDemo } from "./demo/run-demo.ts";
 import { ModelDirectoryRegistry } from "../adapters/onnx/model-directory-registry.ts";
 import { OnnxInferenceEngine } from "../adapters/onnx/onnx-inference-engine.ts";
 import { PipelineTaskHandler } from "../workers/pipeline/pipeline-task-handler.ts";
@@ -11,7 +13,7 @@ import { SegmentationPipeline } from "../workers/pipeline/segmentation-pipeline.
 
 const env = parseConfig(process.env, [
   "PGLITE_DATA_DIR", "LOCAL_STORE_DIR", "HOST", "PORT", "PUBLIC_URL", "LOG_LEVEL", "JWT_ISSUER", "JWT_AUDIENCE",
-  "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COST", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS",
+  "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COST", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS", "DEMO_ON_START",
 ]);
 const optional = parseOptionalConfig(process.env, ["JWT_SECRET"]);
 const logger = createLogger(env.LOG_LEVEL, { mode: "embedded" });
@@ -49,6 +51,23 @@ Try:
 
 Ctrl+C stops the server.
 `);
+
+if (env.DEMO_ON_START) {
+  // The demo is a plain client of the server that just started (DEMO_ON_START=false turns it off).
+  process.stdout.write("\nDemo: a phantom CT study, image-level labels, and masks streamed as they are computed\n");
+  try {
+    const demo = await runDemo({ graphqlUrl: url, apiKey: key, outDir: path.resolve(env.LOCAL_STORE_DIR, "..", "demo") });
+    if (demo.jobId) {
+      process.stdout.write(`
+The demo job's results, by query (the server keeps running):
+  curl -s ${url} -H 'content-type: application/json' -H 'x-api-key: ${key}' \\
+    -d '{"query":"{ segmentationJob(id: \\"${demo.jobId}\\") { status completedSlices totalSlices results(afterSlice: -1) { sliceIndex areaPx pAbnormalBefore pAbnormalAfter flipped } } }"}'
+`);
+    }
+  } catch (err) {
+    logger.error({ err }, "demo failed; the server keeps running");
+  }
+}
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
