@@ -12,7 +12,7 @@ const env = parseConfig(process.env, [
   "WORKER_CONCURRENCY", "WORKER_BATCH_SIZE", "WORKER_RELAY_OUTBOX", "OUTBOX_POLL_MS", "METRICS_HOST", "METRICS_PORT", "MODELS_DIR",
   "OBJECT_STORE", "LOCAL_STORE_DIR",
 ]);
-const optional = parseOptionalConfig(process.env, ["SQS_ENDPOINT", "S3_BUCKET", "S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+const optional = parseOptionalConfig(process.env, ["APIGW_MANAGEMENT_ENDPOINT", "SQS_ENDPOINT", "S3_BUCKET", "S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
 const logger = createLogger(env.LOG_LEVEL, { mode: "worker" });
 const credentials = optional.AWS_ACCESS_KEY_ID && optional.AWS_SECRET_ACCESS_KEY ? { accessKeyId: optional.AWS_ACCESS_KEY_ID, secretAccessKey: optional.AWS_SECRET_ACCESS_KEY } : undefined;
 
@@ -27,6 +27,7 @@ const worker = await startWorker(
     batchSize: env.WORKER_BATCH_SIZE,
     modelsDir: path.resolve(env.MODELS_DIR),
     relayOutbox: env.WORKER_RELAY_OUTBOX,
+    apiGatewayEndpoint: optional.APIGW_MANAGEMENT_ENDPOINT,
     outboxPollMs: env.OUTBOX_POLL_MS,
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
     // Workers never issue upload URLs: the base URL is unused.

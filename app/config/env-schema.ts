@@ -44,6 +44,7 @@ export const envSchema = z.object({
   METRICS_HOST: z.string().default("127.0.0.1").describe("Worker: interface of the /metrics endpoint."),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464).describe("Worker: port of the Prometheus /metrics endpoint (0 = any free port)."),
   DEMO_ON_START: bool.default(true).describe("Embedded mode: run the demo client at start (phantom study, COIN, streamed results, overlay PNG)."),
+  APIGW_MANAGEMENT_ENDPOINT: z.string().url().optional().describe("Worker: API Gateway WebSocket management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}); events also go to registered WebSocket connections."),
   MODELS_DIR: z.string().default("models").describe("Worker: folder of model directories (models/<key>/model.json + model.onnx)."),
 });
 

@@ -1,5 +1,8 @@
 // Services-mode worker as a function: SQS consumer + ONNX pipeline + Postgres sink + NOTIFY bus + outbox relay + /metrics.
 import type { Logger } from "pino";
+import { ApiGatewayResultBus } from "../../adapters/apigw/apigw-result-bus.ts";
+import { FanOutResultBus } from "../../adapters/apigw/fan-out-result-bus.ts";
+import { PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
 import { PgNotifyResultBus } from "../../adapters/events/pg-notify-result-bus.ts";
 import { ModelDirectoryRegistry } from "../../adapters/onnx/model-directory-registry.ts";
 import { OnnxInferenceEngine } from "../../adapters/onnx/onnx-inference-engine.ts";
@@ -30,6 +33,8 @@ export interface WorkerSettings {
   /** Null = no /metrics endpoint. */
   readonly metrics: { host: string; port: number } | null;
   readonly store: ObjectStore;
+  /** API Gateway WebSocket management endpoint: events also go to registered WebSocket connections (serverless path). */
+  readonly apiGatewayEndpoint?: string | undefined;
   /** In-process retry delays of a transient failure (ms); default in WorkerRuntime. */
   readonly retryDelaysMs?: readonly number[];
   /** Observes each finished message (tests, benchmarks). */
@@ -50,7 +55,14 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
   const jobs = new PrismaJobRepository(prisma);
   const studies = new PrismaStudyRepository(prisma);
   // Publish-only: the worker never listens, so loadResult is never called here.
-  const bus = new PgNotifyResultBus(s.databaseUrl, async () => null, (err) => logger.error({ err }, "job event failed"));
+  const notify = new PgNotifyResultBus(s.databaseUrl, async () => null, (err) => logger.error({ err }, "job event failed"));
+  const apiGateway = s.apiGatewayEndpoint
+    ? new ApiGatewayResultBus({
+        endpoint: s.apiGatewayEndpoint, region: s.sqs.region, credentials: s.sqs.credentials, registry: new PrismaWebSocketConnectionRegistry(prisma),
+        onError: (err, connectionId) => logger.warn({ err, connectionId }, "postToConnection failed"),
+      })
+    : null;
+  const bus = apiGateway ? new FanOutResultBus([notify, apiGateway]) : notify;
   const sqs = createSqsClient(s.sqs);
   const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(s.modelsDir), executionProviders: ["cpu"], logger });
   const pipeline = new SegmentationPipeline({ engine });
@@ -81,7 +93,8 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
       await relay?.kick();
       await metricsServer?.close();
       sqs.destroy();
-      await bus.close();
+      apiGateway?.close();
+      await notify.close();
       await prisma.$disconnect();
     },
   };

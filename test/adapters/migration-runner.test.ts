@@ -13,7 +13,7 @@ import { createTempDatabase, type TempDatabase } from "./support/temp-database.t
 
 const EXPECTED_TABLES = [
   "ApiKey", "AuditEvent", "GroundTruthMask", "Label", "Membership", "Model", "Organization", "OutboxMessage",
-  "SegmentationJob", "Series", "Slice", "SliceResult", "Study", "User", "_prisma_migrations",
+  "SegmentationJob", "Series", "Slice", "SliceResult", "Study", "User", "WebSocketConnection", "_prisma_migrations",
 ];
 
 describe("migration runner on PostgreSQL", () => {

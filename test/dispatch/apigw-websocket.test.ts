@@ -1,0 +1,118 @@
+// The serverless event path: job events posted to API Gateway WebSocket connections through the
+// management API (postToConnection), against a local stand-in of that endpoint; registry in Postgres.
+import { after, before, beforeEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApiGatewayResultBus, MAX_FRAME_BYTES } from "../../adapters/apigw/apigw-result-bus.ts";
+import { subscribeConnection } from "../../adapters/apigw/apigw-job-subscriptions.ts";
+import { PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
+import type { SliceResultInput } from "../../core/domain/slice-result.ts";
+import { createDispatchHarness, TEST_AWS, type DispatchHarness } from "./support/dispatch-harness.ts";
+
+interface Post { connectionId: string; frame: Record<string, any>; bytes: number; authorization: string }
+
+/** A stand-in of the WebSocket management API: POST /{stage}/@connections/{id}; ids in `gone` answer 410. */
+async function startManagementApi(): Promise<{ url: string; posts: Post[]; gone: Set<string>; close(): Promise<void> }> {
+  const posts: Post[] = [];
+  const gone = new Set<string>();
+  const server: Server = createServer((req, res) => {
+    const match = /^\/test\/@connections\/([^/?]+)$/.exec(req.url ?? "");
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (req.method !== "POST" || !match) return void res.writeHead(404).end();
+      const connectionId = decodeURIComponent(match[1]!);
+      if (gone.has(connectionId)) {
+        return void res.writeHead(410, { "content-type": "application/json", "x-amzn-errortype": "GoneException" }).end(JSON.stringify({ message: "Gone" }));
+      }
+      const body = Buffer.concat(chunks);
+      posts.push({ connectionId, frame: JSON.parse(body.toString("utf8")) as Record<string, any>, bytes: body.byteLength, authorization: String(req.headers.authorization ?? "") });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/test`, posts, gone, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe("API Gateway WebSocket delivery", () => {
+  let h: DispatchHarness;
+  let api: Awaited<ReturnType<typeof startManagementApi>>;
+  let registry: PrismaWebSocketConnectionRegistry;
+  let bus: ApiGatewayResultBus;
+  let jobId = "";
+  let sliceIds: string[] = [];
+
+  before(async () => {
+    h = await createDispatchHarness();
+    api = await startManagementApi();
+    registry = new PrismaWebSocketConnectionRegistry(h.db.prisma);
+    bus = new ApiGatewayResultBus({ endpoint: api.url, ...TEST_AWS, registry, maskUrl: async (r) => `https://masks.example.test/${r.id}` });
+    const study = await h.createStudy(3);
+    sliceIds = study.sliceIds;
+    jobId = (await h.segmentation.requestSegmentation(h.principal, { studyId: study.studyId, method: "COIN", modelKey: "tiny-coin" })).id;
+    await h.jobs.markRunning(h.principal.organizationId, jobId);
+  });
+  beforeEach(() => {
+    api.posts.length = 0;
+  });
+  after(async () => {
+    bus?.close();
+    await api?.close();
+    await h?.close();
+  });
+
+  function result(sliceId: string, maskRle: number[] = [10, 2, 100]): SliceResultInput {
+    return { jobId, sliceId, width: 8, height: 14, maskRle, bbox: [0, 1, 1, 1], areaPx: 2, pAbnormalBefore: 0.9, pAbnormalAfter: 0.1, flipped: true, timingsMs: { infer: 1 } };
+  }
+
+  it("should post each event, signed, to every connection of the job and to no other when a worker publishes", async () => {
+    const org = h.principal.organizationId;
+    await registry.register({ connectionId: "conn-a=", organizationId: org, jobId, afterSlice: -1 });
+    await registry.register({ connectionId: "conn-b=", organizationId: org, jobId, afterSlice: -1 });
+    await registry.register({ connectionId: "conn-other=", organizationId: org, jobId: h.principal.userId, afterSlice: -1 });
+    const saved = await h.jobs.saveResult(org, result(sliceIds[0]!));
+    await bus.publish({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: org, jobId, result: saved.result });
+    assert.deepEqual(api.posts.map((p) => p.connectionId).sort(), ["conn-a=", "conn-b="]);
+    for (const p of api.posts) {
+      assert.deepEqual([p.frame.kind, p.frame.result.id, p.frame.result.maskRle], ["SLICE_RESULT", saved.result.id, [10, 2, 100]]);
+      assert.match(p.authorization, /^AWS4-HMAC-SHA256 Credential=test\//);
+    }
+  });
+
+  it("should remove a connection from the registry when postToConnection answers 410 Gone", async () => {
+    const org = h.principal.organizationId;
+    await registry.register({ connectionId: "conn-gone=", organizationId: org, jobId, afterSlice: -1 });
+    api.gone.add("conn-gone=");
+    await bus.publish({ schemaVersion: 1, kind: "STATUS", organizationId: org, jobId, status: "RUNNING", completedSlices: 1, failedSlices: 0, totalSlices: 3, errorCode: null });
+    const left = (await registry.forJob(org, jobId)).map((c) => c.connectionId).sort();
+    assert.ok(!left.includes("conn-gone="));
+    assert.deepEqual(left, ["conn-a=", "conn-b="]);
+    assert.ok(api.posts.every((p) => p.frame.kind === "STATUS"));
+  });
+
+  it("should send the mask as a URL when the frame would exceed 32 KiB", async () => {
+    const org = h.principal.organizationId;
+    // 20 000 runs: about 60 KB of JSON, far more than one frame holds.
+    const big = Array.from({ length: 20_000 }, (_, i) => (i % 2 === 0 ? 100 : 1));
+    const saved = await h.jobs.saveResult(org, result(sliceIds[1]!, big));
+    await bus.publish({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: org, jobId, result: saved.result });
+    assert.equal(api.posts.length, 2);
+    for (const p of api.posts) {
+      assert.ok(p.bytes <= MAX_FRAME_BYTES);
+      assert.equal(p.frame.result.maskRle, undefined);
+      assert.equal(p.frame.maskUrl, `https://masks.example.test/${saved.result.id}`);
+      assert.equal(p.frame.result.areaPx, 2);
+    }
+  });
+
+  it("should replay the job's state and the stored results after afterSlice when a connection subscribes", async () => {
+    const org = h.principal.organizationId;
+    const ok = await subscribeConnection({ registry, jobs: h.jobs, bus }, { connectionId: "conn-late=", organizationId: org, jobId, afterSlice: 0 });
+    assert.equal(ok, true);
+    const frames = api.posts.filter((p) => p.connectionId === "conn-late=").map((p) => p.frame);
+    assert.deepEqual(frames.map((f) => [f.kind, f.result?.sliceIndex ?? f.status]), [["STATUS", "RUNNING"], ["SLICE_RESULT", 1]]);
+    assert.ok((await registry.forJob(org, jobId)).some((c) => c.connectionId === "conn-late="));
+    assert.equal(await subscribeConnection({ registry, jobs: h.jobs, bus }, { connectionId: "conn-x=", organizationId: h.principal.userId, jobId, afterSlice: -1 }), false);
+  });
+});
