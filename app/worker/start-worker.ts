@@ -73,7 +73,7 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
     bus,
     logger,
     concurrency: s.concurrency,
-    createHandler: (deps) => new PipelineTaskHandler({ pipeline, engine, sink: deps.sink, bus, store: deps.store, slices: studies, batchSize: s.batchSize }),
+    createHandler: (deps) => new PipelineTaskHandler({ pipeline, engine, sink: deps.sink, bus: deps.bus, store: deps.store, slices: studies, batchSize: s.batchSize }),
     ...(s.onMessageDone ? { onMessageDone: s.onMessageDone } : {}),
     ...(s.retryDelaysMs ? { retryDelaysMs: s.retryDelaysMs } : {}),
   });

@@ -17,6 +17,12 @@ class Histogram {
     s.count++;
   }
 
+  /** Sum and count of the observations with exactly `labels`. */
+  totals(labels: Labels = {}): { sum: number; count: number } {
+    const s = this.series.get(labelText(labels));
+    return { sum: s?.sum ?? 0, count: s?.count ?? 0 };
+  }
+
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.series.values()) {
@@ -66,9 +72,11 @@ export class WorkerMetrics {
   readonly queueLag = new Histogram("coinseg_worker_queue_lag_seconds", "Time from send to receive of a task message.");
   readonly taskDuration = new Histogram("coinseg_worker_task_duration_seconds", "Time to handle one task message.");
   readonly stage = new Histogram("coinseg_worker_stage_seconds", "Per-slice pipeline stage time, by stage.");
+  /** Time of each store/publish call the handler makes, by operation: save_result | publish. */
+  readonly io = new Histogram("coinseg_worker_io_seconds", "Result write and event publish time per call, by operation.", [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
 
   /** The Prometheus text exposition of every metric. */
   render(): string {
-    return [this.messages, this.slices, this.heartbeats, this.inFlight, this.queueLag, this.taskDuration, this.stage].flatMap((m) => m.render()).join("\n") + "\n";
+    return [this.messages, this.slices, this.heartbeats, this.inFlight, this.queueLag, this.taskDuration, this.stage, this.io].flatMap((m) => m.render()).join("\n") + "\n";
   }
 }

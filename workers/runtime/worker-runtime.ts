@@ -28,8 +28,8 @@ export interface WorkerRuntimeOptions {
   readonly sink: SliceResultSink;
   readonly store: ObjectStore;
   readonly bus: ResultBus;
-  /** Builds the task handler (workers/pipeline) on the runtime's guarded sink and store. */
-  readonly createHandler: (deps: { sink: SliceResultSink; store: ObjectStore }) => SegmentationTaskHandler;
+  /** Builds the task handler (workers/pipeline) on the runtime's guarded (and timed) sink, store and bus. */
+  readonly createHandler: (deps: { sink: SliceResultSink; store: ObjectStore; bus: ResultBus }) => SegmentationTaskHandler;
   readonly logger: Logger;
   /** Tasks handled at once (each its own long-poll loop); default 1. */
   readonly concurrency?: number;
@@ -81,7 +81,9 @@ export class WorkerRuntime {
       recordSliceFailure: (org, jobId, sliceId, code) => sink.recordSliceFailure(org, jobId, sliceId, code),
       finish: (org, jobId, status, code) => sink.finish(org, jobId, status, code),
       async saveResult(org, input) {
+        const started = performance.now();
         const saved = await sink.saveResult(org, input);
+        metrics.io.observe((performance.now() - started) / 1000, { op: "save_result" });
         if (saved.created) {
           metrics.slices.inc();
           for (const [stage, ms] of Object.entries(input.timingsMs)) metrics.stage.observe(ms / 1000, { stage });
@@ -89,7 +91,16 @@ export class WorkerRuntime {
         return saved;
       },
     };
-    this.handler = o.createHandler({ sink: guardedSink, store: guardedStore });
+    const bus = o.bus;
+    const timedBus: ResultBus = {
+      async publish(event) {
+        const started = performance.now();
+        await bus.publish(event);
+        metrics.io.observe((performance.now() - started) / 1000, { op: "publish" });
+      },
+      subscribe: (jobId, listener) => bus.subscribe(jobId, listener),
+    };
+    this.handler = o.createHandler({ sink: guardedSink, store: guardedStore, bus: timedBus });
   }
 
   /** Starts the polling loops. */
