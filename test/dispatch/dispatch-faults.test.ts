@@ -149,8 +149,9 @@ describe("dispatch through SQS under faults", () => {
     const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
     assert.deepEqual(await resultRows(job.id), { rows: 4, distinctSlices: 4 });
     assert.equal(done.completedSlices, 4);
-    // Released at shutdown, so taken again at once rather than after the visibility timeout.
-    assert.ok(log.seen.some((x) => x.jobId === job.id && x.outcome === "ack" && x.receiveCount === 2));
+    // Released at shutdown, so taken again by the next receive (its second).
+    await log.waitFor("the released message acked", (s) => s.some((x) => x.jobId === job.id && x.outcome === "ack"));
+    assert.deepEqual(log.seen.filter((x) => x.jobId === job.id).map((x) => [x.outcome, x.receiveCount]), [["ack", 2]]);
   });
 
   it("should keep a long task invisible with heartbeats when it runs longer than the visibility timeout", async () => {
@@ -193,6 +194,7 @@ describe("dispatch through SQS under faults", () => {
     assert.equal(failed.errorCode, "TASK_DEAD_LETTERED");
     await pollUntil("the poison message in the dead-letter queue", async () => ((await h.deadLetterCount()) === 1 ? true : undefined), 30_000);
     // Every receive but the last was a retry; the third receive failed the job and let the DLQ take it.
+    await log.waitFor("the dead-lettering receive", (s) => s.some((x) => x.jobId === bad.id && x.outcome === "dead_lettered"));
     const receives = log.seen.filter((x) => x.jobId === bad.id);
     assert.deepEqual(receives.at(-1), { jobId: bad.id, outcome: "dead_lettered", receiveCount: 3 });
     assert.ok(receives.slice(0, -1).every((x) => x.outcome === "retry"));

@@ -52,11 +52,11 @@ describe("first-command demo", () => {
   it("should stream one result per slice of the phantom study and write an overlay PNG when a COIN model is registered", async () => {
     const instance = await start(FIXTURE_MODELS_DIR);
     const out = capture();
-    const outcome = await runDemo({ graphqlUrl: instance.server.graphqlUrl, apiKey: instance.bootstrap.apiKey, outDir: dir, slices: 40, out: out.stream, progressBar: false });
+    const outcome = await runDemo({ graphqlUrl: instance.server.graphqlUrl, apiKey: instance.bootstrap.apiKey, outDir: dir, slices: 12, out: out.stream, progressBar: false });
     assert.equal(outcome.status, "SUCCEEDED", out.text());
     assert.deepEqual([outcome.method, outcome.modelKey], ["COIN", "tiny-coin"]);
-    assert.deepEqual([...outcome.streamedSlices].sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
-    assert.equal(out.text().match(/^ {2}\[[#-]+ +\d+\/40\] slice /gm)?.length, 40);
+    assert.deepEqual([...outcome.streamedSlices].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+    assert.equal(out.text().match(/^ {2}\[[#-]+ +\d+\/12\] slice /gm)?.length, 12);
     const png = PNG.sync.read(await readFile(outcome.overlayPng!));
     assert.deepEqual([png.width, png.height], [256, 256]);
   });

@@ -1,9 +1,13 @@
 // A phantom study's pixels (imaging/phantom), as the float32 HU slices the object store holds.
-import { generateBenchmarkScan } from "../../../imaging/phantom/benchmark-scan.ts";
+import { generateBenchmarkScan, type BenchmarkScan } from "../../../imaging/phantom/benchmark-scan.ts";
+
+/** Generated scans, by index (generation takes a while; tests ask for the same scan repeatedly). */
+const scans = new Map<number, BenchmarkScan>();
 
 /** `count` consecutive axial slices (centred on the kidneys) of kidney-blob phantom scan `scanIndex`, in HU. */
 export function phantomSlices(count: number, scanIndex = 0): { width: number; height: number; slices: Float32Array[]; abnormal: boolean[] } {
-  const scan = generateBenchmarkScan(scanIndex, { benchmark: "kidney-blob", seed: 7, windowHU: [49, 255] });
+  const scan = scans.get(scanIndex) ?? generateBenchmarkScan(scanIndex, { benchmark: "kidney-blob", seed: 7, windowHU: [49, 255] });
+  scans.set(scanIndex, scan);
   const { width, height, slices: depth } = scan.geometry;
   if (count > depth) throw new RangeError(`the phantom has ${depth} slices`);
   const first = Math.floor((depth - count) / 2);
