@@ -164,10 +164,23 @@ export class SegmentationService {
           if (event.kind === "SLICE_RESULT") {
             if (seen.has(event.result.sliceId) || event.result.sliceIndex <= afterSliceIndex) continue;
             seen.add(event.result.sliceId);
-            job = (await jobs.findJob(p.organizationId, jobId)) ?? job;
+            // Fresh counts, but the status only moves with STATUS events: the database may already say
+            // SUCCEEDED while this job's last SLICE_RESULT events are still on their way.
+            const fresh = await jobs.findJob(p.organizationId, jobId);
+            if (fresh) job = { ...fresh, status: job.status, errorCode: job.errorCode, finishedAt: job.finishedAt };
             yield { job, result: event.result };
           } else {
-            job = { ...job, status: event.status, completedSlices: event.completedSlices, failedSlices: event.failedSlices, errorCode: event.errorCode };
+            const next = { ...job, status: event.status, completedSlices: event.completedSlices, failedSlices: event.failedSlices, errorCode: event.errorCode };
+            if (isTerminalJobStatus(next.status)) {
+              // Another worker's last SLICE_RESULT may still be in flight (events from different
+              // publishers are not ordered): deliver every stored result not yet sent before the end.
+              for (const result of await jobs.resultsAfter(p.organizationId, jobId, afterSliceIndex)) {
+                if (seen.has(result.sliceId)) continue;
+                seen.add(result.sliceId);
+                yield { job, result };
+              }
+            }
+            job = next;
             yield { job, result: null };
           }
         }

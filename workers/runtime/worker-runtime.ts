@@ -57,6 +57,8 @@ export interface WorkerRuntimeOptions {
 export class WorkerRuntime {
   readonly metrics: WorkerMetrics;
   private readonly hardStop = new AbortController();
+  /** Tail of the chain of job-event publishes (see the constructor). */
+  private publishing: Promise<void> = Promise.resolve();
   private stopping = false;
   private loops: Promise<void>[] = [];
   private readonly handler: SegmentationTaskHandler;
@@ -92,11 +94,22 @@ export class WorkerRuntime {
       },
     };
     const bus = o.bus;
+    const log = o.logger;
+    // Events leave off the slice loop's critical path: publishes are chained (so one worker's events
+    // keep their order) and a task's message is acked only after its chain has drained. Delivery is
+    // best effort by contract (subscribers resume from the database), so a failed publish is logged.
     const timedBus: ResultBus = {
-      async publish(event) {
-        const started = performance.now();
-        await bus.publish(event);
-        metrics.io.observe((performance.now() - started) / 1000, { op: "publish" });
+      publish: (event) => {
+        this.publishing = this.publishing.then(async () => {
+          const started = performance.now();
+          try {
+            await bus.publish(event);
+          } catch (err) {
+            log.warn({ err, jobId: event.jobId, kind: event.kind }, "job event publish failed");
+          }
+          metrics.io.observe((performance.now() - started) / 1000, { op: "publish" });
+        });
+        return Promise.resolve();
       },
       subscribe: (jobId, listener) => bus.subscribe(jobId, listener),
     };
@@ -118,6 +131,7 @@ export class WorkerRuntime {
     this.stopping = true;
     if (options.abortPolls) this.hardStop.abort();
     await Promise.all(this.loops);
+    await this.publishing;
     this.log.info("worker stopped");
   }
 
@@ -177,6 +191,7 @@ export class WorkerRuntime {
   private async run(task: InferenceTaskV1, message: ReceivedTaskMessage, log: Logger): Promise<MessageOutcome> {
     try {
       await this.handleWithRetries(task, log);
+      await this.publishing;
       await this.o.source.ack(message);
       return "ack";
     } catch (err) {
