@@ -75,7 +75,9 @@ describe("dispatch through SQS under faults", () => {
     const done = await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED");
     assert.equal(done.completedSlices, 6);
     assert.deepEqual(await resultRows(job.id), { rows: 6, distinctSlices: 6 });
-    assert.deepEqual(log.seen.filter((x) => x.jobId === job.id).map((x) => x.outcome), ["ack", "ack"]);
+    // The copy that loses the race either finds nothing new (ack) or finds the job already finished.
+    const outcomes = log.seen.filter((x) => x.jobId === job.id).map((x) => x.outcome);
+    assert.ok(outcomes.includes("ack") && outcomes.every((o) => o === "ack" || o === "job_not_running"), outcomes.join());
   });
 
   /** The database URL with the worker's application_name. */
@@ -239,7 +241,7 @@ describe("dispatch through SQS under faults", () => {
     assert.equal(cancelled.status, "CANCELLED");
     const atCancel = await resultRows(job.id);
     await log.waitFor("the task to stop", (s) => s.some((x) => x.jobId === job.id));
-    assert.deepEqual(log.seen.filter((x) => x.jobId === job.id).map((x) => x.outcome), ["cancelled"]);
+    assert.deepEqual(log.seen.filter((x) => x.jobId === job.id).map((x) => x.outcome), ["job_not_running"]);
     const after = await h.jobs.findJob(h.principal.organizationId, job.id);
     assert.equal(after!.status, "CANCELLED");
     assert.deepEqual(await resultRows(job.id), atCancel);

@@ -64,7 +64,7 @@ function labelText(labels: Labels): string {
 
 /** Every metric the worker runtime exports. Units are in the names (seconds). */
 export class WorkerMetrics {
-  /** Messages finished, by outcome: ack | retry | release | dead_lettered | permanent_failure | cancelled. */
+  /** Messages finished, by outcome: ack | retry | release | dead_lettered | permanent_failure | job_not_running. */
   readonly messages = new Counter("coinseg_worker_messages_total", "Task messages handled, by outcome.");
   readonly slices = new Counter("coinseg_worker_slice_results_total", "Slice results written (new rows only).");
   readonly heartbeats = new Counter("coinseg_worker_visibility_heartbeats_total", "Visibility-timeout extensions sent.");

@@ -19,7 +19,8 @@ export class TaskInterrupted extends Error {
 }
 
 /** How a message ended. */
-export type MessageOutcome = "ack" | "cancelled" | "permanent_failure" | "retry" | "dead_lettered" | "release";
+/** `job_not_running`: the job was cancelled or finished (e.g. by another copy of the message) while the task ran. */
+export type MessageOutcome = "ack" | "job_not_running" | "permanent_failure" | "retry" | "dead_lettered" | "release";
 
 /** Collaborators and settings of {@link WorkerRuntime}. */
 export interface WorkerRuntimeOptions {
@@ -202,7 +203,7 @@ export class WorkerRuntime {
         }
         if (isDomainError(err, "INVALID_STATE")) {
           await this.o.source.ack(message);
-          return "cancelled";
+          return "job_not_running";
         }
         const permanentCode = isDomainError(err) ? err.code : err instanceof InferenceError && err.permanent ? err.code : null;
         if (permanentCode) {
