@@ -88,10 +88,9 @@ export function generateBenchmarkScan(scanIndex: number, options: BenchmarkScanO
     const target = new Uint8Array(n);
     let abnormal = clean;
     let targetAreaPx = 0;
-    let kidneyAreaPx = 0;
     const areaById = [0, 0, 0];
     for (let p = 0; p < n; p++) areaById[tissue.kidneyId[p]!]!++;
-    kidneyAreaPx = areaById[1]! + areaById[2]!;
+    const kidneyAreaPx = areaById[1]! + areaById[2]!;
     const inBenchmark = kidneyAreaPx >= minKidneyAreaPx;
 
     if (lesion) {

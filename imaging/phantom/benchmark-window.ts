@@ -55,14 +55,14 @@ export function chooseWindow(
   if (options.benchmark !== "kidney-blob") {
     return { windowHU: percentileWindowHU, percentileWindowHU, widenings: 0, sampledScans: scanIndices.length };
   }
-  let [low, high] = percentileWindowHU;
+  const low = percentileWindowHU[0];
+  let high = percentileWindowHU[1];
   let widenings = 0;
-  let iou = 0;
-  for (;;) {
-    iou = oracleIoU(scanIndices, { ...options, windowHU: [low, high] });
-    if (iou >= minOracleIoU || widenings >= 10) break;
+  let iou = oracleIoU(scanIndices, { ...options, windowHU: [low, high] });
+  while (iou < minOracleIoU && widenings < 10) {
     high = Math.round(high + 0.1 * (high - low));
     widenings++;
+    iou = oracleIoU(scanIndices, { ...options, windowHU: [low, high] });
   }
   return { windowHU: [low, high], percentileWindowHU, oracleIoU: iou, widenings, sampledScans: scanIndices.length };
 }
