@@ -203,7 +203,9 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
             "steps": int(last_ck.get("step", ck.get("step", 0))),
             "selectedStep": int(ck.get("step", 0)),
             "seed": cfg["seed"],
-            "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads",
+            # The training run's thread count (from its checkpoint), not the exporter's.
+            "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
+                       f"{int(last_ck.get('threads', ck.get('threads', torch.get_num_threads())))} threads",
             "config": section,
             "dataset": {k: bench.card.get(k) for k in ("benchmark", "generatorVersion", "seed", "scans", "windowHU")},
         },

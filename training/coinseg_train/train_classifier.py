@@ -87,6 +87,7 @@ def train_classifier(
             "config": cfg,
             "step": step,
             "elapsedSeconds": budget.elapsed_s(),
+            "threads": torch.get_num_threads(),
             "best": best,
             "command": command_line(),
             "state": {"net": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "bestNet": best_state},

@@ -154,6 +154,7 @@ def train_gan(
         return {
             "model": kind, "benchmark": bench.name, "windowHU": list(bench.window_hu), "size": size,
             "config": cfg, "step": step, "elapsedSeconds": budget.elapsed_s(), "best": best,
+            "threads": torch.get_num_threads(),
             "command": command_line(), "classifierStep": clf_ck.get("step"),
             "state": {"G": G.state_dict(), "D": D.state_dict(), "generator": G_ema.state_dict(),
                       "optG": opt_g.state_dict(), "optD": opt_d.state_dict(), "gen": gen.get_state()},
