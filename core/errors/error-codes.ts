@@ -1,6 +1,7 @@
 // The one catalogue of error codes coinseg returns. The GraphQL enum ErrorCode (schema/errors.graphql)
 // mirrors it exactly (a test checks), and the API puts the code in `extensions.code`.
 import { IMAGING_ERROR_CODES } from "../../imaging/errors/imaging-error.ts";
+import { INFERENCE_ERROR_CODES, WORKER_FAILURE_CODES } from "./job-failure-codes.ts";
 
 /** Every error code, one doc line each. */
 export const ERROR_CODES = {
@@ -43,6 +44,8 @@ export const ERROR_CODES = {
   /** An unexpected failure; `extensions.errorId` identifies the server log entry. */
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
   ...IMAGING_ERROR_CODES,
+  ...INFERENCE_ERROR_CODES,
+  ...WORKER_FAILURE_CODES,
 } as const;
 
 /** Union of every error code. */

@@ -1,23 +1,9 @@
 // The coded error the inference engine, the methods and the pipeline throw.
 
-/**
- * Every code an inference failure may carry, one doc line each. Permanent unless noted: a worker
- * marks the slice/task FAILED with the code and acks the message.
- */
-export const INFERENCE_ERROR_CODES = {
-  /** No models/<key>/model.json (or the key is malformed): the model is not in the registry. */
-  MODEL_NOT_FOUND: "MODEL_NOT_FOUND",
-  /** model.onnx does not hash to the sha256 (or size) its model.json declares: refused, never run. */
-  MODEL_INTEGRITY_FAILED: "MODEL_INTEGRITY_FAILED",
-  /** model.json is not a valid spec (docs/MODEL-SPEC.md), or the ONNX graph's inputs/outputs differ from it. */
-  MODEL_SPEC_INVALID: "MODEL_SPEC_INVALID",
-  /** The model exists but has the wrong kind for the method (e.g. a classifier given as COIN generator). */
-  MODEL_KIND_MISMATCH: "MODEL_KIND_MISMATCH",
-  /** Method parameters or input tensors are malformed (bad N, s, p1, shape, batch size). */
-  INVALID_METHOD_INPUT: "INVALID_METHOD_INPUT",
-  /** ONNX Runtime failed while running a session (transient: the task is retried). */
-  INFERENCE_FAILED: "INFERENCE_FAILED",
-} as const;
+import { INFERENCE_ERROR_CODES } from "../../core/errors/job-failure-codes.ts";
+
+/** Every code an inference failure may carry (defined in core's catalogue, re-exported here). */
+export { INFERENCE_ERROR_CODES };
 
 /** Union of the inference error codes. */
 export type InferenceErrorCode = (typeof INFERENCE_ERROR_CODES)[keyof typeof INFERENCE_ERROR_CODES];
