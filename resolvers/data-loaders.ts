@@ -20,6 +20,14 @@ export interface DataLoaders {
   readonly groundTruthBySlice: DataLoader<string, GroundTruthMask | null>;
   readonly resultsBySlice: DataLoader<string, SliceResult[]>;
   readonly jobsByStudy: DataLoader<string, SegmentationJob[]>;
+  /** A job's results with sliceIndex > afterSliceIndex, in sliceIndex order. */
+  readonly resultsByJob: DataLoader<JobResultsKey, SliceResult[], string>;
+}
+
+/** Key of {@link DataLoaders.resultsByJob}. */
+export interface JobResultsKey {
+  readonly jobId: string;
+  readonly afterSliceIndex: number;
 }
 
 function many<V>(fetch: (keys: readonly string[]) => Promise<Map<string, V[]>>): DataLoader<string, V[]> {
@@ -36,6 +44,22 @@ function one<V>(fetch: (keys: readonly string[]) => Promise<Map<string, V>>): Da
   });
 }
 
+/**
+ * One read for every (job, afterSliceIndex) of a batch: each job is read once from the lowest bound
+ * asked for it, and each key keeps only its own results.
+ */
+function resultsByJob(fetch: (afterSliceIndexByJob: ReadonlyMap<string, number>) => Promise<Map<string, SliceResult[]>>): DataLoader<JobResultsKey, SliceResult[], string> {
+  return new DataLoader(
+    async (keys) => {
+      const lowest = new Map<string, number>();
+      for (const { jobId, afterSliceIndex } of keys) lowest.set(jobId, Math.min(afterSliceIndex, lowest.get(jobId) ?? Infinity));
+      const found = await fetch(lowest);
+      return keys.map(({ jobId, afterSliceIndex }) => (found.get(jobId) ?? []).filter((r) => r.sliceIndex > afterSliceIndex));
+    },
+    { cacheKeyFn: (k) => `${k.jobId}:${k.afterSliceIndex}` },
+  );
+}
+
 /** Creates the loaders for one request made by `principal`. */
 export function createDataLoaders(services: ApiServices, principal: Principal | null): DataLoaders {
   const { studies, segmentation } = services;
@@ -48,5 +72,14 @@ export function createDataLoaders(services: ApiServices, principal: Principal | 
     groundTruthBySlice: one((ids) => studies.groundTruthBySlice(principal, ids)),
     resultsBySlice: many((ids) => segmentation.resultsBySlice(principal, ids)),
     jobsByStudy: many((ids) => segmentation.jobsByStudy(principal, ids)),
+    resultsByJob: resultsByJob((bounds) => segmentation.resultsByJob(principal, bounds)),
   };
+}
+
+/**
+ * Forgets every cached value. A subscription keeps one context (and so one set of loaders) for
+ * its whole life: each event clears them first, so it reads the rows as they are now.
+ */
+export function clearDataLoaders(loaders: DataLoaders): void {
+  for (const loader of Object.values(loaders) as DataLoader<unknown, unknown, unknown>[]) loader.clearAll();
 }

@@ -1,6 +1,8 @@
 // Resolvers of schema/segmentation.graphql: jobs, results, models and the job subscription.
 import type { JobUpdate } from "../core/services/segmentation.service.ts";
 import type { Resolvers } from "../generated/graphql/resolvers-types.ts";
+import { clearDataLoaders } from "./data-loaders.ts";
+import type { GraphQLContext } from "./graphql-context.ts";
 
 /** Segmentation job, result and model resolvers. */
 export const segmentationResolvers: Resolvers = {
@@ -23,12 +25,15 @@ export const segmentationResolvers: Resolvers = {
         const updates = await ctx.services.segmentation.watchJob(ctx.principal, args.jobId, args.afterSlice ?? -1);
         return wrap(updates);
       },
-      resolve: (payload: { segmentationJobUpdated: JobUpdate }) => payload.segmentationJobUpdated,
+      resolve: (payload: { segmentationJobUpdated: JobUpdate }, _a: unknown, ctx: GraphQLContext) => {
+        clearDataLoaders(ctx.loaders);
+        return payload.segmentationJobUpdated;
+      },
     },
   },
   SegmentationJob: {
     study: (job, _a, ctx) => ctx.loaders.studyById.load(job.studyId),
-    results: (job, args, ctx) => ctx.services.segmentation.results(ctx.principal, job.id, args.afterSlice ?? -1),
+    results: (job, args, ctx) => ctx.loaders.resultsByJob.load({ jobId: job.id, afterSliceIndex: args.afterSlice ?? -1 }),
   },
   SliceResult: {
     maskRle: (r) => [...r.maskRle],

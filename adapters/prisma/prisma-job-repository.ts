@@ -51,6 +51,18 @@ export class PrismaJobRepository implements JobRepository {
     return rows.map(toDomain.result);
   }
 
+  async resultsAfterByJob(organizationId: string, afterSliceIndexByJob: ReadonlyMap<string, number>): Promise<Map<string, SliceResult[]>> {
+    if (afterSliceIndexByJob.size === 0) return new Map();
+    // One statement: jobs that share a lower bound share one (jobId IN …, sliceIndex > n) branch.
+    const jobsByBound = new Map<number, string[]>();
+    for (const [jobId, after] of afterSliceIndexByJob) jobsByBound.set(after, [...(jobsByBound.get(after) ?? []), jobId]);
+    const rows = await this.db.sliceResult.findMany({
+      where: { organizationId, OR: [...jobsByBound].map(([after, jobIds]) => ({ jobId: { in: jobIds }, sliceIndex: { gt: after } })) },
+      orderBy: [{ sliceIndex: "asc" }, { id: "asc" }],
+    });
+    return groupBy(rows.map(toDomain.result), (r) => r.jobId);
+  }
+
   async resultsBySlice(organizationId: string, sliceIds: readonly string[]): Promise<Map<string, SliceResult[]>> {
     const rows = await this.db.sliceResult.findMany({ where: { organizationId, sliceId: { in: [...sliceIds] } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
     return groupBy(rows.map(toDomain.result), (r) => r.sliceId);

@@ -21,6 +21,12 @@ export interface JobRepository extends SliceResultSink {
   jobsByStudy(organizationId: string, studyIds: readonly string[]): Promise<Map<string, SegmentationJob[]>>;
   /** Results of a job with sliceIndex > afterSliceIndex, in sliceIndex order. */
   resultsAfter(organizationId: string, jobId: string, afterSliceIndex: number): Promise<SliceResult[]>;
+  /**
+   * Results of many jobs in one read (for DataLoader): for each job id in `afterSliceIndexByJob`,
+   * its results with sliceIndex > that job's value, in sliceIndex order, keyed by job id. Jobs of
+   * other organisations and jobs without results are absent from the map.
+   */
+  resultsAfterByJob(organizationId: string, afterSliceIndexByJob: ReadonlyMap<string, number>): Promise<Map<string, SliceResult[]>>;
   /** Results of many slices (all jobs), keyed by slice id. */
   resultsBySlice(organizationId: string, sliceIds: readonly string[]): Promise<Map<string, SliceResult[]>>;
 }

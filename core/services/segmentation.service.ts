@@ -109,6 +109,16 @@ export class SegmentationService {
     return this.jobs.resultsAfter(p.organizationId, jobId, afterSliceIndex);
   }
 
+  /**
+   * Batch read of results per job (role VIEWER): for each job id, its results with sliceIndex >
+   * the given value, in sliceIndex order. Ids that are not UUIDs or not the caller's are absent.
+   */
+  async resultsByJob(principal: Principal | null, afterSliceIndexByJob: ReadonlyMap<string, number>): Promise<Map<string, SliceResult[]>> {
+    const p = authorize(principal, "VIEWER");
+    const valid = new Map([...afterSliceIndexByJob].filter(([jobId]) => isUuid(jobId)));
+    return this.jobs.resultsAfterByJob(p.organizationId, valid);
+  }
+
   /** Batch read of jobs per study (role VIEWER). */
   async jobsByStudy(principal: Principal | null, studyIds: readonly string[]): Promise<Map<string, SegmentationJob[]>> {
     return this.jobs.jobsByStudy(authorize(principal, "VIEWER").organizationId, studyIds);

@@ -113,4 +113,32 @@ describe("Prisma repositories on PostgreSQL", () => {
     assert.equal(await jobs.findJob(orgB, job.id), null);
     await assert.rejects(jobs.saveResult(orgB, input), /not found/);
   });
+
+  it("should read each job's results after its own bound, in slice order and only for the caller's organisation, when many jobs are read at once", async () => {
+    const study = await studies.createStudy(orgA, { title: "t", createdById: null });
+    await studies.attachSeries(orgA, study.id, series(3));
+    const slices = (await studies.slicesByStudy(orgA, [study.id])).get(study.id)!;
+    const newJob = async () => {
+      const job = await jobs.createWithTasks({ organizationId: orgA, studyId: study.id, method: "COIN", modelKey: "m", params: {}, totalSlices: 3, createdById: null }, () => []);
+      await jobs.markRunning(orgA, job.id);
+      return job.id;
+    };
+    const [a, b, empty] = [await newJob(), await newJob(), await newJob()];
+    // Stored out of slice order, so the order comes from the read, not from insertion.
+    for (const jobId of [a, b]) {
+      for (const k of [2, 0, 1]) {
+        await jobs.saveResult(orgA, { jobId, sliceId: slices[k]!.id, width: 4, height: 3, maskRle: [12], bbox: [], areaPx: 0, pAbnormalBefore: 0.9, pAbnormalAfter: 0.1, flipped: true, timingsMs: {} });
+      }
+    }
+    const found = await jobs.resultsAfterByJob(orgA, new Map([[a, -1], [b, 0], [empty, -1]]));
+    assert.deepEqual([...found.keys()].sort(), [a, b].sort());
+    assert.deepEqual(found.get(a)!.map((r) => r.sliceIndex), [0, 1, 2]);
+    assert.deepEqual(found.get(b)!.map((r) => r.sliceIndex), [1, 2]);
+    assert.ok(found.get(b)!.every((r) => r.jobId === b));
+    for (const [jobId, after] of [[a, -1], [b, 0]] as const) {
+      assert.deepEqual(found.get(jobId), await jobs.resultsAfter(orgA, jobId, after), "the batch read agrees with the single read");
+    }
+    assert.equal((await jobs.resultsAfterByJob(orgB, new Map([[a, -1], [b, -1]]))).size, 0);
+    assert.equal((await jobs.resultsAfterByJob(orgA, new Map())).size, 0);
+  });
 });

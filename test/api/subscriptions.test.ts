@@ -68,4 +68,31 @@ describe("subscriptions over graphql-ws", () => {
     const token = await api.tokens.sign(api.seed.viewerA.userId, api.seed.orgA);
     assert.deepEqual(await firstOutcome(client({ authorization: `Bearer ${token}` })), { codes: [], statuses: ["QUEUED"] });
   });
+
+  it("should read the job's results afresh in every event when a subscription selects job.results", async () => {
+    const { studyId, sliceId } = await studyWithSlice(api, api.seed.adminA.key);
+    const res = await api.gql(api.seed.adminA.key, "mutation($s: ID!) { requestSegmentation(input: { studyId: $s, method: COIN }) { job { id } } }", { s: studyId });
+    const job = res.body.data!.requestSegmentation.job.id as string;
+    await api.services.jobs.markRunning(api.seed.orgA, job);
+    type Event = { segmentationJobUpdated: { job: { results: { sliceIndex: number }[] }; result: { sliceIndex: number } | null } };
+    const events: Event["segmentationJobUpdated"][] = [];
+    const it = client({ apiKey: api.seed.viewerA.key }).iterate<Event>({
+      query: "subscription($j: ID!) { segmentationJobUpdated(jobId: $j) { job { results { sliceIndex } } result { sliceIndex } } }",
+      variables: { j: job },
+    });
+    for await (const next of it) {
+      assert.equal(next.errors, undefined, JSON.stringify(next.errors));
+      events.push(next.data!.segmentationJobUpdated);
+      if (events.length === 2) break;
+      // The first event is the snapshot: the subscription is listening, so the result can be stored and announced.
+      const { result } = await api.services.jobs.saveResult(api.seed.orgA, {
+        jobId: job, sliceId, width: 8, height: 6, maskRle: [48], bbox: [], areaPx: 0, pAbnormalBefore: 0.9, pAbnormalAfter: 0.2, flipped: true, timingsMs: {},
+      });
+      await api.bus.publish({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: api.seed.orgA, jobId: job, result });
+    }
+    assert.deepEqual(events, [
+      { job: { results: [] }, result: null },
+      { job: { results: [{ sliceIndex: 0 }] }, result: { sliceIndex: 0 } },
+    ]);
+  });
 });

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import type { ApiHarness } from "./api-harness.ts";
 import { greyPng } from "./png-fixture.ts";
+import { writeNifti } from "../../../imaging/nifti/nifti-writer.ts";
+import { IDENTITY_DIRECTION_LPS } from "../../../imaging/volume.ts";
 
 /** Creates a study and returns its id. */
 export async function createStudy(api: ApiHarness, key: string, title = "study"): Promise<string> {
@@ -31,4 +33,18 @@ export async function studyWithSlice(api: ApiHarness, key: string): Promise<{ st
   });
   assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
   return { studyId, sliceId: res.body.data!.importStudy.study.slices.edges[0].node.id };
+}
+
+/** Creates a study with one imported NIfTI series of `n` 4×3 slices; returns the study id and slice ids in sliceIndex order. */
+export async function studyWithSlices(api: ApiHarness, key: string, n: number): Promise<{ studyId: string; sliceIds: string[] }> {
+  const studyId = await createStudy(api, key);
+  const nifti = writeNifti({ dimsIJK: [4, 3, n], spacingMm: [1, 1, 2], originLPS: [0, 0, 0], directionLPS: IDENTITY_DIRECTION_LPS, unit: "HU", data: new Int16Array(12 * n) });
+  const uploadKey = await upload(api, key, nifti, "NIFTI", "application/gzip");
+  const res = await api.gql(key, `mutation($i: ImportStudyInput!) { importStudy(input: $i) { study { slices { edges { node { id sliceIndex } } } } } }`, {
+    i: { studyId, uploadKeys: [uploadKey], format: "NIFTI" },
+  });
+  assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
+  const nodes = res.body.data!.importStudy.study.slices.edges.map((e: { node: { id: string; sliceIndex: number } }) => e.node);
+  assert.deepEqual(nodes.map((s: { sliceIndex: number }) => s.sliceIndex), Array.from({ length: n }, (_, k) => k));
+  return { studyId, sliceIds: nodes.map((s: { id: string }) => s.id) };
 }
