@@ -128,7 +128,7 @@ export class StudyService {
       if (!bytes) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
       objects.push(bytes);
     }
-    const { volume, format } = await this.decoder.decode(objects, input.format);
+    const { volume, format } = await this.decoder.decode(objects, input.format, { organizationId: p.organizationId });
     const [nx, ny, nz] = volume.dimsIJK;
     const seriesKey = randomUUID();
     const prefix = `orgs/${p.organizationId}/studies/${input.studyId}/series/${seriesKey}/`;

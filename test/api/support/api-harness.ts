@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { JoseTokenVerifier } from "../../../adapters/auth/jose-token-verifier.ts";
 import { InMemoryResultBus } from "../../../adapters/events/in-memory-result-bus.ts";
 import { InMemoryTaskQueue } from "../../../adapters/queue/in-memory-task-queue.ts";
@@ -52,6 +52,10 @@ export interface HarnessOptions {
   maxDepth?: number;
   maxCost?: number;
   handler?: (services: WiredServices, bus: InMemoryResultBus) => SegmentationTaskHandler;
+  /** Default true. */
+  introspection?: boolean;
+  /** Default: a silent pino logger. */
+  logger?: Logger;
 }
 
 /** JWT settings of the harness. */
@@ -65,14 +69,14 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   const store = new LocalObjectStore({ rootDir: dir, publicBaseUrl: () => baseUrl, signingSecret: "x".repeat(32) });
   const bus = new InMemoryResultBus();
   const tokens = new JoseTokenVerifier(TEST_JWT);
-  const logger = pino({ level: "silent" });
+  const logger = options.logger ?? pino({ level: "silent" });
   let handler: SegmentationTaskHandler = new LeaveQueuedTaskHandler();
   const queue = new InMemoryTaskQueue({ handle: (t) => handler.handle(t) });
   const uploadMaxBytes = options.uploadMaxBytes ?? 1024 * 1024;
   const services = wireServices({ prisma: db.prisma, store, bus, queue, tokens, logger, uploadMaxBytes, uploadUrlTtlSeconds: 60 });
   if (options.handler) handler = options.handler(services, bus);
   const server = await startHttpServer({
-    schema: buildGraphQLSchema(), services, logger, host: "127.0.0.1", port: 0, introspection: true,
+    schema: buildGraphQLSchema(), services, logger, host: "127.0.0.1", port: 0, introspection: options.introspection ?? true,
     maxDepth: options.maxDepth ?? 12, maxCost: options.maxCost ?? 20000, localStore: store, uploadMaxBytes,
   });
   baseUrl = server.baseUrl;

@@ -1,0 +1,153 @@
+// DICOM through the API: requestUpload → PUT → importStudy(format: DICOM) on a phantom CT series
+// whose headers carry a made-up patient identity, which must not reach rows, audit events or logs.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { writeDicomSeries } from "../../imaging/dicom/dicom-series-writer.ts";
+import { parseDicomPart10 } from "../../imaging/dicom/parse-dicom-part10.ts";
+import { generateBenchmarkScan } from "../../imaging/phantom/benchmark-scan.ts";
+import type { Volume } from "../../imaging/volume.ts";
+import { startApiHarness, type ApiHarness } from "./support/api-harness.ts";
+import { createStudy, upload } from "./support/study-flow.ts";
+
+const IMPORT = `mutation($i: ImportStudyInput!) { importStudy(input: $i) { study { id status
+  series { seriesInstanceUID description sourceFormat dimsIJK spacingMm originLPS directionLPS }
+  slices(first: 50) { totalCount edges { node { sliceIndex width height spacingMm positionLPS } } } } } }`;
+
+/** The identity written into the source headers; none of it may be stored or logged. */
+const PHI = {
+  patientName: "QUIMBY^HORTENSE^M",
+  patientId: "MRN-40417733",
+  birthDate: "19540923",
+  institution: "ST ELSEWHERE GENERAL HOSPITAL",
+  referringPhysician: "KILDARE^JAMES",
+  accession: "ACC-99812345",
+  studyDescription: "CT ABDOMEN QUIMBY FOLLOW-UP",
+  address: "42 LILAC LANE, SPRINGFIELD",
+} as const;
+
+/** A small kidney-lesion phantom (40 × 32 px, 6 slices) in HU, with a non-trivial origin. */
+function phantomVolume(): Volume {
+  const geometry = { width: 40, height: 32, slices: 6, pixelMm: 9, sliceMm: 28 };
+  const scan = generateBenchmarkScan(1, { benchmark: "kidney-lesion", seed: 11, windowHU: [-7, 256], geometry });
+  return {
+    dimsIJK: [40, 32, 6], spacingMm: [9, 9, 28], originLPS: [-175.5, -139.5, 12], unit: "HU", data: scan.volumeHU,
+    directionLPS: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+  };
+}
+
+function phantomSeries(volume: Volume, uidSeed: string): Uint8Array[] {
+  return writeDicomSeries(volume, {
+    uidSeed,
+    patient: { name: PHI.patientName, id: PHI.patientId, birthDate: PHI.birthDate },
+    extraAttributes: {
+      "00080080": { vr: "LO", Value: [PHI.institution] },
+      "00080090": { vr: "PN", Value: [{ Alphabetic: PHI.referringPhysician }] },
+      "00080050": { vr: "SH", Value: [PHI.accession] },
+      "00081030": { vr: "LO", Value: [PHI.studyDescription] },
+      "00101040": { vr: "LO", Value: [PHI.address] },
+    },
+  });
+}
+
+/** The UIDs of the source headers (study, series, frame of reference, every SOP instance). */
+function sourceUids(files: readonly Uint8Array[]): string[] {
+  const uids = new Set<string>();
+  for (const f of files) {
+    const ds = parseDicomPart10(f, 1 << 20).dataSet;
+    for (const tag of ["x0020000d", "x0020000e", "x00200052", "x00080018"]) uids.add(ds.string(tag)!);
+  }
+  return [...uids];
+}
+
+describe("DICOM import through the API", () => {
+  let api: ApiHarness;
+  const logLines: string[] = [];
+  const volume = phantomVolume();
+  const files = phantomSeries(volume, "dicom-import-test");
+  const nz = volume.dimsIJK[2];
+  before(async () => {
+    const sink = new Writable({ write: (chunk, _enc, done) => void (logLines.push(String(chunk)), done()) });
+    api = await startApiHarness({ logger: pino({ level: "trace" }, sink) });
+  });
+  after(async () => api.close());
+
+  /** Uploads the files in a shuffled order, imports them and returns the study and its series' mapped UID. */
+  async function importSeries(key: string, series: readonly Uint8Array[]): Promise<{ studyId: string; study: any }> {
+    const studyId = await createStudy(api, key, "dicom");
+    const shuffled = [3, 0, 5, 1, 4, 2].map((k) => series[k]!);
+    const uploadKeys: string[] = [];
+    for (const f of shuffled) uploadKeys.push(await upload(api, key, f, "DICOM", "application/dicom"));
+    const res = await api.gql(key, IMPORT, { i: { studyId, uploadKeys, format: "DICOM" } });
+    assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
+    return { studyId, study: res.body.data!.importStudy.study };
+  }
+
+  it("should store one slice per file in position order with the series geometry when a shuffled DICOM series is imported", async () => {
+    const { studyId, study } = await importSeries(api.seed.annotatorA.key, files);
+    assert.equal(study.status, "READY");
+    assert.equal(study.series.length, 1);
+    const series = study.series[0];
+    assert.equal(series.sourceFormat, "DICOM");
+    assert.deepEqual(series.dimsIJK, [40, 32, nz]);
+    assert.deepEqual(series.spacingMm, [9, 9, 28]);
+    assert.deepEqual(series.originLPS, [-175.5, -139.5, 12]);
+    assert.deepEqual(series.directionLPS, [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    assert.equal(study.slices.totalCount, nz);
+    assert.deepEqual(
+      study.slices.edges.map((e: any) => e.node),
+      Array.from({ length: nz }, (_, k) => ({ sliceIndex: k, width: 40, height: 32, spacingMm: [9, 9], positionLPS: [-175.5, -139.5, 12 + 28 * k] })),
+    );
+    // The stored pixels of slice k are the source's slice k in HU, whatever the upload order was.
+    const rows = await api.db.prisma.slice.findMany({ where: { studyId }, orderBy: { sliceIndex: "asc" } });
+    const plane = 40 * 32;
+    for (const row of rows) {
+      const bytes = (await api.store.get(row.storageKey))!;
+      const stored = new Float32Array(bytes.buffer, bytes.byteOffset, plane);
+      const source = volume.data.subarray(row.sliceIndex * plane, (row.sliceIndex + 1) * plane);
+      assert.deepEqual(Array.from(stored), Array.from(source), `slice ${row.sliceIndex}`);
+    }
+  });
+
+  it("should keep the patient identity and source UIDs out of rows, audit events and logs when a series is imported", async () => {
+    const { studyId } = await importSeries(api.seed.annotatorA.key, files);
+    const forbidden = [...Object.values(PHI), "QUIMBY", "HORTENSE", "KILDARE", ...sourceUids(files)];
+    const source = Buffer.concat(files).toString("latin1");
+    for (const value of forbidden) assert.ok(source.includes(value), `the source headers carry ${value}`);
+    // Every row of every table, as JSON text.
+    const tables = await api.db.prisma.$queryRawUnsafe<{ tablename: string }[]>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    let dump = "";
+    for (const { tablename } of tables) {
+      const rows = await api.db.prisma.$queryRawUnsafe<{ row: unknown }[]>(`SELECT row_to_json(t)::text AS row FROM "${tablename}" t`);
+      dump += rows.map((r) => String(r.row)).join("\n");
+    }
+    const audit = await api.db.prisma.auditEvent.findMany({ where: { entityId: studyId } });
+    assert.deepEqual(audit.map((e) => e.action).sort(), ["study.create", "study.import"]);
+    assert.ok(dump.includes(studyId), "the dump holds the imported study");
+    assert.ok(logLines.length > 0, "the server logged the requests");
+    const logs = logLines.join("");
+    const upper = { rows: dump.toUpperCase(), logs: logs.toUpperCase() };
+    for (const value of forbidden) {
+      assert.ok(!upper.rows.includes(value.toUpperCase()), `stored rows contain ${value}`);
+      assert.ok(!upper.logs.includes(value.toUpperCase()), `logs contain ${value}`);
+    }
+  });
+
+  it("should map the source series UID to the same UID within an organisation and to different ones across organisations", async () => {
+    const sourceSeriesUid = parseDicomPart10(files[0]!, 1 << 20).dataSet.string("x0020000e")!;
+    const first = (await importSeries(api.seed.annotatorA.key, files)).study.series[0].seriesInstanceUID as string;
+    const again = (await importSeries(api.seed.adminA.key, files)).study.series[0].seriesInstanceUID as string;
+    const otherOrg = (await importSeries(api.seed.adminB.key, files)).study.series[0].seriesInstanceUID as string;
+    const otherSeries = (await importSeries(api.seed.annotatorA.key, phantomSeries(volume, "another-series"))).study.series[0].seriesInstanceUID as string;
+    assert.match(first, /^2\.25\.\d{1,39}$/);
+    assert.notEqual(first, sourceSeriesUid);
+    assert.equal(again, first, "same organisation, same source series");
+    assert.notEqual(otherOrg, first, "another organisation gets an unrelated UID");
+    assert.match(otherOrg, /^2\.25\.\d{1,39}$/);
+    assert.notEqual(otherSeries, first, "another source series gets another UID");
+    const stored = await api.db.prisma.series.findMany({ where: { seriesInstanceUID: { in: [first, otherOrg] } }, select: { organizationId: true, seriesInstanceUID: true } });
+    assert.deepEqual(new Set(stored.filter((s) => s.seriesInstanceUID === first).map((s) => s.organizationId)), new Set([api.seed.orgA]));
+    assert.deepEqual(new Set(stored.filter((s) => s.seriesInstanceUID === otherOrg).map((s) => s.organizationId)), new Set([api.seed.orgB]));
+  });
+});
