@@ -121,11 +121,15 @@ export class StudyService {
       if (!key.startsWith(`orgs/${p.organizationId}/uploads/`) || key.includes("..")) {
         throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
       }
+      // A presigned S3 PUT cannot enforce the size, so it is checked here, before anything is
+      // written: on the object's size (no download of an oversized one), then on the bytes read
+      // (the object may have been replaced in between).
       const info = await this.store.head(key);
       if (!info) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
       this.checkSize(info.sizeBytes);
       const bytes = await this.store.get(key);
       if (!bytes) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
+      this.checkSize(bytes.byteLength);
       objects.push(bytes);
     }
     const { volume, format } = await this.decoder.decode(objects, input.format, { organizationId: p.organizationId });

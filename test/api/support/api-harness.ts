@@ -9,6 +9,7 @@ import { InMemoryResultBus } from "../../../adapters/events/in-memory-result-bus
 import { InMemoryTaskQueue } from "../../../adapters/queue/in-memory-task-queue.ts";
 import { LeaveQueuedTaskHandler } from "../../../adapters/queue/queued-task-handler.ts";
 import { LocalObjectStore } from "../../../adapters/storage/local-object-store.ts";
+import type { ObjectStore } from "../../../core/ports/object-store.port.ts";
 import type { SegmentationTaskHandler } from "../../../core/ports/segmentation-task-handler.port.ts";
 import { buildGraphQLSchema } from "../../../app/api/graphql-schema.ts";
 import { startHttpServer, type RunningHttpServer } from "../../../app/api/http-server.ts";
@@ -36,7 +37,8 @@ export interface ApiHarness {
   server: RunningHttpServer;
   services: WiredServices;
   db: MigratedDatabase;
-  store: LocalObjectStore;
+  /** The local store, or `objectStore` when one was given. */
+  store: ObjectStore;
   bus: InMemoryResultBus;
   queue: InMemoryTaskQueue;
   tokens: JoseTokenVerifier;
@@ -56,6 +58,8 @@ export interface HarnessOptions {
   introspection?: boolean;
   /** Default: a silent pino logger. */
   logger?: Logger;
+  /** Another object store (e.g. S3 on moto) instead of the local one; uploads then go to its URLs. */
+  objectStore?: ObjectStore;
 }
 
 /** JWT settings of the harness. */
@@ -66,7 +70,8 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   const db = await createMigratedDatabase();
   const dir = await mkdtemp(path.join(tmpdir(), "coinseg-api-"));
   let baseUrl = "";
-  const store = new LocalObjectStore({ rootDir: dir, publicBaseUrl: () => baseUrl, signingSecret: "x".repeat(32) });
+  const localStore = options.objectStore ? undefined : new LocalObjectStore({ rootDir: dir, publicBaseUrl: () => baseUrl, signingSecret: "x".repeat(32) });
+  const store: ObjectStore = options.objectStore ?? localStore!;
   const bus = new InMemoryResultBus();
   const tokens = new JoseTokenVerifier(TEST_JWT);
   const logger = options.logger ?? pino({ level: "silent" });
@@ -77,7 +82,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   if (options.handler) handler = options.handler(services, bus);
   const server = await startHttpServer({
     schema: buildGraphQLSchema(), services, logger, host: "127.0.0.1", port: 0, introspection: options.introspection ?? true,
-    maxDepth: options.maxDepth ?? 12, maxCost: options.maxCost ?? 20000, localStore: store, uploadMaxBytes,
+    maxDepth: options.maxDepth ?? 12, maxCost: options.maxCost ?? 20000, ...(localStore ? { localStore } : {}), uploadMaxBytes,
   });
   baseUrl = server.baseUrl;
 
