@@ -11,6 +11,10 @@ export class InMemoryResultBus implements ResultBus {
     this.emitter.emit(event.jobId, event);
   }
 
+  async publishMany(events: readonly JobEventV1[]): Promise<void> {
+    for (const event of events) this.emitter.emit(event.jobId, event);
+  }
+
   subscribe(jobId: string, listener: (event: JobEventV1) => void): () => void {
     this.emitter.on(jobId, listener);
     return () => this.emitter.off(jobId, listener);

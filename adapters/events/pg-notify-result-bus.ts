@@ -14,8 +14,13 @@ type Wire = JobEventV1 | { schemaVersion: 1; kind: "SLICE_RESULT_REF"; organizat
 
 /**
  * {@link ResultBus} on LISTEN/NOTIFY. A SLICE_RESULT too large for a notification is sent as a
- * reference and re-read with `loadResult` on the receiving side. Call `start()` to receive events and
- * `close()` at shutdown.
+ * reference and re-read with `loadResult` on the receiving side. `publishMany` sends a batch of events
+ * as that many notifications from one statement (one round trip, one commit), in order. Call `start()`
+ * to receive events and `close()` at shutdown.
+ *
+ * The publishing connections run with `synchronous_commit = off`: a notify-only transaction has
+ * nothing durable to wait for (notifications do not survive a server crash either way), so its commit
+ * need not wait for the WAL flush.
  */
 export class PgNotifyResultBus implements ResultBus {
   private readonly listeners = new Map<string, Set<(event: JobEventV1) => void>>();
@@ -27,7 +32,7 @@ export class PgNotifyResultBus implements ResultBus {
     private readonly loadResult: (organizationId: string, jobId: string, sliceId: string) => Promise<SliceResult | null>,
     private readonly onError: (error: unknown) => void = () => {},
   ) {
-    this.pool = new pg.Pool({ connectionString, max: 2 });
+    this.pool = new pg.Pool({ connectionString, max: 2, options: "-c synchronous_commit=off" });
     // An idle client whose connection drops emits "error" on the pool; unhandled, it would crash the process.
     this.pool.on("error", (error) => this.onError(error));
   }
@@ -44,12 +49,15 @@ export class PgNotifyResultBus implements ResultBus {
   }
 
   async publish(event: JobEventV1): Promise<void> {
-    let payload = JSON.stringify(event);
-    if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES && event.kind === "SLICE_RESULT") {
-      const ref: Wire = { schemaVersion: 1, kind: "SLICE_RESULT_REF", organizationId: event.organizationId, jobId: event.jobId, sliceId: event.result.sliceId };
-      payload = JSON.stringify(ref);
-    }
-    await this.pool.query("SELECT pg_notify($1, $2)", [JOB_EVENTS_CHANNEL, payload]);
+    await this.pool.query("SELECT pg_notify($1, $2)", [JOB_EVENTS_CHANNEL, wirePayload(event)]);
+  }
+
+  async publishMany(events: readonly JobEventV1[]): Promise<void> {
+    if (events.length === 0) return;
+    // Notifications of one transaction are delivered in the order they were raised; ORDER BY keeps
+    // the array's order (volatile target-list functions are evaluated after the sort). PostgreSQL
+    // folds identical payloads of one transaction into one: only identical STATUS events can be.
+    await this.pool.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS t(payload, n) ORDER BY n", [JOB_EVENTS_CHANNEL, events.map(wirePayload)]);
   }
 
   subscribe(jobId: string, listener: (event: JobEventV1) => void): () => void {
@@ -82,4 +90,12 @@ export class PgNotifyResultBus implements ResultBus {
     }
     for (const listener of set) listener(event);
   }
+}
+
+/** The notification text of `event`: its JSON, or a reference when that is too large for NOTIFY. */
+function wirePayload(event: JobEventV1): string {
+  const payload = JSON.stringify(event);
+  if (Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES || event.kind !== "SLICE_RESULT") return payload;
+  const ref: Wire = { schemaVersion: 1, kind: "SLICE_RESULT_REF", organizationId: event.organizationId, jobId: event.jobId, sliceId: event.result.sliceId };
+  return JSON.stringify(ref);
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { InMemoryResultBus } from "../../adapters/events/in-memory-result-bus.ts";
+import type { ResultBus } from "../../core/ports/result-bus.port.ts";
 import { LocalObjectStore } from "../../adapters/storage/local-object-store.ts";
 import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
 import type { JobEventV1 } from "../../core/domain/job-event.ts";
@@ -11,7 +12,8 @@ import { decodeRle } from "../../core/domain/rle.ts";
 import type { SegmentationJob } from "../../core/domain/segmentation-job.ts";
 import type { Slice } from "../../core/domain/slice.ts";
 import type { SliceResult, SliceResultInput } from "../../core/domain/slice-result.ts";
-import type { SliceResultSink } from "../../core/ports/slice-result-sink.port.ts";
+import type { SavedSliceResults, SliceResultSink } from "../../core/ports/slice-result-sink.port.ts";
+import { DomainError } from "../../core/errors/domain-error.ts";
 import { PipelineTaskHandler } from "../../workers/pipeline/pipeline-task-handler.ts";
 import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
 import { readFloat32, tinyEngine } from "./support/tiny-models.ts";
@@ -28,6 +30,11 @@ class MemorySink implements SliceResultSink {
   job: SegmentationJob;
   readonly results = new Map<string, SliceResult>();
   readonly failures = new Map<string, string>();
+  /** Slice ids of each `saveResults` call, and how many `saveResult` calls were made. */
+  readonly batchWrites: string[][] = [];
+  singleWrites = 0;
+  /** Set to make every later write fail as a cancelled job's does. */
+  cancelled = false;
   constructor(totalSlices: number) {
     this.job = {
       id: "job-1", organizationId: "org-1", studyId: "study-1", method: "COIN", modelKey: "tiny-coin", params: {}, status: "QUEUED",
@@ -40,6 +47,17 @@ class MemorySink implements SliceResultSink {
     return this.job;
   }
   async saveResult(organizationId: string, input: SliceResultInput): Promise<{ result: SliceResult; created: boolean }> {
+    this.singleWrites++;
+    return this.store(organizationId, input);
+  }
+  async saveResults(organizationId: string, _jobId: string, inputs: readonly SliceResultInput[]): Promise<SavedSliceResults> {
+    this.batchWrites.push(inputs.map((i) => i.sliceId));
+    if (this.cancelled) throw new DomainError("INVALID_STATE", "the job is no longer running");
+    const results = inputs.map((input) => this.store(organizationId, input));
+    const { status, completedSlices, failedSlices, totalSlices } = this.job;
+    return { results, progress: { status, completedSlices, failedSlices, totalSlices } };
+  }
+  private store(organizationId: string, input: SliceResultInput): { result: SliceResult; created: boolean } {
     const existing = this.results.get(input.sliceId);
     if (existing) return { result: existing, created: false };
     const result: SliceResult = { ...input, id: `r-${input.sliceId}`, organizationId, sliceIndex: Number(input.sliceId.split("-")[1]), createdAt: new Date(0) };
@@ -76,15 +94,30 @@ async function setup(sliceCount: number, storedCount = sliceCount) {
   const bus = new InMemoryResultBus();
   const events: JobEventV1[] = [];
   bus.subscribe("job-1", (e) => events.push(e));
+  /** Kinds of the events of each publish / publishMany call. */
+  const publishes: string[][] = [];
+  const recordingBus: ResultBus = {
+    publish: async (e) => { publishes.push([e.kind]); await bus.publish(e); },
+    publishMany: async (es) => { publishes.push(es.map((e) => e.kind)); await bus.publishMany(es); },
+    subscribe: (jobId, listener) => bus.subscribe(jobId, listener),
+  };
+  const pipeline = new SegmentationPipeline({ engine });
+  /** Number of pipeline.segment calls (inference batches). */
+  const inferred = { batches: 0 };
+  const segment = pipeline.segment.bind(pipeline);
+  pipeline.segment = async (request) => {
+    inferred.batches++;
+    return segment(request);
+  };
   const handler = new PipelineTaskHandler({
-    pipeline: new SegmentationPipeline({ engine }), engine, sink, bus, store, batchSize: 2,
+    pipeline, engine, sink, bus: recordingBus, store, batchSize: 2,
     slices: { findSlices: async (_org, ids) => new Map(ids.filter((id) => slices.has(id)).map((id) => [id, slices.get(id)!])) },
   });
   const task = (overrides: Partial<InferenceTaskV1> = {}): InferenceTaskV1 => ({
     schemaVersion: 1, taskId: "t-1", jobId: "job-1", organizationId: "org-1", studyId: "study-1",
     sliceIds: Array.from({ length: sliceCount }, (_, i) => `s-${i}`), method: "COIN", modelKey: "tiny-coin", params: {}, ...overrides,
   });
-  return { sink, events, handler, task };
+  return { sink, events, publishes, inferred, handler, task };
 }
 
 describe("PipelineTaskHandler", () => {
@@ -95,13 +128,42 @@ describe("PipelineTaskHandler", () => {
     assert.equal(sink.results.size, 3);
     assert.equal(sink.job.status, "SUCCEEDED");
     assert.equal(sink.job.completedSlices, 3);
-    assert.deepEqual(events.map((e) => e.kind), ["SLICE_RESULT", "SLICE_RESULT", "SLICE_RESULT", "STATUS"]);
+    assert.deepEqual(events.map((e) => e.kind), ["STATUS", "SLICE_RESULT", "SLICE_RESULT", "SLICE_RESULT", "STATUS"]);
+    assert.deepEqual(events.map((e) => (e.kind === "STATUS" ? e.status : e.result.sliceId)), ["RUNNING", "s-0", "s-1", "s-2", "SUCCEEDED"]);
     const first = sink.results.get("s-0")!;
     assert.ok(first.pAbnormalBefore > 0.9 && first.timingsMs.infer! > 0);
     assert.equal(decodeRle(first.maskRle, 128 * 128).reduce((s, v) => s + v, 0), first.areaPx);
     const normal = sink.results.get("s-1")!;
     assert.equal(normal.areaPx, 0, "the tiny classifier calls golden image 1 normal");
     assert.deepEqual(normal.bbox, []);
+  });
+
+  it("should write each inference batch with one saveResults call and publish its results together when a task spans several batches", async () => {
+    const { sink, publishes, handler, task } = await setup(5);
+    await handler.handle(task());
+    assert.deepEqual(sink.batchWrites, [["s-0", "s-1"], ["s-2", "s-3"], ["s-4"]]);
+    assert.equal(sink.singleWrites, 0, "no per-slice write");
+    assert.deepEqual(publishes, [["STATUS"], ["SLICE_RESULT", "SLICE_RESULT"], ["SLICE_RESULT", "SLICE_RESULT"], ["SLICE_RESULT"], ["STATUS"]]);
+    assert.deepEqual([sink.job.status, sink.job.completedSlices], ["SUCCEEDED", 5]);
+  });
+
+  it("should publish a RUNNING STATUS with the counts of its last write and leave the job running when other slices of the job remain", async () => {
+    const { sink, events, handler, task } = await setup(4);
+    await handler.handle(task({ sliceIds: ["s-0", "s-1", "s-2"] }));
+    assert.equal(sink.job.status, "RUNNING");
+    const last = events.at(-1)!;
+    assert.deepEqual(last.kind === "STATUS" && [last.status, last.completedSlices, last.totalSlices], ["RUNNING", 3, 4]);
+  });
+
+  it("should stop inferring, store nothing more and reject with INVALID_STATE when a batch write finds the job cancelled", async () => {
+    const { sink, events, inferred, handler, task } = await setup(8);
+    sink.cancelled = true;
+    await assert.rejects(handler.handle(task()), (err: Error & { code?: string }) => err.code === "INVALID_STATE");
+    // The first write runs while the second batch is inferred; no batch starts after the failure.
+    assert.ok(inferred.batches <= 2, `inferred ${inferred.batches} batches`);
+    assert.deepEqual(sink.batchWrites, [["s-0", "s-1"]]);
+    assert.equal(sink.results.size, 0);
+    assert.deepEqual(events.map((e) => e.kind), ["STATUS"]);
   });
 
   it("should fail the job with MODEL_NOT_FOUND and return when the model key is unknown", async () => {

@@ -5,9 +5,10 @@ import type { SegmentationJob } from "../../core/domain/segmentation-job.ts";
 import type { Slice } from "../../core/domain/slice.ts";
 import type { SliceResultInput } from "../../core/domain/slice-result.ts";
 import type { ObjectStore } from "../../core/ports/object-store.port.ts";
-import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+import type { JobEventV1 } from "../../core/domain/job-event.ts";
+import { publishInOrder, type ResultBus } from "../../core/ports/result-bus.port.ts";
 import type { SegmentationTaskHandler } from "../../core/ports/segmentation-task-handler.port.ts";
-import type { SliceResultSink } from "../../core/ports/slice-result-sink.port.ts";
+import type { JobProgress, SliceResultSink } from "../../core/ports/slice-result-sink.port.ts";
 import type { StudyRepository } from "../../core/ports/study-repository.port.ts";
 import { isImagingError } from "../../imaging/errors/imaging-error.ts";
 import type { Image2D } from "../../imaging/volume.ts";
@@ -28,30 +29,39 @@ export interface PipelineTaskHandlerDeps {
   readonly batchSize?: number;
 }
 
+/** How the batches of a task ended: every batch ran, or a permanent error fails the job with `code`. */
+type BatchesOutcome = { readonly failedWith: string | null };
+
 /**
  * Implements core's {@link SegmentationTaskHandler} on the ONNX pipeline:
  *
- * 1. `markRunning`; a cancelled/finished job ends the task (acked);
+ * 1. `markRunning` (a cancelled/finished job ends the task, acked), then a RUNNING STATUS;
  * 2. resolve models from `task.modelKey`: a CLASSIFIER (saliency methods) or a generator whose
  *    model.json names its classifier (COIN, SINGLA);
  * 3. per batch of slices: read pixels (little-endian float32 HU) from the object store, run
- *    {@link SegmentationPipeline.segment}, `saveResult` each (idempotent), publish SLICE_RESULT;
+ *    {@link SegmentationPipeline.segment}, store the batch with one `saveResults` (idempotent) and
+ *    publish its new results' SLICE_RESULT events together. A batch's write runs while the next
+ *    batch is inferred; writes (and so events) stay in slice order, and the task returns only
+ *    after its last write;
  * 4. when the job has no slices left, `finish` it (SUCCEEDED, or FAILED with the first slice
  *    failure code when every slice failed) and publish STATUS; otherwise publish a RUNNING STATUS.
+ *    The counts come from the task's last write (the job-row lock orders writes, so exactly one
+ *    write sees the last slice); a task that recorded slice failures re-reads them.
  *
  * Permanent failures (InferenceError with `permanent`, e.g. MODEL_NOT_FOUND, MODEL_INTEGRITY_FAILED,
  * or bad method parameters) fail the whole job with that code and return, so the message is acked.
  * A slice whose pixels are missing or malformed is recorded as a slice failure (NOT_FOUND or the
- * imaging code). Anything else (e.g. INFERENCE_FAILED, storage errors) is rethrown for redelivery.
+ * imaging code). Anything else (e.g. INFERENCE_FAILED, storage errors) is rethrown for redelivery;
+ * so is a write's INVALID_STATE (the job was cancelled): no batch is inferred after it.
  */
 export class PipelineTaskHandler implements SegmentationTaskHandler {
   constructor(private readonly deps: PipelineTaskHandlerDeps) {}
 
   async handle(task: InferenceTaskV1): Promise<void> {
-    const { sink, bus } = this.deps;
-    const org = task.organizationId;
-    const job = await sink.markRunning(org, task.jobId);
+    const { sink } = this.deps;
+    const job = await sink.markRunning(task.organizationId, task.jobId);
     if (!job) return;
+    await this.publishStatus(task, job);
     let models: { classifierKey: string; generatorKey?: string };
     let params: ReturnType<typeof parseSegmentationParams>;
     try {
@@ -61,14 +71,39 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
       if (error instanceof InferenceError && error.permanent) return this.failJob(task, error.code);
       throw error;
     }
+    const writer = new OrderedBatchWriter((inputs) => this.writeBatch(task, inputs));
+    const failures = { first: null as string | null, count: 0 };
+    let outcome: BatchesOutcome;
+    try {
+      outcome = await this.runBatches(task, models, params, writer, failures);
+    } catch (error) {
+      // Never leave a write running behind the task (the runtime acks or releases the message next).
+      await writer.settled().catch(() => {});
+      throw error;
+    }
+    await writer.settled();
+    if (outcome.failedWith) return this.failJob(task, outcome.failedWith);
+    await this.finishIfDone(task, failures.first, failures.count === 0 ? writer.lastProgress : null);
+  }
+
+  private async runBatches(
+    task: InferenceTaskV1,
+    models: { classifierKey: string; generatorKey?: string },
+    params: ReturnType<typeof parseSegmentationParams>,
+    writer: OrderedBatchWriter,
+    failures: { first: string | null; count: number },
+  ): Promise<BatchesOutcome> {
+    const org = task.organizationId;
     const stored = await this.deps.slices.findSlices(org, task.sliceIds);
-    let firstFailure: string | null = null;
     const failSlice = async (sliceId: string, code: string): Promise<void> => {
-      firstFailure ??= code;
-      await sink.recordSliceFailure(org, task.jobId, sliceId, code);
+      failures.first ??= code;
+      failures.count++;
+      await this.deps.sink.recordSliceFailure(org, task.jobId, sliceId, code);
     };
     const batchSize = this.deps.batchSize ?? 8;
     for (let start = 0; start < task.sliceIds.length; start += batchSize) {
+      // A failed write (e.g. INVALID_STATE after a cancel) stops the task before more inference.
+      if (writer.failed) return { failedWith: null };
       const ready: { slice: Slice; image: Image2D<Float32Array> }[] = [];
       for (const sliceId of task.sliceIds.slice(start, start + batchSize)) {
         const slice = stored.get(sliceId);
@@ -84,34 +119,36 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
       try {
         results = await this.deps.pipeline.segment({ method: task.method, ...models, slices: ready.map((r) => r.image), params });
       } catch (error) {
-        if (error instanceof InferenceError && error.permanent) return this.failJob(task, error.code);
+        if (error instanceof InferenceError && error.permanent) return { failedWith: error.code };
         if (isImagingError(error)) {
           for (const r of ready) await failSlice(r.slice.id, error.code);
           continue;
         }
         throw error;
       }
-      for (let j = 0; j < results.length; j++) {
-        const r = results[j]!;
-        const { slice } = ready[j]!;
-        const input: SliceResultInput = {
-          jobId: task.jobId,
-          sliceId: slice.id,
-          width: r.mask.width,
-          height: r.mask.height,
-          maskRle: encodeRle(r.mask.data),
-          bbox: r.bbox ? [r.bbox.colMin, r.bbox.rowMin, r.bbox.colMax, r.bbox.rowMax] : [],
-          areaPx: r.areaPx,
-          pAbnormalBefore: r.pBefore,
-          pAbnormalAfter: r.pAfter,
-          flipped: r.flipped,
-          timingsMs: r.timingsMs,
-        };
-        const saved = await sink.saveResult(org, input);
-        await bus.publish({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: org, jobId: task.jobId, result: saved.result });
-      }
+      writer.enqueue(results.map((r, j): SliceResultInput => ({
+        jobId: task.jobId,
+        sliceId: ready[j]!.slice.id,
+        width: r.mask.width,
+        height: r.mask.height,
+        maskRle: encodeRle(r.mask.data),
+        bbox: r.bbox ? [r.bbox.colMin, r.bbox.rowMin, r.bbox.colMax, r.bbox.rowMax] : [],
+        areaPx: r.areaPx,
+        pAbnormalBefore: r.pBefore,
+        pAbnormalAfter: r.pAfter,
+        flipped: r.flipped,
+        timingsMs: r.timingsMs,
+      })));
     }
-    await this.finishIfDone(task, firstFailure);
+    return { failedWith: null };
+  }
+
+  /** Stores one batch and publishes its new results (in slice order, together); returns the job's counts after it. */
+  private async writeBatch(task: InferenceTaskV1, inputs: readonly SliceResultInput[]): Promise<JobProgress> {
+    const saved = await this.deps.sink.saveResults(task.organizationId, task.jobId, inputs);
+    const events = saved.results.filter((r) => r.created).map((r): JobEventV1 => ({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: task.organizationId, jobId: task.jobId, result: r.result }));
+    await publishInOrder(this.deps.bus, events);
+    return saved.progress;
   }
 
   private async resolveModels(task: InferenceTaskV1): Promise<{ classifierKey: string; generatorKey?: string }> {
@@ -140,11 +177,12 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
     if (job) await this.publishStatus(task, job);
   }
 
-  private async finishIfDone(task: InferenceTaskV1, failureCode: string | null): Promise<void> {
-    const current = await this.deps.sink.markRunning(task.organizationId, task.jobId);
+  /** `progress`: the job's counts after this task's last write, or null to re-read them. */
+  private async finishIfDone(task: InferenceTaskV1, failureCode: string | null, progress: JobProgress | null): Promise<void> {
+    const current = progress ?? (await this.deps.sink.markRunning(task.organizationId, task.jobId));
     if (!current) return;
     if (current.completedSlices + current.failedSlices < current.totalSlices) {
-      await this.publishStatus(task, current);
+      await this.publishStatus(task, { ...current, errorCode: null });
       return;
     }
     const status = current.completedSlices === 0 && current.failedSlices > 0 ? "FAILED" : "SUCCEEDED";
@@ -152,7 +190,7 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
     if (finished) await this.publishStatus(task, finished);
   }
 
-  private async publishStatus(task: InferenceTaskV1, job: SegmentationJob): Promise<void> {
+  private async publishStatus(task: InferenceTaskV1, job: JobProgress & Pick<SegmentationJob, "errorCode">): Promise<void> {
     await this.deps.bus.publish({
       schemaVersion: 1,
       kind: "STATUS",
@@ -164,5 +202,40 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
       totalSlices: job.totalSlices,
       errorCode: job.errorCode,
     });
+  }
+}
+
+/**
+ * Runs a task's batch writes one after another, each started without waiting for it (so it overlaps
+ * the next batch's inference). After the first failure no further write starts; `settled()` waits
+ * for every write and rethrows that failure.
+ */
+class OrderedBatchWriter {
+  private tail: Promise<void> = Promise.resolve();
+  private error: { readonly cause: unknown } | null = null;
+  /** The job's counts after the latest successful write (null before the first). */
+  lastProgress: JobProgress | null = null;
+
+  constructor(private readonly write: (inputs: readonly SliceResultInput[]) => Promise<JobProgress>) {}
+
+  /** True once a write has failed. */
+  get failed(): boolean {
+    return this.error !== null;
+  }
+
+  enqueue(inputs: readonly SliceResultInput[]): void {
+    this.tail = this.tail.then(async () => {
+      if (this.error) return;
+      try {
+        this.lastProgress = await this.write(inputs);
+      } catch (cause) {
+        this.error = { cause };
+      }
+    });
+  }
+
+  async settled(): Promise<void> {
+    await this.tail;
+    if (this.error) throw this.error.cause;
   }
 }

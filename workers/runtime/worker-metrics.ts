@@ -72,8 +72,11 @@ export class WorkerMetrics {
   readonly queueLag = new Histogram("coinseg_worker_queue_lag_seconds", "Time from send to receive of a task message.");
   readonly taskDuration = new Histogram("coinseg_worker_task_duration_seconds", "Time to handle one task message.");
   readonly stage = new Histogram("coinseg_worker_stage_seconds", "Per-slice pipeline stage time, by stage.");
-  /** Time of each store/publish call the handler makes, by operation: save_result | publish. */
-  readonly io = new Histogram("coinseg_worker_io_seconds", "Result write and event publish time per call, by operation.", [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
+  /**
+   * Time of each result write and event publish call, by operation: `save_results` (one statement per
+   * inference batch) | `publish` (one NOTIFY statement for every event queued meanwhile).
+   */
+  readonly io = new Histogram("coinseg_worker_io_seconds", "Result write (per batch) and event publish (per coalesced send) time per call, by operation.", [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
 
   /** The Prometheus text exposition of every metric. */
   render(): string {

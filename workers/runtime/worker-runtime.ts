@@ -1,9 +1,12 @@
 // The worker process's loop: long-poll tasks, run the handler, heartbeat visibility, ack only after commit.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger } from "pino";
 import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
+import type { JobEventV1 } from "../../core/domain/job-event.ts";
+import type { SliceResultInput } from "../../core/domain/slice-result.ts";
 import { isDomainError } from "../../core/errors/domain-error.ts";
 import type { ObjectStore } from "../../core/ports/object-store.port.ts";
-import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+import { publishInOrder, type ResultBus } from "../../core/ports/result-bus.port.ts";
 import type { SegmentationTaskHandler } from "../../core/ports/segmentation-task-handler.port.ts";
 import type { SliceResultSink } from "../../core/ports/slice-result-sink.port.ts";
 import { statusEvent } from "../../core/services/segmentation.service.ts";
@@ -21,6 +24,18 @@ export class TaskInterrupted extends Error {
 /** How a message ended. */
 /** `job_not_running`: the job was cancelled or finished (e.g. by another copy of the message) while the task ran. */
 export type MessageOutcome = "ack" | "job_not_running" | "permanent_failure" | "retry" | "dead_lettered" | "release";
+
+/** What one task message's handling did, for its log line (milliseconds; no patient data). */
+interface TaskStats {
+  /** Sum over the slices this task computed of each pipeline stage's milliseconds (SliceResult.timingsMs). */
+  readonly stageMs: Record<string, number>;
+  /** Slices whose result this task computed and wrote (new or already stored). */
+  slicesComputed: number;
+  /** Of those, the results that were new rows. */
+  slicesStored: number;
+  /** Time spent in result writes. */
+  writeMs: number;
+}
 
 /** Collaborators and settings of {@link WorkerRuntime}. */
 export interface WorkerRuntimeOptions {
@@ -64,6 +79,8 @@ export class WorkerRuntime {
   private loops: Promise<void>[] = [];
   private readonly handler: SegmentationTaskHandler;
   private readonly log: Logger;
+  /** The running task's {@link TaskStats} (each task runs inside its own store). */
+  private readonly taskStats = new AsyncLocalStorage<TaskStats>();
 
   constructor(private readonly o: WorkerRuntimeOptions) {
     this.metrics = o.metrics ?? new WorkerMetrics();
@@ -79,6 +96,23 @@ export class WorkerRuntime {
     });
     const sink = o.sink;
     const metrics = this.metrics;
+    const taskStats = this.taskStats;
+    /** Metrics and the running task's stats for one result write of `inputs`. */
+    const recordWrite = (inputs: readonly SliceResultInput[], created: readonly boolean[], seconds: number) => {
+      metrics.io.observe(seconds, { op: "save_results" });
+      const stats = taskStats.getStore();
+      if (stats) stats.writeMs += seconds * 1000;
+      inputs.forEach((input, k) => {
+        if (stats) {
+          stats.slicesComputed++;
+          for (const [stage, ms] of Object.entries(input.timingsMs)) stats.stageMs[stage] = (stats.stageMs[stage] ?? 0) + ms;
+        }
+        if (!created[k]) return;
+        if (stats) stats.slicesStored++;
+        metrics.slices.inc();
+        for (const [stage, ms] of Object.entries(input.timingsMs)) metrics.stage.observe(ms / 1000, { stage });
+      });
+    };
     const guardedSink: SliceResultSink = {
       markRunning: (org, jobId) => sink.markRunning(org, jobId),
       recordSliceFailure: (org, jobId, sliceId, code) => sink.recordSliceFailure(org, jobId, sliceId, code),
@@ -86,32 +120,46 @@ export class WorkerRuntime {
       async saveResult(org, input) {
         const started = performance.now();
         const saved = await sink.saveResult(org, input);
-        metrics.io.observe((performance.now() - started) / 1000, { op: "save_result" });
-        if (saved.created) {
-          metrics.slices.inc();
-          for (const [stage, ms] of Object.entries(input.timingsMs)) metrics.stage.observe(ms / 1000, { stage });
-        }
+        recordWrite([input], [saved.created], (performance.now() - started) / 1000);
+        return saved;
+      },
+      async saveResults(org, jobId, inputs) {
+        const started = performance.now();
+        const saved = await sink.saveResults(org, jobId, inputs);
+        recordWrite(inputs, saved.results.map((r) => r.created), (performance.now() - started) / 1000);
         return saved;
       },
     };
     const bus = o.bus;
     const log = o.logger;
-    // Events leave off the slice loop's critical path: publishes are chained (so one worker's events
-    // keep their order) and a task's message is acked only after its chain has drained. Delivery is
-    // best effort by contract (subscribers resume from the database), so a failed publish is logged.
+    // Events leave off the slice loop's critical path: they are queued in publish order and sent by
+    // one drain at a time (so one worker's events keep their order), everything queued so far in one
+    // `publishMany` (one NOTIFY statement for a batch of results); a task's message is acked only
+    // after the queue has drained. Delivery is best effort by contract (subscribers resume from the
+    // database), so a failed publish is logged.
+    const queued: JobEventV1[] = [];
+    const drain = async () => {
+      while (queued.length > 0) {
+        const events = queued.splice(0);
+        const started = performance.now();
+        try {
+          await publishInOrder(bus, events);
+        } catch (err) {
+          log.warn({ err, jobIds: [...new Set(events.map((e) => e.jobId))], events: events.length }, "job event publish failed");
+        }
+        metrics.io.observe((performance.now() - started) / 1000, { op: "publish" });
+      }
+    };
+    const enqueue = (events: readonly JobEventV1[]): Promise<void> => {
+      const idle = queued.length === 0;
+      queued.push(...events);
+      // A drain already scheduled or running takes these too.
+      if (idle && events.length > 0) this.publishing = this.publishing.then(drain);
+      return Promise.resolve();
+    };
     const timedBus: ResultBus = {
-      publish: (event) => {
-        this.publishing = this.publishing.then(async () => {
-          const started = performance.now();
-          try {
-            await bus.publish(event);
-          } catch (err) {
-            log.warn({ err, jobId: event.jobId, kind: event.kind }, "job event publish failed");
-          }
-          metrics.io.observe((performance.now() - started) / 1000, { op: "publish" });
-        });
-        return Promise.resolve();
-      },
+      publish: (event) => enqueue([event]),
+      publishMany: (events) => enqueue(events),
       subscribe: (jobId, listener) => bus.subscribe(jobId, listener),
     };
     this.handler = o.createHandler({ sink: guardedSink, store: guardedStore, bus: timedBus });
@@ -174,9 +222,12 @@ export class WorkerRuntime {
       this.metrics.heartbeats.inc();
       this.o.source.setVisibility(message, this.o.source.visibilityTimeoutSeconds).catch((err: unknown) => log.warn({ err }, "visibility heartbeat failed"));
     }, heartbeatMs);
+    const stats: TaskStats = { stageMs: {}, slicesComputed: 0, slicesStored: 0, writeMs: 0 };
     let outcome: MessageOutcome;
     try {
-      outcome = parsed.ok ? await this.run(parsed.task, message, log) : await this.malformed(parsed.problem, parsed.ids, message, log);
+      outcome = parsed.ok
+        ? await this.taskStats.run(stats, () => this.run(parsed.task, message, log))
+        : await this.malformed(parsed.problem, parsed.ids, message, log);
     } finally {
       clearInterval(heartbeat);
       this.metrics.inFlight.inc({}, -1);
@@ -184,7 +235,12 @@ export class WorkerRuntime {
     const durationSeconds = (performance.now() - started) / 1000;
     this.metrics.taskDuration.observe(durationSeconds);
     this.metrics.messages.inc({ outcome });
-    log.info({ outcome, queueLagMs: Math.round(queueLagSeconds * 1000), durationMs: Math.round(durationSeconds * 1000), slices: task?.sliceIds.length ?? 0 }, "task message done");
+    const ms = (x: number) => Math.round(x * 100) / 100;
+    log.info({
+      outcome, queueLagMs: Math.round(queueLagSeconds * 1000), durationMs: Math.round(durationSeconds * 1000), slices: task?.sliceIds.length ?? 0,
+      slicesComputed: stats.slicesComputed, slicesStored: stats.slicesStored, writeMs: ms(stats.writeMs),
+      stageMs: Object.fromEntries(Object.entries(stats.stageMs).map(([stage, v]) => [stage, ms(v)])),
+    }, "task message done");
     this.o.onMessageDone?.({ task, outcome, message });
     return outcome;
   }
