@@ -1,5 +1,5 @@
 // CLI: writes a benchmark (NIfTI volumes, label maps, manifest, card) or a preview contact sheet.
-// Usage: npm run dataset -- --benchmark kidney-blob [--out data/kidney-blob] [--scans 150] [--seed 7]
+// Usage: npm run dataset -- --benchmark kidney-blob [--out data/kidney-blob] [--scans 150] [--seed 7] [--size 256] [--slices 56]
 //        npm run dataset -- --preview [--out docs/phantom-preview.png]
 //        npm run dataset -- --benchmark kidney-lesion --dicom --out <dir> [--scan 0]   (one scan as a DICOM CT series)
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -26,6 +26,9 @@ const { values } = parseArgs({
     preview: { type: "boolean", default: false },
     dicom: { type: "boolean", default: false },
     scan: { type: "string", default: "0" },
+    // A smaller grid over the same field of view (for tests and quick looks; the benchmarks use the defaults).
+    size: { type: "string" },
+    slices: { type: "string" },
   },
 });
 
@@ -40,7 +43,27 @@ const scans = Number(values.scans);
 const seed = Number(values.seed);
 if (!Number.isInteger(scans) || scans < 3 || scans > 5000) fail("--scans must be an integer in 3..5000");
 if (!Number.isInteger(seed)) fail("--seed must be an integer");
-const geometry = DEFAULT_PHANTOM_GEOMETRY;
+const size = values.size === undefined ? DEFAULT_PHANTOM_GEOMETRY.width : Number(values.size);
+const slicesPerScan = values.slices === undefined ? DEFAULT_PHANTOM_GEOMETRY.slices : Number(values.slices);
+if (!Number.isInteger(size) || size < 32 || size > 1024) fail("--size must be an integer in 32..1024");
+if (!Number.isInteger(slicesPerScan) || slicesPerScan < 4 || slicesPerScan > 512) fail("--slices must be an integer in 4..512");
+// Same field of view and z extent as the default geometry, so the anatomy (in mm) is unchanged.
+const geometry =
+  size === DEFAULT_PHANTOM_GEOMETRY.width && slicesPerScan === DEFAULT_PHANTOM_GEOMETRY.slices
+    ? DEFAULT_PHANTOM_GEOMETRY
+    : {
+        width: size,
+        height: size,
+        slices: slicesPerScan,
+        pixelMm: (DEFAULT_PHANTOM_GEOMETRY.pixelMm * DEFAULT_PHANTOM_GEOMETRY.width) / size,
+        sliceMm: (DEFAULT_PHANTOM_GEOMETRY.sliceMm * DEFAULT_PHANTOM_GEOMETRY.slices) / slicesPerScan,
+      };
+// Area thresholds are defined in native pixels of the default 1.5 mm grid (250 px ≈ 560 mm²); on
+// another grid they keep the same area in mm².
+const pixelAreaScale = (DEFAULT_PHANTOM_GEOMETRY.pixelMm / geometry.pixelMm) ** 2;
+const minKidneyAreaPx = Math.max(1, Math.round(100 * pixelAreaScale));
+const abnormalAreaThresholdPx = Math.max(1, Math.round(250 * pixelAreaScale));
+const lesionProbability = 0.75;
 
 if (values.preview) {
   const tiles: ContactTile[] = [];
@@ -97,7 +120,8 @@ const scanId = (s: number): string => `${benchmark}-${String(s).padStart(4, "0")
 
 const started = performance.now();
 const trainScans = order.filter((s) => split.get(s) === "train");
-const window = chooseWindow(trainScans.slice(0, 12), { benchmark, seed, geometry });
+const scanOptions = { benchmark, seed, geometry, minKidneyAreaPx, abnormalAreaThresholdPx, lesionProbability };
+const window = chooseWindow(trainScans.slice(0, 12), scanOptions);
 console.log(
   `window ${JSON.stringify(window.windowHU)} HU (kidney percentiles ${JSON.stringify(window.percentileWindowHU)}, ` +
     `widened ${window.widenings}×${window.oracleIoU !== undefined ? `, native oracle IoU ${window.oracleIoU.toFixed(3)}` : ""})`,
@@ -106,7 +130,7 @@ console.log(
 const rows: string[] = ["scanId,split,sliceIndex,label,targetAreaPx,kidneyAreaPx"];
 const counts = { slices: 0, abnormal: 0, perSplit: { train: [0, 0], val: [0, 0], test: [0, 0] } as Record<string, [number, number]> };
 for (let s = 0; s < scans; s++) {
-  const scan = generateBenchmarkScan(s, { benchmark, seed, geometry, windowHU: window.windowHU });
+  const scan = generateBenchmarkScan(s, { ...scanOptions, windowHU: window.windowHU });
   const id = scanId(s);
   const base = { dimsIJK, spacingMm, originLPS, directionLPS };
   const write = (sub: string, volume: Volume, intentCode = 0): void =>
@@ -149,9 +173,10 @@ const card = {
     abnormal: counts.abnormal,
     perSplit: Object.fromEntries(Object.entries(counts.perSplit).map(([k, [n, a]]) => [k, { slices: n, abnormal: a }])),
   },
-  ...(benchmark === "kidney-blob" ? { blob: PAPER_BLOB_RECIPE } : { abnormalAreaThresholdPx: 250, lesionProbability: 0.75 }),
-  minKidneyAreaPx: 100,
-  seconds: Math.round((performance.now() - started) / 1000),
+  ...(benchmark === "kidney-blob" ? { blob: PAPER_BLOB_RECIPE } : { abnormalAreaThresholdPx, lesionProbability }),
+  minKidneyAreaPx,
 };
+// No timings in the card: it is a function of (benchmark, scans, seed, geometry, generator version) only.
 writeFileSync(join(out, "dataset.json"), JSON.stringify(card, null, 2) + "\n");
-console.log(`wrote ${out}: ${counts.slices} slices (${counts.abnormal} abnormal) from ${scans} scans in ${card.seconds} s`);
+const seconds = Math.round((performance.now() - started) / 1000);
+console.log(`wrote ${out}: ${counts.slices} slices (${counts.abnormal} abnormal) from ${scans} scans in ${seconds} s`);
