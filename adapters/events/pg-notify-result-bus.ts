@@ -14,7 +14,8 @@ type Wire = JobEventV1 | { schemaVersion: 1; kind: "SLICE_RESULT_REF"; organizat
 
 /**
  * {@link ResultBus} on LISTEN/NOTIFY. A SLICE_RESULT too large for a notification is sent as a
- * reference and re-read with `loadResult` on the receiving side. `publishMany` sends a batch of events
+ * reference and re-read with `loadResult` on the receiving side; a job's events reach listeners in
+ * the order they arrived, references included. `publishMany` sends a batch of events
  * as that many notifications from one statement (one round trip, one commit), in order. Call `start()`
  * to receive events and `close()` at shutdown.
  *
@@ -24,6 +25,8 @@ type Wire = JobEventV1 | { schemaVersion: 1; kind: "SLICE_RESULT_REF"; organizat
  */
 export class PgNotifyResultBus implements ResultBus {
   private readonly listeners = new Map<string, Set<(event: JobEventV1) => void>>();
+  /** Per job, the tail of the deliveries in progress (a reference's re-read must not be overtaken). */
+  private readonly deliveries = new Map<string, Promise<void>>();
   private listenClient: pg.Client | null = null;
   private readonly pool: pg.Pool;
 
@@ -43,7 +46,7 @@ export class PgNotifyResultBus implements ResultBus {
     await this.listenClient.connect();
     this.listenClient.on("notification", (msg) => {
       if (msg.channel !== JOB_EVENTS_CHANNEL || !msg.payload) return;
-      void this.dispatch(JSON.parse(msg.payload) as Wire).catch(this.onError);
+      this.deliverInOrder(JSON.parse(msg.payload) as Wire);
     });
     await this.listenClient.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
   }
@@ -73,6 +76,17 @@ export class PgNotifyResultBus implements ResultBus {
   async close(): Promise<void> {
     await this.listenClient?.end();
     await this.pool.end();
+  }
+
+  /** Delivers one job's events in arrival (= publish) order, also when a reference must be re-read first. */
+  private deliverInOrder(wire: Wire): void {
+    if (!this.listeners.has(wire.jobId)) return;
+    const previous = this.deliveries.get(wire.jobId) ?? Promise.resolve();
+    const next = previous.then(() => this.dispatch(wire)).catch(this.onError);
+    this.deliveries.set(wire.jobId, next);
+    void next.then(() => {
+      if (this.deliveries.get(wire.jobId) === next) this.deliveries.delete(wire.jobId);
+    });
   }
 
   private async dispatch(wire: Wire): Promise<void> {
