@@ -3,8 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +11,7 @@ import { promisify } from "node:util";
 import { decodeNifti } from "../../../imaging/nifti/nifti-decoder.ts";
 import { LABEL } from "../../../imaging/phantom/benchmark-scan.ts";
 import type { Volume } from "../../../imaging/volume.ts";
+import { fileHashes } from "../../adapters/support/file-hashes.ts";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const MANIFEST_HEADER = "scanId,split,sliceIndex,label,targetAreaPx,kidneyAreaPx";
@@ -43,17 +43,6 @@ interface Card {
 async function runDataset(args: string[]): Promise<string> {
   const out = await mkdtemp(path.join(tmpdir(), "coinseg-dataset-"));
   await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/dataset.ts", ...args, "--out", out], { cwd: root, timeout: 60_000 });
-  return out;
-}
-
-/** sha256 of every file under `dir`, by relative path. */
-async function hashes(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    out[path.relative(dir, file)] = createHash("sha256").update(await readFile(file)).digest("hex");
-  }
   return out;
 }
 
@@ -95,7 +84,7 @@ describe("dataset CLI on a tiny kidney-blob set", () => {
     const { card } = await readSet(dir);
     const ids = ["kidney-blob-0000", "kidney-blob-0001", "kidney-blob-0002"];
     const expected = ["dataset.json", "manifest.csv", ...["volumes", "clean", "labels"].flatMap((sub) => ids.map((id) => path.join(sub, `${id}.nii.gz`)))];
-    assert.deepEqual(Object.keys(await hashes(dir)).sort(), expected.sort());
+    assert.deepEqual(Object.keys(await fileHashes(dir)).sort(), expected.sort());
     assert.deepEqual([card.benchmark, card.seed, card.scans, card.sizeIJK, card.slicesPerScan, card.spacingMm], ["kidney-blob", 5, 3, [64, 64], 16, [6, 6, 10.5]]);
     for (const id of ids) {
       for (const sub of ["volumes", "clean", "labels"] as const) {
@@ -140,9 +129,9 @@ describe("dataset CLI on a tiny kidney-blob set", () => {
     const again = await runDataset(args);
     const other = await runDataset(args.map((a, i) => (args[i - 1] === "--seed" ? "6" : a)));
     dirs.push(again, other);
-    const first = await hashes(dir);
-    assert.deepEqual(await hashes(again), first);
-    const changed = await hashes(other);
+    const first = await fileHashes(dir);
+    assert.deepEqual(await fileHashes(again), first);
+    const changed = await fileHashes(other);
     assert.notEqual(changed["volumes/kidney-blob-0000.nii.gz"], first["volumes/kidney-blob-0000.nii.gz"]);
   });
 });
