@@ -8,7 +8,8 @@ import { writeDicomSeries } from "../../imaging/dicom/dicom-series-writer.ts";
 import { parseDicomPart10 } from "../../imaging/dicom/parse-dicom-part10.ts";
 import { generateBenchmarkScan } from "../../imaging/phantom/benchmark-scan.ts";
 import type { Volume } from "../../imaging/volume.ts";
-import { startApiHarness, type ApiHarness } from "./support/api-harness.ts";
+import { startApiHarness, codes, type ApiHarness } from "./support/api-harness.ts";
+import { COMPRESSED_FRAGMENTS, encapsulatePixelData, withTransferSyntax } from "../imaging/decoders/fixtures.ts";
 import { createStudy, upload } from "./support/study-flow.ts";
 
 const IMPORT = `mutation($i: ImportStudyInput!) { importStudy(input: $i) { study { id status
@@ -149,5 +150,22 @@ describe("DICOM import through the API", () => {
     const stored = await api.db.prisma.series.findMany({ where: { seriesInstanceUID: { in: [first, otherOrg] } }, select: { organizationId: true, seriesInstanceUID: true } });
     assert.deepEqual(new Set(stored.filter((s) => s.seriesInstanceUID === first).map((s) => s.organizationId)), new Set([api.seed.orgA]));
     assert.deepEqual(new Set(stored.filter((s) => s.seriesInstanceUID === otherOrg).map((s) => s.organizationId)), new Set([api.seed.orgB]));
+  });
+
+  it("should answer UNSUPPORTED_TRANSFER_SYNTAX naming the syntax and leave the study empty when the series is JPEG compressed", async () => {
+    const key = api.seed.annotatorA.key;
+    for (const [uid, name, fragment] of [["1.2.840.10008.1.2.4.50", "JPEG Baseline", COMPRESSED_FRAGMENTS.jpeg], ["1.2.840.10008.1.2.4.91", "JPEG 2000", COMPRESSED_FRAGMENTS.jpeg2000]] as const) {
+      const studyId = await createStudy(api, key, "compressed");
+      const uploadKeys: string[] = [];
+      for (const f of files.slice(0, 2)) {
+        const compressed = withTransferSyntax(f, uid, (dataSet) => encapsulatePixelData(dataSet, [fragment]));
+        uploadKeys.push(await upload(api, key, compressed, "DICOM", "application/dicom"));
+      }
+      const res = await api.gql(key, IMPORT, { i: { studyId, uploadKeys, format: "DICOM" } });
+      assert.deepEqual(codes(res), ["UNSUPPORTED_TRANSFER_SYNTAX"]);
+      assert.ok(res.body.errors![0]!.message.includes(`${name}`) && res.body.errors![0]!.message.includes(uid), res.body.errors![0]!.message);
+      assert.equal((await api.db.prisma.study.findUniqueOrThrow({ where: { id: studyId } })).status, "EMPTY");
+      assert.equal(await api.db.prisma.slice.count({ where: { studyId } }), 0);
+    }
   });
 });

@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { deflateRawSync } from "node:zlib";
 import { writeDicomSeries } from "../../../imaging/dicom/dicom-series-writer.ts";
 import { decodeDicomSeries } from "../../../imaging/dicom/decode-dicom-series.ts";
+import { decodeVolume } from "../../../imaging/decode/decode-volume.ts";
+import { parseDicomPart10 } from "../../../imaging/dicom/parse-dicom-part10.ts";
 import { TRANSFER_SYNTAX } from "../../../imaging/dicom/transfer-syntax.ts";
 import { isImagingError } from "../../../imaging/errors/imaging-error.ts";
-import { indexVolume, maxAbsDiff, obliqueDirection } from "./fixtures.ts";
+import { COMPRESSED_FRAGMENTS, encapsulatePixelData, indexVolume, maxAbsDiff, obliqueDirection, withTransferSyntax } from "./fixtures.ts";
 
 const SYNTAXES = [
   ["implicit VR little endian", TRANSFER_SYNTAX.IMPLICIT_VR_LITTLE_ENDIAN],
@@ -95,6 +97,22 @@ test("should name the syntax in UNSUPPORTED_TRANSFER_SYNTAX when the file is RLE
   assert.throws(() => decodeDicomSeries([file]), (e) => isImagingError(e, "UNSUPPORTED_TRANSFER_SYNTAX") && /RLE Lossless/.test(e.message));
 });
 
+for (const [uid, name, fragment] of [
+  ["1.2.840.10008.1.2.4.50", "JPEG Baseline (Process 1)", COMPRESSED_FRAGMENTS.jpeg],
+  ["1.2.840.10008.1.2.4.90", "JPEG 2000 (Lossless Only)", COMPRESSED_FRAGMENTS.jpeg2000],
+  ["1.2.840.10008.1.2.4.91", "JPEG 2000", COMPRESSED_FRAGMENTS.jpeg2000],
+] as const) {
+  test(`should answer UNSUPPORTED_TRANSFER_SYNTAX naming ${name} when a series carries encapsulated ${name} pixel data`, () => {
+    const files = writeDicomSeries(indexVolume()).map((f) => withTransferSyntax(f, uid, (dataSet) => encapsulatePixelData(dataSet, [fragment])));
+    const parsed = parseDicomPart10(files[0]!, 1 << 20);
+    assert.equal(parsed.transferSyntaxUID, uid);
+    assert.equal(parsed.dataSet.elements["x7fe00010"]?.encapsulatedPixelData, true, "a well-formed encapsulated file");
+    for (const decode of [() => decodeDicomSeries(files), () => decodeVolume(files), () => decodeVolume(files[0]!)]) {
+      assert.throws(decode, (e) => isImagingError(e, "UNSUPPORTED_TRANSFER_SYNTAX") && e.message.includes(`${name} (${uid})`));
+    }
+  });
+}
+
 test("should throw IMAGING_TRUNCATED when a file is cut inside its pixel data", () => {
   const file = writeDicomSeries(indexVolume())[0]!;
   assert.throws(() => decodeDicomSeries([file.subarray(0, file.length - 7)]), (e) => isImagingError(e, "IMAGING_TRUNCATED"));
@@ -131,32 +149,7 @@ test("should throw UNSUPPORTED_FORMAT when the bytes are not DICOM", () => {
 
 /** Re-encodes an explicit VR LE Part 10 file as Deflated Explicit VR LE (meta header patched by hand). */
 function deflate(file: Uint8Array, body?: Uint8Array): Uint8Array {
-  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const meta: Uint8Array[] = [file.subarray(0, 132)];
-  let at = 132;
-  let groupLengthAt = -1;
-  while (v.getUint16(at, true) === 0x0002) {
-    const elem = v.getUint16(at + 2, true);
-    const vr = String.fromCharCode(file[at + 4]!, file[at + 5]!);
-    const long = ["OB", "OW", "SQ", "UN", "UT"].includes(vr);
-    const len = long ? v.getUint32(at + 8, true) : v.getUint16(at + 6, true);
-    const head = long ? 12 : 8;
-    if (elem === 0x0010) {
-      const uid = Buffer.from("1.2.840.10008.1.2.1.99", "latin1");
-      const el = Buffer.alloc(8 + uid.length);
-      el.set(file.subarray(at, at + 6));
-      el.writeUInt16LE(uid.length, 6);
-      el.set(uid, 8);
-      meta.push(el);
-    } else {
-      if (elem === 0x0000) groupLengthAt = meta.reduce((s, m) => s + m.length, 0) + 8;
-      meta.push(file.slice(at, at + head + len));
-    }
-    at += head + len;
-  }
-  const header = Buffer.concat(meta);
-  if (groupLengthAt >= 0) header.writeUInt32LE(header.readUInt32LE(groupLengthAt) + 2, groupLengthAt);
-  return new Uint8Array(Buffer.concat([header, deflateRawSync(body ?? file.subarray(at))]));
+  return withTransferSyntax(file, TRANSFER_SYNTAX.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, (dataSet) => deflateRawSync(body ?? dataSet));
 }
 
 test("should decode the same HU when the data set is deflated", () => {
