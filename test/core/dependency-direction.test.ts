@@ -31,6 +31,25 @@ describe("dependency direction lint rules", () => {
     assert.deepEqual(await lint('import { isUuid } from "../core/domain/is-uuid.ts";\nexport const x = isUuid;\n', "imaging/x.ts"), ["no-restricted-imports"]);
   });
 
+  for (const [what, code] of [
+    ["onnxruntime-node", 'import * as ort from "onnxruntime-node";\nexport const x = ort;\n'],
+    ["pg", 'import pg from "pg";\nexport const x = pg;\n'],
+    ["@prisma/client", 'import { PrismaClient } from "@prisma/client";\nexport const x = PrismaClient;\n'],
+    ["@prisma/adapter-pg", 'import { PrismaPg } from "@prisma/adapter-pg";\nexport const x = PrismaPg;\n'],
+    ["@aws-sdk/client-s3", 'import { S3Client } from "@aws-sdk/client-s3";\nexport const x = S3Client;\n'],
+    ["node:fs", 'import { readFileSync } from "node:fs";\nexport const x = readFileSync;\n'],
+    ["node:fs/promises", 'import { readFile } from "node:fs/promises";\nexport const x = readFile;\n'],
+    ["fs", 'import fs from "fs";\nexport const x = fs;\n'],
+  ] as const) {
+    it(`should reject ${what} when it is imported in imaging/`, async () => {
+      assert.deepEqual(await lint(code, "imaging/mask/x.ts"), ["no-restricted-imports"]);
+    });
+  }
+
+  it("should accept node:zlib and node:crypto when imaging/ imports them", async () => {
+    assert.deepEqual(await lint('import { gzipSync } from "node:zlib";\nimport { createHash } from "node:crypto";\nexport const x = [gzipSync, createHash];\n', "imaging/mask/x.ts"), []);
+  });
+
   it("should reject process.env when it is read outside app/", async () => {
     assert.deepEqual(await lint("export const x = process.env.PORT;\n", "adapters/x.ts"), ["no-restricted-syntax"]);
   });

@@ -40,6 +40,17 @@ export default tseslint.config(
   { files: ["workers/**/*.ts"], rules: { "no-restricted-imports": ["error", { patterns: [ours("app"), ours("resolvers")] }] } },
   {
     files: ["imaging/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [ours("core"), ours("adapters"), ours("app"), ours("resolvers"), ours("workers"), ours("generated")] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            ours("core"), ours("adapters"), ours("app"), ours("resolvers"), ours("workers"), ours("generated"),
+            // Pure math on buffers: no ONNX, no database, no cloud, no file system (callers pass bytes in).
+            { group: ["onnxruntime-node", "onnxruntime-*", "pg", "pg-*", "@prisma/*", "@aws-sdk/*", "node:fs", "node:fs/*", "fs", "fs/*"], message: "imaging/ is pure TypeScript on buffers: no ONNX Runtime, database, AWS or file system (STYLE.md)" },
+          ],
+        },
+      ],
+    },
   },
 );
