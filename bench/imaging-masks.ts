@@ -1,4 +1,4 @@
-// Benchmark: RLE encode/decode throughput and preprocessing / clean-up latency on 512 × 512 slices.
+// Benchmark: RLE encode/decode throughput, preprocessing throughput (512² → 256²) and clean-up latency on 512 × 512 slices.
 // Run: npx tsx bench/imaging-masks.ts [--reps 20]. Prints a table, writes bench/results/imaging-masks.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -48,6 +48,8 @@ interface Row {
   /** Mask megabytes (1 byte per pixel, 10^6 bytes) per second, for the RLE rows. */
   readonly maskMBps?: number;
   readonly rleChars?: number;
+  /** Preprocessing rows: input HU megabytes (the slice's int16 voxels, 10^6 bytes) per second. */
+  readonly inputMBps?: number;
 }
 
 function median(run: () => unknown): number {
@@ -79,9 +81,11 @@ for (const [name, m] of [
 
 const spec = parsePreprocessSpec({ windowHU: [-160, 340], size: [256, 256] });
 const ct = slice();
-rows.push({ case: "preprocess 512² HU → 1×1×256×256", medianMs: round(median(() => preprocessSlices([ct], spec))) });
+const sliceMB = ct.data.byteLength / 1e6;
+const preprocessRow = (name: string, msPerSlice: number): Row => ({ case: name, medianMs: round(msPerSlice), inputMBps: round(sliceMB / (msPerSlice / 1000), 1) });
+rows.push(preprocessRow("preprocess 512² HU → 1×1×256×256", median(() => preprocessSlices([ct], spec))));
 const batch16 = Array.from({ length: 16 }, () => ct);
-rows.push({ case: "preprocess 16 × 512² → 16×1×256×256 (per slice)", medianMs: round(median(() => preprocessSlices(batch16, spec)) / 16) });
+rows.push(preprocessRow("preprocess 16 × 512² → 16×1×256×256 (per slice)", median(() => preprocessSlices(batch16, spec)) / 16));
 const small = mask(0.01, 4);
 const model = maskToNative(small, 256, 256);
 rows.push({ case: "mask 256² → native 512² (nearest)", medianMs: round(median(() => maskToNative(model, N, N))) });
@@ -100,7 +104,7 @@ writeFileSync(
       cpu: os.cpus()[0]?.model ?? "unknown",
       cpus: os.cpus().length,
       loadAverage1m: round(os.loadavg()[0]!, 2),
-      note: "maskMBps = mask pixels (1 byte each, 1 MB = 10^6 bytes) per second; medianMs = median wall time per call",
+      note: "maskMBps = mask pixels (1 byte each, 1 MB = 10^6 bytes) per second; inputMBps = the 512² int16 HU slice's bytes (0.524 MB) per second of preprocessing; medianMs = median wall time per call",
       rows,
     },
     null,
