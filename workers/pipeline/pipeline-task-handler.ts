@@ -1,4 +1,5 @@
 // The worker's SegmentationTaskHandler: loads each task's slices, runs the pipeline, stores and publishes results.
+import { endianness } from "node:os";
 import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
 import { encodeRle } from "../../core/domain/rle.ts";
 import type { SegmentationJob } from "../../core/domain/segmentation-job.ts";
@@ -28,6 +29,9 @@ export interface PipelineTaskHandlerDeps {
   /** Slices per pipeline call (default 8). */
   readonly batchSize?: number;
 }
+
+/** Slice pixels are stored little-endian; on such a host they are used as they are. */
+const LITTLE_ENDIAN_HOST = endianness() === "LE";
 
 /** How the batches of a task ended: every batch ran, or a permanent error fails the job with `code`. */
 type BatchesOutcome = { readonly failedWith: string | null };
@@ -104,10 +108,16 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
     for (let start = 0; start < task.sliceIds.length; start += batchSize) {
       // A failed write (e.g. INVALID_STATE after a cancel) stops the task before more inference.
       if (writer.failed) return { failedWith: null };
+      const ids = task.sliceIds.slice(start, start + batchSize);
+      // The batch's reads run together; results and failures are taken in slice order.
+      const images = await Promise.all(ids.map((id) => {
+        const slice = stored.get(id);
+        return slice ? this.readPixels(slice) : Promise.resolve(null);
+      }));
       const ready: { slice: Slice; image: Image2D<Float32Array> }[] = [];
-      for (const sliceId of task.sliceIds.slice(start, start + batchSize)) {
+      for (const [k, sliceId] of ids.entries()) {
         const slice = stored.get(sliceId);
-        const image = slice ? await this.readPixels(slice) : null;
+        const image = images[k];
         if (!slice || !image) {
           await failSlice(sliceId, slice ? "IMAGING_INCONSISTENT" : "NOT_FOUND");
           continue;
@@ -166,6 +176,10 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
   private async readPixels(slice: Slice): Promise<Image2D<Float32Array> | null> {
     const bytes = await this.deps.store.get(slice.storageKey);
     if (!bytes || bytes.byteLength !== slice.width * slice.height * 4) return null;
+    if (LITTLE_ENDIAN_HOST) {
+      // One copy (the buffer may be unaligned or shared), no per-pixel decode.
+      return { width: slice.width, height: slice.height, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+    }
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const data = new Float32Array(slice.width * slice.height);
     for (let p = 0; p < data.length; p++) data[p] = view.getFloat32(p * 4, true);
