@@ -1,13 +1,19 @@
 // Pipeline benchmark (services mode): mutation → SQS → worker process(es) → Postgres → NOTIFY → API →
 // graphql-ws subscriber. Per slice: latency from the requestSegmentation mutation to its SLICE_RESULT
 // event; per job: throughput with 1 and 2 worker processes; and, in the same run, the raw inference time
-// of the same slices (SegmentationPipeline.segment in process, same batch size). Overhead per slice =
-// end-to-end wall time per slice (1 worker) − raw inference time per slice.
-// Usage: npx tsx bench/pipeline.ts [--method LAYER_CAM] [--model kidney-blob-classifier] [--models models]
-//          [--slices 40] [--reps 3] [--batch 8] [--out bench/results/pipeline.json]
+// of the same slices (SegmentationPipeline.segment in process, same batch size), measured between the
+// 1-worker jobs so both see the same background load. Overhead per slice = end-to-end wall time per
+// slice (1 worker) − raw inference time per slice.
+// Usage: npm run bench:pipeline -- [--method COIN] [--model kidney-blob-coin] [--models models]
+//          [--slices 40] [--reps 5] [--batch 8] [--out bench/results/pipeline.json]
+// Default: COIN on the kidney-blob generator and its classifier (fails when they are missing). To
+// measure the committed models while the working tree holds others:
+//   git archive HEAD models/kidney-blob-coin models/kidney-blob-classifier | tar -x -C /tmp/bench-models
+//   npm run bench:pipeline -- --models /tmp/bench-models/models
 // Needs PostgreSQL on 127.0.0.1:5432 and moto at MOTO_ENDPOINT_URL. Not a test (STYLE.md).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -34,7 +40,7 @@ const { values } = parseArgs({
     model: { type: "string" },
     models: { type: "string", default: "models" },
     slices: { type: "string", default: "40" },
-    reps: { type: "string", default: "3" },
+    reps: { type: "string", default: "5" },
     batch: { type: "string", default: "8" },
     out: { type: "string", default: "bench/results/pipeline.json" },
   },
@@ -43,19 +49,13 @@ const SLICES = Number(values.slices);
 const REPS = Number(values.reps);
 const BATCH = Number(values.batch);
 const repoRoot = path.resolve(import.meta.dirname, "..");
-const fixtures = path.join(repoRoot, "test/fixtures/models");
-
-// The model: the trained kidney-blob COIN generator when present, else LayerCAM on the trained
-// classifier, else the tiny fixture COIN model (the output says which).
-let modelsDir = path.resolve(values.models!);
-let method = (values.method ?? "") as SegmentationMethod;
-let modelKey = values.model ?? "";
-if (!modelKey) {
-  if (existsSync(path.join(modelsDir, "kidney-blob-coin/model.json"))) [method, modelKey] = [method || "COIN", "kidney-blob-coin"];
-  else if (existsSync(path.join(modelsDir, "kidney-blob-classifier/model.json"))) [method, modelKey] = [method || "LAYER_CAM", "kidney-blob-classifier"];
-  else [modelsDir, method, modelKey] = [fixtures, method || "COIN", "tiny-coin"];
-}
-console.log(`pipeline bench: ${method} on ${modelKey} (${modelsDir}), ${SLICES} phantom slices, batch ${BATCH}, ${REPS} reps; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}`);
+const modelsDir = path.resolve(values.models!);
+const method = (values.method ?? "COIN") as SegmentationMethod;
+const modelKey = values.model ?? (method === "COIN" ? "kidney-blob-coin" : "kidney-blob-classifier");
+if (!existsSync(path.join(modelsDir, modelKey, "model.json"))) throw new Error(`no ${modelKey} in ${modelsDir}: train it or pass --models/--model`);
+const loadAtStart = loadavg();
+const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
+console.log(`pipeline bench: ${method} on ${modelKey} (${modelsDir}), ${SLICES} phantom slices, batch ${BATCH}, ${REPS} reps; ${cpus().length} CPUs, load ${loadAtStart.map((l) => l.toFixed(1)).join(" ")}`);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,14 +77,15 @@ async function rawOnce(): Promise<number> {
 }
 await rawOnce(); // warm-up: sessions, caches
 const rawRuns: number[] = [];
-for (let r = 0; r < REPS; r++) rawRuns.push(await rawOnce());
-const rawMsPerSlice = median(rawRuns) / SLICES;
-console.log(`raw inference: ${rawMsPerSlice.toFixed(2)} ms/slice (median of ${REPS} × ${SLICES} slices)`);
+/** The models' sha256 from their model.json (the registry refuses a file that does not match). */
+const modelSha256 = Object.fromEntries(
+  [modelKey, ...(models.generatorKey ? [models.classifierKey] : [])].map((key) => [key, (JSON.parse(readFileSync(path.join(modelsDir, key, "model.json"), "utf8")) as { sha256: string }).sha256]),
+);
 
 // --- the services-mode pipeline -------------------------------------------------------------------
 const h = await createDispatchHarness({ visibilityTimeoutSeconds: 60 });
 const registry = new PrismaModelRegistry(h.db.prisma);
-if (modelsDir !== fixtures) for (const m of await readModelDirectory(modelsDir)) await registry.register(m);
+for (const m of await readModelDirectory(modelsDir)) await registry.register(m);
 const logger = pino({ level: "silent" });
 const apiBus = new PgNotifyResultBus(h.db.url, async (org, jobId, sliceId) => (await h.jobs.resultsBySlice(org, [sliceId])).get(sliceId)?.find((r) => r.jobId === jobId) ?? null);
 await apiBus.start();
@@ -145,28 +146,47 @@ async function runJob(): Promise<{ latenciesMs: number[]; wallMs: number; worker
   return { latenciesMs, wallMs: Math.max(...latenciesMs), workerInferMs };
 }
 
-/** Mean ms per call of the workers' result writes and publishes, from their /metrics (all runs so far). */
-async function ioBreakdown(): Promise<{ saveResultMs: number; publishMs: number }> {
-  const total = { save_result: { sum: 0, count: 0 }, publish: { sum: 0, count: 0 } };
+/** Workers' result-write and publish time from their /metrics: per slice written and per call (all runs so far). */
+async function ioBreakdown(): Promise<{ saveResultsMsPerSlice: number; publishMsPerSlice: number; saveResultsMsPerCall: number; publishMsPerCall: number; saveResultsCalls: number; publishCalls: number; slices: number }> {
+  const sums = { save_results: { sum: 0, count: 0 }, publish: { sum: 0, count: 0 } };
+  let slices = 0;
   for (const url of metricsUrls) {
     const text = await (await fetch(url)).text();
-    for (const op of ["save_result", "publish"] as const) {
-      total[op].sum += Number(new RegExp(`^coinseg_worker_io_seconds_sum\\{op="${op}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
-      total[op].count += Number(new RegExp(`^coinseg_worker_io_seconds_count\\{op="${op}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    for (const op of ["save_results", "publish"] as const) {
+      sums[op].sum += Number(new RegExp(`^coinseg_worker_io_seconds_sum\\{op="${op}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+      sums[op].count += Number(new RegExp(`^coinseg_worker_io_seconds_count\\{op="${op}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
     }
+    slices += Number(/^coinseg_worker_slice_results_total (\S+)$/m.exec(text)?.[1] ?? 0);
   }
-  return { saveResultMs: (1000 * total.save_result.sum) / Math.max(1, total.save_result.count), publishMs: (1000 * total.publish.sum) / Math.max(1, total.publish.count) };
+  const per = (x: number, n: number) => (1000 * x) / Math.max(1, n);
+  return {
+    saveResultsMsPerSlice: per(sums.save_results.sum, slices), publishMsPerSlice: per(sums.publish.sum, slices),
+    saveResultsMsPerCall: per(sums.save_results.sum, sums.save_results.count), publishMsPerCall: per(sums.publish.sum, sums.publish.count),
+    saveResultsCalls: sums.save_results.count, publishCalls: sums.publish.count, slices,
+  };
 }
 
 const workers: ChildProcess[] = [];
-let io = { saveResultMs: 0, publishMs: 0 };
+async function stopWorkers(): Promise<void> {
+  for (const w of workers) w.kill("SIGTERM");
+  await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
+  workers.length = 0;
+  metricsUrls.length = 0;
+}
+let io: Awaited<ReturnType<typeof ioBreakdown>> | null = null;
 const runs: Record<string, { workers: number; wallMs: number[]; slicesPerSecond: number; latencyMs: { p50: number; p95: number; first: number }; workerStageMsPerSlice: number }> = {};
 try {
   for (const n of [1, 2]) {
+    // Fresh workers per count, so each run's /metrics hold only its own jobs.
+    await stopWorkers();
     while (workers.length < n) workers.push(await spawnWorker());
     await runJob(); // warm-up: the workers' sessions
     const jobs = [];
-    for (let r = 0; r < REPS; r++) jobs.push(await runJob());
+    for (let r = 0; r < REPS; r++) {
+      // Raw inference between the 1-worker jobs: both see the same background load (shared machine).
+      if (n === 1) rawRuns.push(await rawOnce());
+      jobs.push(await runJob());
+    }
     const wall = jobs.map((j) => j.wallMs);
     const all = jobs.flatMap((j) => j.latenciesMs);
     runs[`${n}`] = {
@@ -179,13 +199,14 @@ try {
     if (n === 1) io = await ioBreakdown();
   }
 } finally {
-  for (const w of workers) w.kill("SIGTERM");
-  await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
+  await stopWorkers();
   await ws.dispose();
   await server.close();
   await apiBus.close();
   await h.close();
 }
+const rawMsPerSlice = median(rawRuns) / SLICES;
+const loadAtEnd = loadavg();
 
 const one = runs["1"]!;
 const e2eMsPerSlice = median(one.wallMs) / SLICES;
@@ -197,12 +218,19 @@ for (const r of Object.values(runs)) {
   console.log(`| ${r.workers} | ${r.slicesPerSecond.toFixed(1)} | ${median(r.wallMs).toFixed(0)} | ${r.latencyMs.first.toFixed(0)} | ${r.latencyMs.p50.toFixed(0)} | ${r.latencyMs.p95.toFixed(0)} | ${r.workerStageMsPerSlice.toFixed(2)} |`);
 }
 console.log(`\nraw inference ${rawMsPerSlice.toFixed(2)} ms/slice; end to end (1 worker) ${e2eMsPerSlice.toFixed(2)} ms/slice; overhead ${overheadMsPerSlice.toFixed(2)} ms/slice (target ≤ ${targetMs.toFixed(2)} ms: ${overheadMsPerSlice <= targetMs ? "met" : "NOT met"})`);
-console.log(`of which, per slice in the worker (1 worker): result write ${io.saveResultMs.toFixed(2)} ms (Postgres transaction), event publish ${io.publishMs.toFixed(2)} ms (NOTIFY); the rest is pixel read, RLE, queue and relay polling, API fan-out`);
+console.log(
+  `worker I/O (1 worker): result writes ${io!.saveResultsMsPerSlice.toFixed(2)} ms per slice (${io!.saveResultsCalls} statements, ${io!.saveResultsMsPerCall.toFixed(2)} ms each, overlapping the next batch's inference), ` +
+    `event publishes ${io!.publishMsPerSlice.toFixed(2)} ms per slice (${io!.publishCalls} NOTIFY statements, off the slice loop); ${io!.slices} slices`,
+);
+console.log(`load average (1, 5, 15 min): ${loadAtStart.map((l) => l.toFixed(2)).join(", ")} at start, ${loadAtEnd.map((l) => l.toFixed(2)).join(", ")} at the end`);
 const result = {
-  date: new Date().toISOString(), cpus: cpus().length, loadAverage1m: loadavg()[0], method, modelKey, slices: SLICES, batchSize: BATCH, reps: REPS,
+  date: new Date().toISOString(), commit, cpus: cpus().length, loadAverage: { atStart: loadAtStart, atEnd: loadAtEnd }, method, modelKey, modelSha256,
+  slices: SLICES, batchSize: BATCH, reps: REPS,
   rawInferenceMsPerSlice: rawMsPerSlice, rawRunsMs: rawRuns, pipeline: runs, endToEndMsPerSlice1Worker: e2eMsPerSlice,
-  overheadMsPerSlice, workerIoMsPerCall: io, overheadTargetMs: targetMs, overheadTargetMet: overheadMsPerSlice <= targetMs,
-  note: "end to end = from the requestSegmentation mutation to the last SLICE_RESULT event at a graphql-ws subscriber, includes the outbox relay poll (20 ms), SQS long poll, per-slice Postgres transaction and NOTIFY",
+  overheadMsPerSlice, workerIo1Worker: io, overheadTargetMs: targetMs, overheadTargetMet: overheadMsPerSlice <= targetMs,
+  note:
+    "end to end = from the requestSegmentation mutation to the last SLICE_RESULT event at a graphql-ws subscriber; includes the outbox relay poll (20 ms), SQS send and long poll, " +
+    "one result statement per inference batch and coalesced NOTIFYs. Raw inference runs in the benchmark process between the 1-worker jobs. The machine (2 cores) is shared with model training: see loadAverage.",
 };
 mkdirSync(path.dirname(values.out!), { recursive: true });
 writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
