@@ -3,12 +3,13 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { LocalObjectStore } from "../adapters/storage/local-object-store.ts";
 import { S3ObjectStore } from "../adapters/storage/s3-object-store.ts";
+import { staticAwsCredentials } from "./aws-credentials.ts";
 import type { Env } from "./config/env-schema.ts";
 import { ConfigError } from "./config/parse-config.ts";
 
 /** Store-related settings. */
 export type ObjectStoreSettings = Pick<Env, "OBJECT_STORE" | "LOCAL_STORE_DIR" | "AWS_REGION"> &
-  Partial<Pick<Env, "S3_BUCKET" | "S3_ENDPOINT" | "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY">>;
+  Partial<Pick<Env, "S3_BUCKET" | "S3_ENDPOINT" | "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN">>;
 
 /**
  * Builds the configured store. The local store signs upload URLs with a per-process secret and
@@ -20,6 +21,5 @@ export function createObjectStore(s: ObjectStoreSettings, publicBaseUrl: () => s
     return new LocalObjectStore({ rootDir: path.resolve(s.LOCAL_STORE_DIR), publicBaseUrl, signingSecret: randomBytes(32).toString("hex") });
   }
   if (!s.S3_BUCKET) throw new ConfigError("invalid environment:\n  S3_BUCKET: required when OBJECT_STORE=s3");
-  const credentials = s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY ? { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY } : undefined;
-  return new S3ObjectStore({ bucket: s.S3_BUCKET, region: s.AWS_REGION, endpoint: s.S3_ENDPOINT, credentials });
+  return new S3ObjectStore({ bucket: s.S3_BUCKET, region: s.AWS_REGION, endpoint: s.S3_ENDPOINT, credentials: staticAwsCredentials(s) });
 }

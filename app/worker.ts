@@ -2,19 +2,17 @@
 // Also relays the outbox to SQS (WORKER_RELAY_OUTBOX). SIGTERM/SIGINT: stop polling, finish the current
 // batch of slices, release unfinished messages, exit 0.
 import path from "node:path";
+import { staticAwsCredentials } from "./aws-credentials.ts";
 import { parseConfig, parseOptionalConfig } from "./config/parse-config.ts";
 import { createLogger } from "./logger.ts";
 import { createObjectStore } from "./object-store-factory.ts";
 import { startWorker } from "./worker/start-worker.ts";
+import { WORKER_OPTIONAL_VARIABLES, WORKER_VARIABLES } from "./worker/worker-environment.ts";
 
-const env = parseConfig(process.env, [
-  "DATABASE_URL", "LOG_LEVEL", "AWS_REGION", "SQS_QUEUE_URL", "SQS_VISIBILITY_TIMEOUT_SECONDS", "SQS_WAIT_TIME_SECONDS", "SQS_MAX_RECEIVE_COUNT",
-  "WORKER_CONCURRENCY", "WORKER_BATCH_SIZE", "WORKER_RELAY_OUTBOX", "OUTBOX_POLL_MS", "METRICS_HOST", "METRICS_PORT", "MODELS_DIR",
-  "OBJECT_STORE", "LOCAL_STORE_DIR",
-]);
-const optional = parseOptionalConfig(process.env, ["APIGW_MANAGEMENT_ENDPOINT", "SQS_ENDPOINT", "S3_BUCKET", "S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+const env = parseConfig(process.env, WORKER_VARIABLES);
+const optional = parseOptionalConfig(process.env, WORKER_OPTIONAL_VARIABLES);
 const logger = createLogger(env.LOG_LEVEL, { mode: "worker" });
-const credentials = optional.AWS_ACCESS_KEY_ID && optional.AWS_SECRET_ACCESS_KEY ? { accessKeyId: optional.AWS_ACCESS_KEY_ID, secretAccessKey: optional.AWS_SECRET_ACCESS_KEY } : undefined;
+const credentials = staticAwsCredentials(optional);
 
 const worker = await startWorker(
   {
@@ -26,6 +24,7 @@ const worker = await startWorker(
     concurrency: env.WORKER_CONCURRENCY,
     batchSize: env.WORKER_BATCH_SIZE,
     modelsDir: path.resolve(env.MODELS_DIR),
+    executionProviders: env.ORT_EXECUTION_PROVIDERS,
     relayOutbox: env.WORKER_RELAY_OUTBOX,
     apiGatewayEndpoint: optional.APIGW_MANAGEMENT_ENDPOINT,
     outboxPollMs: env.OUTBOX_POLL_MS,

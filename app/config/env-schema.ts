@@ -6,6 +6,14 @@ const bool = z
   .enum(["true", "false", "1", "0"])
   .transform((v) => v === "true" || v === "1");
 
+/** ONNX Runtime execution providers this build knows (adapters/onnx), in the order they are tried. */
+export const EXECUTION_PROVIDER_NAMES = ["cuda", "cpu"] as const;
+
+const executionProviders = z
+  .string()
+  .transform((v) => v.split(",").map((p) => p.trim()).filter((p) => p !== ""))
+  .pipe(z.array(z.enum(EXECUTION_PROVIDER_NAMES)).min(1, "name at least one provider (cuda, cpu)").refine((list) => new Set(list).size === list.length, "a provider is listed twice"));
+
 /**
  * The environment variables, with their defaults. The README documents each of them (a test
  * checks that), and `describe()` carries the one-line documentation.
@@ -30,6 +38,7 @@ export const envSchema = z.object({
   AWS_REGION: z.string().default("us-east-1").describe("AWS region for S3 and SQS clients."),
   AWS_ACCESS_KEY_ID: z.string().optional().describe("Static AWS credentials (needed for local endpoints)."),
   AWS_SECRET_ACCESS_KEY: z.string().optional().describe("Static AWS credentials (needed for local endpoints)."),
+  AWS_SESSION_TOKEN: z.string().optional().describe("Session token that goes with temporary AWS credentials (the Lambda runtime sets it next to AWS_ACCESS_KEY_ID)."),
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024).describe("Largest accepted upload in bytes."),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().positive().default(900).describe("Lifetime of an upload URL in seconds."),
   SQS_QUEUE_URL: z.string().url().describe("Worker: URL of the SQS task queue (its redrive policy sends messages to the dead-letter queue after SQS_MAX_RECEIVE_COUNT receives)."),
@@ -46,6 +55,8 @@ export const envSchema = z.object({
   DEMO_ON_START: bool.default(true).describe("Embedded mode: run the demo client at start (phantom study, COIN, streamed results, overlay PNG)."),
   APIGW_MANAGEMENT_ENDPOINT: z.string().url().optional().describe("Worker: API Gateway WebSocket management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}); events also go to registered WebSocket connections."),
   MODELS_DIR: z.string().default("models").describe("Worker: folder of model directories (models/<key>/model.json + model.onnx)."),
+  ORT_EXECUTION_PROVIDERS: executionProviders.default(["cpu"]).describe("Worker: ONNX Runtime execution providers, comma-separated, first preferred (`cuda,cpu` on GPU hosts); a provider that does not load is logged and skipped, CPU is the last resort."),
+  OUTBOX_RELAY_MIN_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30).describe("Scheduled outbox relay (AWS): sends only outbox rows at least this old, in seconds; younger ones are being sent by the API that wrote them."),
 });
 
 /** Parsed environment: every variable, typed, defaults applied. */

@@ -5,7 +5,7 @@ import { FanOutResultBus } from "../../adapters/apigw/fan-out-result-bus.ts";
 import { PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
 import { PgNotifyResultBus } from "../../adapters/events/pg-notify-result-bus.ts";
 import { ModelDirectoryRegistry } from "../../adapters/onnx/model-directory-registry.ts";
-import { OnnxInferenceEngine } from "../../adapters/onnx/onnx-inference-engine.ts";
+import { OnnxInferenceEngine, type ExecutionProviderName } from "../../adapters/onnx/onnx-inference-engine.ts";
 import { createPgPrismaClient } from "../../adapters/prisma/prisma-client.ts";
 import { PrismaJobRepository } from "../../adapters/prisma/prisma-job-repository.ts";
 import { PrismaOutbox } from "../../adapters/prisma/prisma-outbox.ts";
@@ -27,6 +27,11 @@ export interface WorkerSettings {
   readonly concurrency: number;
   readonly batchSize: number;
   readonly modelsDir: string;
+  /**
+   * ONNX Runtime execution providers, first preferred (ORT_EXECUTION_PROVIDERS; default ["cpu"]).
+   * A provider that does not load (no CUDA library or device) is logged and the next one is tried.
+   */
+  readonly executionProviders?: readonly ExecutionProviderName[];
   /** Relay the outbox to SQS from this process, polling every `outboxPollMs`. */
   readonly relayOutbox: boolean;
   readonly outboxPollMs: number;
@@ -44,6 +49,8 @@ export interface WorkerSettings {
 /** A running worker. `stop()` is the graceful shutdown (SIGTERM). */
 export interface RunningWorker {
   readonly runtime: WorkerRuntime;
+  /** The inference engine (its sessions say which provider each model runs on). */
+  readonly engine: OnnxInferenceEngine;
   readonly relay: OutboxRelay | null;
   readonly metricsServer: MetricsServer | null;
   stop(): Promise<void>;
@@ -64,7 +71,7 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
     : null;
   const bus = apiGateway ? new FanOutResultBus([notify, apiGateway]) : notify;
   const sqs = createSqsClient(s.sqs);
-  const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(s.modelsDir), executionProviders: ["cpu"], logger });
+  const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(s.modelsDir), executionProviders: s.executionProviders ?? ["cpu"], logger });
   const pipeline = new SegmentationPipeline({ engine });
   const runtime = new WorkerRuntime({
     source: new SqsTaskConsumer(sqs, s.sqs),
@@ -85,6 +92,7 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
   if (metricsServer) logger.info({ url: `${metricsServer.url}/metrics` }, "metrics endpoint");
   return {
     runtime,
+    engine,
     relay,
     metricsServer,
     async stop() {
