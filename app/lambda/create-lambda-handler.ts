@@ -1,19 +1,25 @@
 // The API as an AWS Lambda handler behind API Gateway (HTTP API, payload v2): same schema, resolvers
-// and services as the standalone server. Subscriptions go through API Gateway WebSocket (infra/).
+// and services as the standalone server. Subscriptions go through API Gateway WebSocket
+// (app/lambda-websocket.ts). A job's tasks are sent to SQS before the mutation answers.
 import { handlers, startServerAndCreateLambdaHandler } from "@as-integrations/aws-lambda";
 import { randomUUID } from "node:crypto";
 import { JoseTokenVerifier } from "../../adapters/auth/jose-token-verifier.ts";
 import { PgNotifyResultBus } from "../../adapters/events/pg-notify-result-bus.ts";
 import { createPgPrismaClient } from "../../adapters/prisma/prisma-client.ts";
+import { createSqsClient } from "../../adapters/sqs/sqs-client.ts";
+import { SqsTaskQueue } from "../../adapters/sqs/sqs-task-queue.ts";
 import { createApolloServer } from "../api/create-apollo-server.ts";
 import { buildGraphQLSchema } from "../api/graphql-schema.ts";
 import { createGraphQLContext } from "../api/graphql-context-factory.ts";
 import { credentialsFromHeaders } from "../api/request-credentials.ts";
-import { wireServices } from "../api/wire-services.ts";
+import { wireServices, type WiredServices } from "../api/wire-services.ts";
+import { staticAwsCredentials } from "../aws-credentials.ts";
 import { parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
 import { createLogger } from "../logger.ts";
 import { createObjectStore } from "../object-store-factory.ts";
 import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+import { dispatchAfterRequest, JobTaskDispatcher } from "./dispatch-stored-tasks.ts";
+import { API_LAMBDA_OPTIONAL_VARIABLES, API_LAMBDA_VARIABLES } from "./lambda-environment.ts";
 
 /** Events go out through NOTIFY only when published; a Lambda never listens. */
 function publishOnlyBus(bus: PgNotifyResultBus): ResultBus {
@@ -22,23 +28,26 @@ function publishOnlyBus(bus: PgNotifyResultBus): ResultBus {
 
 /**
  * Builds the Lambda handler from an environment (normally `process.env`, parsed once at cold start).
- * Requires DATABASE_URL and JWT_SECRET; OBJECT_STORE should be `s3` in AWS.
+ * Requires DATABASE_URL, JWT_SECRET and SQS_QUEUE_URL; OBJECT_STORE should be `s3` in AWS.
+ * `requestSegmentation` sends the new job's tasks to SQS before it answers (at-least-once: a task it
+ * could not send is left in the outbox for the scheduled relay, app/lambda-outbox-relay.ts).
  */
 export function createLambdaHandler(environment: Record<string, string | undefined>) {
-  const env = parseConfig(environment, [
-    "DATABASE_URL", "LOG_LEVEL", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH",
-    "GRAPHQL_MAX_COST", "OBJECT_STORE", "LOCAL_STORE_DIR", "AWS_REGION", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS", "PUBLIC_URL",
-  ]);
-  const s3 = parseOptionalConfig(environment, ["S3_BUCKET", "S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+  const env = parseConfig(environment, API_LAMBDA_VARIABLES);
+  const optional = parseOptionalConfig(environment, API_LAMBDA_OPTIONAL_VARIABLES);
   const logger = createLogger(env.LOG_LEVEL, { mode: "lambda" });
   // One connection per warm Lambda; RDS Proxy pools across instances.
   const prisma = createPgPrismaClient(env.DATABASE_URL, 1);
   const notify = new PgNotifyResultBus(env.DATABASE_URL, async () => null);
-  const services = wireServices({
-    prisma, store: createObjectStore({ ...env, ...s3 }, () => env.PUBLIC_URL ?? ""), bus: publishOnlyBus(notify),
+  const sqs = createSqsClient({ region: env.AWS_REGION, endpoint: optional.SQS_ENDPOINT, credentials: staticAwsCredentials(optional) });
+  const dispatcher = new JobTaskDispatcher(prisma, new SqsTaskQueue(sqs, env.SQS_QUEUE_URL), logger);
+  // No `queue`: the in-process relay kick is fire-and-forget, which a frozen Lambda would never finish.
+  const wired = wireServices({
+    prisma, store: createObjectStore({ ...env, ...optional }, () => env.PUBLIC_URL ?? ""), bus: publishOnlyBus(notify),
     tokens: new JoseTokenVerifier({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }), logger,
     uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS,
   });
+  const services: WiredServices = { ...wired, segmentation: dispatchAfterRequest(wired.segmentation, (job) => dispatcher.dispatch(job)) };
   const server = createApolloServer({ schema: buildGraphQLSchema(), logger, introspection: env.GRAPHQL_INTROSPECTION, maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST });
   const handler = startServerAndCreateLambdaHandler(server as never, handlers.createAPIGatewayProxyEventV2RequestHandler(), {
     context: async ({ event }) => {
@@ -50,6 +59,7 @@ export function createLambdaHandler(environment: Record<string, string | undefin
     /** Releases connections (tests). */
     async dispose() {
       await server.stop();
+      sqs.destroy();
       await prisma.$disconnect();
       await notify.close();
     },

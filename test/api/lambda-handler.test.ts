@@ -2,26 +2,14 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { createLambdaHandler } from "../../app/lambda/create-lambda-handler.ts";
 import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
 import { AuthService } from "../../core/services/auth.service.ts";
 import { createMigratedDatabase, type MigratedDatabase } from "../adapters/support/migrated-database.ts";
+import { httpApiEvent } from "./support/http-api-event.ts";
 
 const motoUrl = process.env.MOTO_ENDPOINT_URL;
-
-function apiGatewayEvent(body: unknown, headers: Record<string, string>): APIGatewayProxyEventV2 {
-  return {
-    version: "2.0", routeKey: "POST /graphql", rawPath: "/graphql", rawQueryString: "", isBase64Encoded: false,
-    headers: { "content-type": "application/json", accept: "application/json", ...headers },
-    body: JSON.stringify(body),
-    requestContext: {
-      accountId: "123456789012", apiId: "api", domainName: "example.execute-api.us-east-1.amazonaws.com", domainPrefix: "example",
-      http: { method: "POST", path: "/graphql", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
-      requestId: "req-1", routeKey: "POST /graphql", stage: "$default", time: "26/Nov/2026:00:00:00 +0000", timeEpoch: 0,
-    },
-  };
-}
 
 describe("Lambda handler (API Gateway v2)", () => {
   let db: MigratedDatabase;
@@ -42,6 +30,8 @@ describe("Lambda handler (API Gateway v2)", () => {
     handler = createLambdaHandler({
       DATABASE_URL: db.url, JWT_SECRET: "j".repeat(40), LOG_LEVEL: "silent", OBJECT_STORE: "s3", S3_BUCKET: bucket, S3_ENDPOINT: motoUrl,
       AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+      // Required by the handler (it sends each new job's tasks); these tests request no job, so it is never called.
+      SQS_QUEUE_URL: `${motoUrl}/123456789012/coinseg-lambda-unused`, SQS_ENDPOINT: motoUrl,
     });
   });
   after(async () => {
@@ -50,7 +40,7 @@ describe("Lambda handler (API Gateway v2)", () => {
   });
 
   async function invoke(body: unknown, headers: Record<string, string> = {}) {
-    const result = await handler(apiGatewayEvent(body, headers), {} as Context, () => {});
+    const result = await handler(httpApiEvent(body, headers), {} as Context, () => {});
     const r = result as { statusCode: number; body: string; headers?: Record<string, string> };
     return { statusCode: r.statusCode, json: JSON.parse(r.body) as { data?: any; errors?: { extensions?: { code?: string } }[] } };
   }

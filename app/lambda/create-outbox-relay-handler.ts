@@ -1,0 +1,45 @@
+// The scheduled outbox relay (EventBridge, every minute): the safety net of serverless dispatch.
+import type { ScheduledEvent } from "aws-lambda";
+import { createPgPrismaClient } from "../../adapters/prisma/prisma-client.ts";
+import { PrismaScopedOutbox } from "../../adapters/prisma/prisma-scoped-outbox.ts";
+import { createSqsClient } from "../../adapters/sqs/sqs-client.ts";
+import { SqsTaskQueue } from "../../adapters/sqs/sqs-task-queue.ts";
+import { OutboxRelay } from "../../core/services/outbox-relay.ts";
+import { staticAwsCredentials } from "../aws-credentials.ts";
+import { parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
+import { createLogger } from "../logger.ts";
+import { OUTBOX_RELAY_OPTIONAL_VARIABLES, OUTBOX_RELAY_VARIABLES } from "./lambda-environment.ts";
+
+/**
+ * Builds the handler. Each invocation sends every outbox row older than OUTBOX_RELAY_MIN_AGE_SECONDS
+ * that is still undispatched: tasks whose API Lambda crashed (or met an SQS error) between the job's
+ * commit and its send. Younger rows are left to the API Lambda that is sending them, so the two paths
+ * rarely send one task twice (when they do, the worker's idempotency absorbs it, PROTOCOL.md §5).
+ * A row SQS refuses gets a failed attempt and the invocation fails (Lambda Errors → alarm); the next
+ * minute retries it.
+ * @returns per invocation, how many tasks were sent
+ */
+export function createOutboxRelayHandler(environment: Record<string, string | undefined>) {
+  const env = parseConfig(environment, OUTBOX_RELAY_VARIABLES);
+  const optional = parseOptionalConfig(environment, OUTBOX_RELAY_OPTIONAL_VARIABLES);
+  const logger = createLogger(env.LOG_LEVEL, { mode: "outbox-relay" });
+  const prisma = createPgPrismaClient(env.DATABASE_URL, 1);
+  const sqs = createSqsClient({ region: env.AWS_REGION, endpoint: optional.SQS_ENDPOINT, credentials: staticAwsCredentials(optional) });
+  const minAgeMs = env.OUTBOX_RELAY_MIN_AGE_SECONDS * 1000;
+  const outbox = new PrismaScopedOutbox(prisma, { createdBefore: () => new Date(Date.now() - minAgeMs) });
+  const relay = new OutboxRelay(outbox, new SqsTaskQueue(sqs, env.SQS_QUEUE_URL));
+
+  async function handler(_event?: ScheduledEvent): Promise<{ dispatched: number }> {
+    const dispatched = await relay.drain();
+    // Non-zero means the primary path (the API sending its own job's tasks) missed them: worth seeing.
+    if (dispatched > 0) logger.warn({ dispatched, minAgeSeconds: env.OUTBOX_RELAY_MIN_AGE_SECONDS }, "scheduled relay sent tasks the API had not sent");
+    return { dispatched };
+  }
+  return Object.assign(handler, {
+    /** Releases connections (tests). */
+    async dispose() {
+      sqs.destroy();
+      await prisma.$disconnect();
+    },
+  });
+}
