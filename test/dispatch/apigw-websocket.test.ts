@@ -2,42 +2,16 @@
 // management API (postToConnection), against a local stand-in of that endpoint; registry in Postgres.
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { ApiGatewayResultBus, MAX_FRAME_BYTES } from "../../adapters/apigw/apigw-result-bus.ts";
 import { subscribeConnection } from "../../adapters/apigw/apigw-job-subscriptions.ts";
 import { PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
 import type { SliceResultInput } from "../../core/domain/slice-result.ts";
 import { createDispatchHarness, TEST_AWS, type DispatchHarness } from "./support/dispatch-harness.ts";
-
-interface Post { connectionId: string; frame: Record<string, any>; bytes: number; authorization: string }
-
-/** A stand-in of the WebSocket management API: POST /{stage}/@connections/{id}; ids in `gone` answer 410. */
-async function startManagementApi(): Promise<{ url: string; posts: Post[]; gone: Set<string>; close(): Promise<void> }> {
-  const posts: Post[] = [];
-  const gone = new Set<string>();
-  const server: Server = createServer((req, res) => {
-    const match = /^\/test\/@connections\/([^/?]+)$/.exec(req.url ?? "");
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      if (req.method !== "POST" || !match) return void res.writeHead(404).end();
-      const connectionId = decodeURIComponent(match[1]!);
-      if (gone.has(connectionId)) {
-        return void res.writeHead(410, { "content-type": "application/json", "x-amzn-errortype": "GoneException" }).end(JSON.stringify({ message: "Gone" }));
-      }
-      const body = Buffer.concat(chunks);
-      posts.push({ connectionId, frame: JSON.parse(body.toString("utf8")) as Record<string, any>, bytes: body.byteLength, authorization: String(req.headers.authorization ?? "") });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/test`, posts, gone, close: () => new Promise((r) => server.close(() => r())) };
-}
+import { startManagementApi, type ManagementApiStandIn } from "./support/management-api-stand-in.ts";
 
 describe("API Gateway WebSocket delivery", () => {
   let h: DispatchHarness;
-  let api: Awaited<ReturnType<typeof startManagementApi>>;
+  let api: ManagementApiStandIn;
   let registry: PrismaWebSocketConnectionRegistry;
   let bus: ApiGatewayResultBus;
   let jobId = "";
@@ -114,5 +88,38 @@ describe("API Gateway WebSocket delivery", () => {
     assert.deepEqual(frames.map((f) => [f.kind, f.result?.sliceIndex ?? f.status]), [["STATUS", "RUNNING"], ["SLICE_RESULT", 1]]);
     assert.ok((await registry.forJob(org, jobId)).some((c) => c.connectionId === "conn-late="));
     assert.equal(await subscribeConnection({ registry, jobs: h.jobs, bus }, { connectionId: "conn-x=", organizationId: h.principal.userId, jobId, afterSlice: -1 }), false);
+  });
+});
+
+describe("API Gateway WebSocket subscription to a job that has ended", () => {
+  let h: DispatchHarness;
+  let api: ManagementApiStandIn;
+
+  before(async () => {
+    h = await createDispatchHarness();
+    api = await startManagementApi();
+  });
+  after(async () => {
+    await api?.close();
+    await h?.close();
+  });
+
+  it("should post the stored results, then the terminal STATUS last, and register nothing", async () => {
+    const org = h.principal.organizationId;
+    const registry = new PrismaWebSocketConnectionRegistry(h.db.prisma);
+    const bus = new ApiGatewayResultBus({ endpoint: api.url, ...TEST_AWS, registry });
+    const study = await h.createStudy(2);
+    const jobId = (await h.segmentation.requestSegmentation(h.principal, { studyId: study.studyId, method: "COIN", modelKey: "tiny-coin" })).id;
+    await h.jobs.markRunning(org, jobId);
+    for (const sliceId of study.sliceIds) {
+      await h.jobs.saveResult(org, { jobId, sliceId, width: 8, height: 14, maskRle: [112], bbox: [0, 0, 0, 0], areaPx: 0, pAbnormalBefore: 0.2, pAbnormalAfter: 0.1, flipped: false, timingsMs: {} });
+    }
+    await h.jobs.finish(org, jobId, "SUCCEEDED");
+    // The connection watched another job before: that registration must go too.
+    await registry.register({ connectionId: "conn-ended=", organizationId: org, jobId: h.principal.userId, afterSlice: -1 });
+    assert.equal(await subscribeConnection({ registry, jobs: h.jobs, bus }, { connectionId: "conn-ended=", organizationId: org, jobId, afterSlice: -1 }), true);
+    assert.deepEqual(api.framesTo("conn-ended=").map((f) => [f.kind, f.result?.sliceIndex ?? f.status]), [["SLICE_RESULT", 0], ["SLICE_RESULT", 1], ["STATUS", "SUCCEEDED"]]);
+    assert.equal(await h.db.prisma.webSocketConnection.count({ where: { connectionId: "conn-ended=" } }), 0);
+    bus.close();
   });
 });

@@ -1,5 +1,5 @@
 // Lambda handler module `lambda-websocket.handler` (WebSocket API $connect/$disconnect/$default):
-// same bootstrap as lambda.mjs, then app/lambda-websocket.ts's handler (issue 6's serverless path).
+// same bootstrap as lambda.mjs, then app/lambda-websocket.ts's handler (PROTOCOL.md §7).
 import { register } from "tsx/esm/api";
 
 register();
