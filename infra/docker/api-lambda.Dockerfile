@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1.7
-# coinseg API as a Lambda container image: handlers `lambda.handler` (HTTP API, app/lambda.ts) and
-# `lambda-websocket.handler` (WebSocket API, app/lambda-websocket.ts). TypeScript runs through tsx's
-# loader, as everywhere else in coinseg. Build from the repository root:
+# coinseg API as a Lambda container image: handlers `lambda.handler` (HTTP API, app/lambda.ts),
+# `lambda-websocket.handler` (WebSocket API, app/lambda-websocket.ts) and `lambda-outbox-relay.handler`
+# (scheduled outbox relay, app/lambda-outbox-relay.ts). TypeScript runs through tsx's loader, as
+# everywhere else in coinseg. Build from the repository root:
 #   docker build --platform linux/amd64 -f infra/docker/api-lambda.Dockerfile -t coinseg-api .
 # Checked by test/infra/dockerfiles.test.ts (hadolint when installed, else the checklist there).
 

@@ -25,7 +25,7 @@ RUN for spec in models/*/model.json; do \
 
 FROM node:20.19.5-bookworm-slim
 ENV NODE_ENV=production \
-    ORT_EXECUTION_PROVIDER=cpu \
+    ORT_EXECUTION_PROVIDERS=cpu \
     METRICS_PORT=9464 \
     NODE_EXTRA_CA_CERTS=/etc/ssl/certs/rds-global-bundle.pem
 WORKDIR /app

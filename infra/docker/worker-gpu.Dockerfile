@@ -33,7 +33,7 @@ RUN for spec in models/*/model.json; do \
 
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 ENV NODE_ENV=production \
-    ORT_EXECUTION_PROVIDER=cuda \
+    ORT_EXECUTION_PROVIDERS=cuda,cpu \
     METRICS_PORT=9464 \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \

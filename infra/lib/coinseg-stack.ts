@@ -15,6 +15,7 @@ import { MigrationOnDeploy } from "./constructs/migration-on-deploy.ts";
 import { Monitoring } from "./constructs/monitoring.ts";
 import { Network } from "./constructs/network.ts";
 import { ObjectBucket } from "./constructs/object-bucket.ts";
+import { OutboxRelaySchedule } from "./constructs/outbox-relay-schedule.ts";
 import { QueueDepthScaling } from "./constructs/queue-depth-scaling.ts";
 import { TaskQueue } from "./constructs/task-queue.ts";
 import { WebsocketApi } from "./constructs/websocket-api.ts";
@@ -28,7 +29,8 @@ export interface CoinsegStackProps extends StackProps {
 
 /**
  * Everything one environment runs (DESIGN.md §4, "AWS"): VPC, Aurora + RDS Proxy, S3, SQS + DLQ,
- * the API on Lambda behind an HTTP API, the WebSocket API, GPU (ECS/EC2) or CPU (Fargate) workers
+ * the API on Lambda behind an HTTP API (it sends each job's tasks to SQS as it stores them), the
+ * WebSocket API, a scheduled outbox relay (the safety net of dispatch), GPU (ECS/EC2) or CPU (Fargate) workers
  * scaled from zero on queue depth, migrations on deploy, alarms and a dashboard.
  */
 export class CoinsegStack extends Stack {
@@ -38,6 +40,7 @@ export class CoinsegStack extends Stack {
   readonly tasks: TaskQueue;
   readonly api: GraphqlApi;
   readonly websocket: WebsocketApi;
+  readonly outboxRelay: OutboxRelaySchedule;
   readonly workers: GpuWorkerService | CpuWorkerService;
   readonly scaling: QueueDepthScaling;
   readonly migration: MigrationOnDeploy;
@@ -62,33 +65,52 @@ export class CoinsegStack extends Stack {
     Validations.of(jwtSecret).acknowledge({ id: "AwsSolutions-SMG4", reason: "Rotating the JWT signing secret logs every user out; it is rotated by hand (docs/DEPLOY.md, 'Credentials') until the API accepts two keys at once." });
     const images = new ApplicationImages(this, "Images", { workerKind: c.workers.kind });
 
-    // Non-secret configuration read by app/config (env-schema.ts); secrets are resolved at cold start.
-    const apiEnvironment = {
+    // Each function gets exactly the variables its entry point parses (app/config/env-schema.ts) plus
+    // the bootstrap's secret ARNs, resolved at cold start (infra/lib/runtime); never secret values.
+    // AWS_REGION (and the role's credentials) come from the Lambda runtime itself.
+    const lambdaBase = {
       NODE_OPTIONS: "--enable-source-maps",
       LOG_LEVEL: c.api.logLevel,
-      OBJECT_STORE: "s3",
-      S3_BUCKET: this.objects.bucket.bucketName,
-      SQS_QUEUE_URL: this.tasks.queue.queueUrl,
       DATABASE_SECRET_ARN: this.database.secret.secretArn,
       DATABASE_PROXY_HOST: this.database.proxy.endpoint,
-      JWT_SECRET_ARN: jwtSecret.secretArn,
-      GRAPHQL_INTROSPECTION: prodLike ? "false" : "true",
     };
-    this.api = new GraphqlApi(this, "Api", { vpc, image: images.api, ...c.api, corsAllowedOrigins: c.bucket.corsAllowedOrigins, environment: apiEnvironment });
-    this.websocket = new WebsocketApi(this, "WebSocket", { vpc, image: images.api, memoryMiB: 512, throttleRatePerSecond: c.api.throttleRatePerSecond, throttleBurst: c.api.throttleBurst, environment: apiEnvironment });
+    this.api = new GraphqlApi(this, "Api", {
+      vpc, image: images.api, ...c.api, corsAllowedOrigins: c.bucket.corsAllowedOrigins,
+      environment: {
+        ...lambdaBase,
+        JWT_SECRET_ARN: jwtSecret.secretArn,
+        OBJECT_STORE: "s3",
+        S3_BUCKET: this.objects.bucket.bucketName,
+        SQS_QUEUE_URL: this.tasks.queue.queueUrl,
+        GRAPHQL_INTROSPECTION: prodLike ? "false" : "true",
+      },
+    });
     this.api.handler.addEnvironment("PUBLIC_URL", this.api.httpApi.apiEndpoint);
-    this.api.handler.addEnvironment("WEBSOCKET_URL", this.websocket.stage.url);
-    this.websocket.handler.addEnvironment("WEBSOCKET_MANAGEMENT_URL", this.websocket.stage.callbackUrl);
+    this.websocket = new WebsocketApi(this, "WebSocket", {
+      vpc, image: images.api, memoryMiB: 512, throttleRatePerSecond: c.api.throttleRatePerSecond, throttleBurst: c.api.throttleBurst,
+      environment: { ...lambdaBase, JWT_SECRET_ARN: jwtSecret.secretArn },
+    });
+    this.websocket.handler.addEnvironment("APIGW_MANAGEMENT_ENDPOINT", this.websocket.stage.callbackUrl);
+    this.outboxRelay = new OutboxRelaySchedule(this, "OutboxRelay", {
+      vpc, image: images.api,
+      environment: {
+        ...lambdaBase,
+        SQS_QUEUE_URL: this.tasks.queue.queueUrl,
+        // An API Lambda is stopped after its timeout: a row older than that is being sent by no one.
+        OUTBOX_RELAY_MIN_AGE_SECONDS: String(c.api.timeoutSeconds + 2),
+      },
+    });
 
-    for (const fn of [this.api.handler, this.websocket.handler]) {
-      this.database.secret.grantRead(fn);
-      jwtSecret.grantRead(fn);
-    }
+    for (const fn of [this.api.handler, this.websocket.handler, this.outboxRelay.handler]) this.database.secret.grantRead(fn);
+    for (const fn of [this.api.handler, this.websocket.handler]) jwtSecret.grantRead(fn);
     this.database.allowProxyFrom(this.api.securityGroup, "API Lambda");
     this.database.allowProxyFrom(this.websocket.securityGroup, "WebSocket Lambda");
-    // The API signs presigned uploads, reads pixels, deletes studies; the outbox relay sends tasks.
+    this.database.allowProxyFrom(this.outboxRelay.securityGroup, "outbox relay Lambda");
+    // The API signs presigned uploads, reads pixels, deletes studies. Only the two outbox relays send
+    // tasks: the API (its own job's rows, right after the commit) and the scheduled relay (the rest).
     this.objects.grantObjects(this.api.handler, ["read", "write", "delete"]);
     this.tasks.queue.grantSendMessages(this.api.handler);
+    this.tasks.queue.grantSendMessages(this.outboxRelay.handler);
 
     const cluster = new ecs.Cluster(this, "Cluster", { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     const workerSg = new ec2.SecurityGroup(this, "WorkerSg", { vpc, description: "coinseg workers" });
@@ -103,10 +125,14 @@ export class CoinsegStack extends Stack {
         OBJECT_STORE: "s3",
         S3_BUCKET: this.objects.bucket.bucketName,
         SQS_QUEUE_URL: this.tasks.queue.queueUrl,
-        SQS_HEARTBEAT_SECONDS: String(c.queue.workerHeartbeatSeconds),
+        // The worker receives with this visibility and heartbeats every half of it (PROTOCOL.md §3).
         SQS_VISIBILITY_TIMEOUT_SECONDS: String(c.queue.visibilityTimeoutSeconds),
-        WEBSOCKET_MANAGEMENT_URL: this.websocket.stage.callbackUrl,
-        ORT_EXECUTION_PROVIDER: c.workers.kind === "gpu" ? "cuda" : "cpu",
+        SQS_MAX_RECEIVE_COUNT: String(c.queue.maxReceiveCount),
+        // Workers do not send tasks (no sqs:SendMessage): the API and the scheduled relay do.
+        WORKER_RELAY_OUTBOX: "false",
+        APIGW_MANAGEMENT_ENDPOINT: this.websocket.stage.callbackUrl,
+        // CUDA first on GPU hosts; the engine logs and falls back to CPU if the provider does not load.
+        ORT_EXECUTION_PROVIDERS: c.workers.kind === "gpu" ? "cuda,cpu" : "cpu",
         AWS_REGION: this.region,
       },
     }).options;
@@ -126,13 +152,14 @@ export class CoinsegStack extends Stack {
       cluster, vpc, securityGroup: migrationSg,
       container: new WorkerContainer(this, "MigrationContainer", {
         image: images.migration, databaseSecret: this.database.secret, databaseHost: this.database.cluster.clusterEndpoint.hostname, databaseName: DATABASE_NAME,
-        environment: { LOG_LEVEL: "info" },
+        // app/db-migrate.ts reads DATABASE_URL only (composed by the entrypoint from DB_*).
+        environment: {},
       }).options,
       imageHash: images.migration.assetHash,
       executeAfter: [this.database.cluster],
     });
     // New code serves only after the schema it expects exists.
-    for (const dependent of [this.api.handler, this.websocket.handler, this.workers.service]) dependent.node.addDependency(this.migration.trigger);
+    for (const dependent of [this.api.handler, this.websocket.handler, this.outboxRelay.handler, this.workers.service]) dependent.node.addDependency(this.migration.trigger);
 
     this.monitoring = new Monitoring(this, "Monitoring", {
       dashboardName: `coinseg-${c.name}`,
@@ -141,6 +168,7 @@ export class CoinsegStack extends Stack {
       queueDepth: this.scaling.depth,
       httpApi: this.api.httpApi,
       apiFunction: this.api.handler,
+      outboxRelayFunction: this.outboxRelay.handler,
       oldestMessageAgeSeconds: c.alarms.oldestMessageAgeSeconds,
       api5xxRatePercent: c.alarms.api5xxRatePercent,
       alarmEmail: c.alarms.email,

@@ -7,6 +7,7 @@ import type { IConstruct } from "constructs";
 import { environments } from "../../infra/lib/config/environments.ts";
 import { queueDepthSteps } from "../../infra/lib/scaling/queue-depth-steps.ts";
 import { synthesized } from "./support/synthesized.ts";
+import { assertBucketEncryptedWithKms, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters } from "./support/stack-assertions.ts";
 import { actionsOf, allStatements, containerEnvironment, resourceByPrefix, statementsOfRole } from "./support/template-queries.ts";
 
 const { dev, prod } = synthesized();
@@ -66,8 +67,8 @@ describe("database", () => {
 describe("object bucket", () => {
   test("should encrypt with KMS, version, block public access and enforce TLS when synthesised", () => {
     const data = prod.stack.objects.bucket;
+    for (const { stack, template } of [prod, dev]) assertBucketEncryptedWithKms(template, stack);
     prod.template.hasResourceProperties("AWS::S3::Bucket", {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: arnOf(prod.stack, prod.stack.objects.key) } })] },
       VersioningConfiguration: { Status: "Enabled" },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
@@ -76,7 +77,6 @@ describe("object bucket", () => {
       Bucket: ref(prod.stack, data),
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]) },
     });
-    prod.template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
   });
 
   test("should abort stale multipart uploads, tier current objects and expire old versions when synthesised", () => {
@@ -92,19 +92,18 @@ describe("object bucket", () => {
 
 describe("task queue", () => {
   test("should dead-letter a message after 3 receives when synthesised", () => {
-    prod.template.hasResourceProperties("AWS::SQS::Queue", {
-      RedrivePolicy: { deadLetterTargetArn: arnOf(prod.stack, prod.stack.tasks.deadLetterQueue), maxReceiveCount: 3 },
-      SqsManagedSseEnabled: true,
-    });
+    for (const { stack, template } of [prod, dev]) assertTaskQueueDeadLetters(template, stack, 3);
     prod.template.hasResourceProperties("AWS::SQS::Queue", { MessageRetentionPeriod: 14 * 86_400, SqsManagedSseEnabled: true });
   });
 
-  test("should keep the visibility timeout at least twice the worker heartbeat when synthesised", () => {
-    const queue = resourceByPrefix(prod.template, "AWS::SQS::Queue", idOf(prod.stack, prod.stack.tasks.queue));
-    const task = resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "GpuWorkersTask");
-    const heartbeatSeconds = Number(containerEnvironment(task.props)["SQS_HEARTBEAT_SECONDS"]);
-    assert.ok(heartbeatSeconds > 0);
-    assert.ok(queue.props["VisibilityTimeout"] >= 2 * heartbeatSeconds, `visibility ${queue.props["VisibilityTimeout"]} s vs heartbeat ${heartbeatSeconds} s`);
+  test("should give workers the queue's own visibility timeout and redrive count, so their heartbeat (half of it) lands in time", () => {
+    for (const [{ stack, template }, taskPrefix] of [[prod, "GpuWorkersTask"], [dev, "CpuWorkersTask"]] as const) {
+      const queue = resourceByPrefix(template, "AWS::SQS::Queue", idOf(stack, stack.tasks.queue));
+      const env = containerEnvironment(resourceByPrefix(template, "AWS::ECS::TaskDefinition", taskPrefix).props);
+      assert.equal(Number(env["SQS_VISIBILITY_TIMEOUT_SECONDS"]), queue.props["VisibilityTimeout"]);
+      assert.equal(Number(env["SQS_MAX_RECEIVE_COUNT"]), queue.props["RedrivePolicy"]["maxReceiveCount"]);
+      assert.ok(!("SQS_HEARTBEAT_SECONDS" in env), "the heartbeat is derived from the visibility timeout, not configured");
+    }
   });
 
   test("should deny non-TLS access to both queues when synthesised", () => {
@@ -125,6 +124,7 @@ describe("GraphQL API on Lambda", () => {
     assert.deepEqual(env["DATABASE_PROXY_HOST"], { "Fn::GetAtt": [idOf(prod.stack, prod.stack.database.proxy), "Endpoint"] });
     assert.ok(env["JWT_SECRET_ARN"]);
     assert.equal(env["GRAPHQL_INTROSPECTION"], "false");
+    assert.ok(!("AWS_REGION" in env), "the Lambda runtime sets AWS_REGION itself");
     for (const secretName of ["DATABASE_URL", "JWT_SECRET", "DB_PASSWORD"]) assert.ok(!(secretName in env), `${secretName} must not be in the function configuration`);
     assert.doesNotMatch(JSON.stringify(env), /resolve:secretsmanager/);
   });
@@ -168,6 +168,14 @@ describe("WebSocket API", () => {
     prod.template.hasResourceProperties("AWS::Lambda::Function", { ImageConfig: { Command: ["lambda-websocket.handler"] } });
   });
 
+  test("should give the WebSocket function and the workers the stage's management endpoint as APIGW_MANAGEMENT_ENDPOINT", () => {
+    const callbackUrl = prod.stack.resolve(prod.stack.websocket.stage.callbackUrl);
+    const fn = resourceByPrefix(prod.template, "AWS::Lambda::Function", idOf(prod.stack, prod.stack.websocket.handler));
+    assert.deepEqual(fn.props["Environment"]["Variables"]["APIGW_MANAGEMENT_ENDPOINT"], callbackUrl);
+    assert.deepEqual(containerEnvironment(resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "GpuWorkersTask").props)["APIGW_MANAGEMENT_ENDPOINT"], callbackUrl);
+    assert.match(JSON.stringify(callbackUrl), /^\{"Fn::Join":\["",\["https:\/\/",.*\/live"\]\]\}$/);
+  });
+
   test("should let the WebSocket function and the workers post to connections of this stage only", () => {
     for (const roleId of [idOf(prod.stack, prod.stack.websocket.handler.role!), idOf(prod.stack, prod.stack.workers.taskDefinition.taskRole)]) {
       const manage = statementsOfRole(prod.template, roleId).filter((s) => actionsOf(s).includes("execute-api:ManageConnections"));
@@ -192,6 +200,11 @@ describe("GPU workers (prod)", () => {
     }) });
     assert.match(JSON.stringify(prod.template.toJSON()["Parameters"]), /amazon-linux-2\/gpu\/recommended/);
     prod.template.hasResourceProperties("AWS::ECS::Service", { DesiredCount: 0, CapacityProviderStrategy: [Match.objectLike({ Weight: 1 })] });
+  });
+
+  test("should ask ONNX Runtime for CUDA first and CPU as the fallback when the workers are GPU", () => {
+    const env = containerEnvironment(resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "GpuWorkersTask").props);
+    assert.equal(env["ORT_EXECUTION_PROVIDERS"], "cuda,cpu");
   });
 
   test("should scale from zero to maxTasks with exact-capacity steps on visible + in-flight messages", () => {
@@ -225,11 +238,21 @@ describe("CPU workers (dev)", () => {
     dev.template.hasResourceProperties("AWS::ECS::Service", { LaunchType: "FARGATE", DesiredCount: 0 });
     dev.template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalableTarget", { MinCapacity: 0, MaxCapacity: environments["dev"]!.scaling.maxTasks });
     const env = containerEnvironment(resourceByPrefix(dev.template, "AWS::ECS::TaskDefinition", "CpuWorkersTask").props);
-    assert.equal(env["ORT_EXECUTION_PROVIDER"], "cpu");
+    assert.equal(env["ORT_EXECUTION_PROVIDERS"], "cpu");
   });
 });
 
 describe("least-privilege IAM", () => {
+  test("should let only the API and the scheduled relay send tasks, to the task queue only", () => {
+    for (const { stack, template } of [prod, dev]) assertOnlyRelaysSendTasks(template, stack);
+  });
+
+  test("should keep workers from relaying the outbox, since they may not send", () => {
+    for (const [{ template }, taskPrefix] of [[prod, "GpuWorkersTask"], [dev, "CpuWorkersTask"]] as const) {
+      assert.equal(containerEnvironment(resourceByPrefix(template, "AWS::ECS::TaskDefinition", taskPrefix).props)["WORKER_RELAY_OUTBOX"], "false");
+    }
+  });
+
   test("should let workers consume the task queue and read/write objects under orgs/ only", () => {
     const statements = statementsOfRole(prod.template, idOf(prod.stack, prod.stack.workers.taskDefinition.taskRole));
     const actions = statements.flatMap(actionsOf);
@@ -287,15 +310,42 @@ describe("migrations on deploy", () => {
     const migrationEnv = containerEnvironment(resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "MigrationTask").props);
     assert.deepEqual(migrationEnv["DB_HOST"], { "Fn::GetAtt": [idOf(prod.stack, prod.stack.database.cluster), "Endpoint.Address"] });
     const triggerId = resourceByPrefix(prod.template, "Custom::Trigger", "MigrationTrigger").id;
-    for (const dependent of [prod.stack.api.handler, prod.stack.workers.service]) {
+    for (const dependent of [prod.stack.api.handler, prod.stack.websocket.handler, prod.stack.outboxRelay.handler, prod.stack.workers.service]) {
       const r = resourceByPrefix(prod.template, (dependent.node.defaultChild as CfnElement & { cfnResourceType: string }).cfnResourceType, idOf(prod.stack, dependent));
       assert.ok(r.dependsOn.includes(triggerId), `${r.id} must depend on ${triggerId}`);
     }
   });
 });
 
+describe("scheduled outbox relay", () => {
+  test("should run the relay handler every minute, one invocation at a time, without retries, within the period", () => {
+    const fnId = idOf(prod.stack, prod.stack.outboxRelay.handler);
+    const fn = resourceByPrefix(prod.template, "AWS::Lambda::Function", fnId);
+    assert.deepEqual(fn.props["ImageConfig"], { Command: ["lambda-outbox-relay.handler"] });
+    assert.equal(fn.props["ReservedConcurrentExecutions"], 1);
+    assert.ok(fn.props["Timeout"] < 60, `timeout ${fn.props["Timeout"]} s`);
+    assert.ok(fn.props["VpcConfig"]);
+    prod.template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", { FunctionName: { Ref: fnId }, MaximumRetryAttempts: 0 });
+    prod.template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(1 minute)",
+      State: "ENABLED",
+      Targets: [Match.objectLike({ Arn: arnOf(prod.stack, prod.stack.outboxRelay.handler), RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }) })],
+    });
+  });
+
+  test("should leave rows younger than the API's timeout to the API Lambda that is sending them", () => {
+    const fn = resourceByPrefix(prod.template, "AWS::Lambda::Function", idOf(prod.stack, prod.stack.outboxRelay.handler));
+    const env = fn.props["Environment"]["Variables"] as Record<string, unknown>;
+    assert.ok(Number(env["OUTBOX_RELAY_MIN_AGE_SECONDS"]) > prodConfig.api.timeoutSeconds, String(env["OUTBOX_RELAY_MIN_AGE_SECONDS"]));
+    assert.deepEqual(env["SQS_QUEUE_URL"], ref(prod.stack, prod.stack.tasks.queue));
+    assert.ok(env["DATABASE_SECRET_ARN"] && !("JWT_SECRET_ARN" in env), "the relay reads the database secret only");
+    const secrets = statementsOfRole(prod.template, idOf(prod.stack, prod.stack.outboxRelay.handler.role!)).filter((s) => actionsOf(s).includes("secretsmanager:GetSecretValue"));
+    assert.deepEqual(secrets.map((s) => s.Resource), [ref(prod.stack, prod.stack.database.secret)]);
+  });
+});
+
 describe("monitoring", () => {
-  test("should alarm on any dead letter, an old oldest message and the API 5xx rate, notifying the encrypted topic", () => {
+  test("should alarm on any dead letter, an old oldest message, the API 5xx rate and a failing outbox relay, notifying the encrypted topic", () => {
     const topic = ref(prod.stack, prod.stack.monitoring.topic);
     prod.template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
     prod.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
@@ -315,6 +365,11 @@ describe("monitoring", () => {
         Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: "AWS/ApiGateway", MetricName: "5xx" }) }) }),
         Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: "AWS/ApiGateway", MetricName: "Count" }) }) }),
       ]),
+    });
+    prod.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "Errors", Namespace: "AWS/Lambda",
+      Dimensions: [{ Name: "FunctionName", Value: ref(prod.stack, prod.stack.outboxRelay.handler) }],
+      Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 3, AlarmActions: [topic],
     });
     prod.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
   });

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { BUILD_CONTEXT_EXCLUDE, REPOSITORY_ROOT } from "../../infra/lib/constructs/application-images.ts";
 import { checkDockerfile, type ChecklistOptions } from "./support/dockerfile-checklist.ts";
+import { synthesized } from "./support/synthesized.ts";
 
 const dockerfiles: Record<string, ChecklistOptions> = {
   "infra/docker/worker-gpu.Dockerfile": { gpu: true, verifiesModels: true },
@@ -41,10 +42,27 @@ describe("Dockerfiles", () => {
   });
 
   test("should make every file the images copy or run exist in the repository", () => {
-    for (const f of [".npmrc", "infra/docker/worker-entrypoint.sh", "infra/docker/lambda/lambda.mjs", "infra/docker/lambda/lambda-websocket.mjs", "infra/lib/runtime/lambda-secrets-bootstrap.ts", "app/lambda.ts", "app/db-migrate.ts", "scripts/generate.sh"]) {
+    for (const f of [".npmrc", "infra/docker/worker-entrypoint.sh", "infra/lib/runtime/lambda-secrets-bootstrap.ts", "app/worker.ts", "app/db-migrate.ts", "scripts/generate.sh"]) {
       assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, f)), f);
     }
     assert.ok(fs.statSync(path.join(REPOSITORY_ROOT, "infra/docker/worker-entrypoint.sh")).mode & 0o111, "entrypoint must be executable");
+  });
+
+  test("should back every Lambda handler the stack names with a bootstrap module that imports an existing app entry exporting handler", () => {
+    const { dev, prod } = synthesized();
+    const handlers = new Set([prod, dev].flatMap(({ template }) => Object.values(template.findResources("AWS::Lambda::Function"))
+      .filter((fn) => fn["Properties"]["PackageType"] === "Image")
+      .map((fn) => String(fn["Properties"]["ImageConfig"]["Command"][0]))));
+    assert.deepEqual([...handlers].sort(), ["lambda-outbox-relay.handler", "lambda-websocket.handler", "lambda.handler"]);
+    for (const handler of handlers) {
+      // `<module>.handler`: the Dockerfile copies infra/docker/lambda/<module>.mjs into the task root.
+      const bootstrap = `infra/docker/lambda/${handler.replace(/\.handler$/, "")}.mjs`;
+      assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, bootstrap)), bootstrap);
+      const entry = /await import\("\.\/(app\/[\w-]+\.ts)"\)/.exec(fs.readFileSync(path.join(REPOSITORY_ROOT, bootstrap), "utf8"))?.[1];
+      assert.ok(entry, `${bootstrap} imports no app/ entry`);
+      assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, entry)), `${bootstrap} imports ${entry}, which does not exist`);
+      assert.match(fs.readFileSync(path.join(REPOSITORY_ROOT, entry), "utf8"), /^export const handler = /m, `${entry} exports no handler`);
+    }
   });
 });
 

@@ -10,11 +10,16 @@ test("should accept every shipped environment when parsed", () => {
   for (const [name, config] of Object.entries(environments)) assert.equal(parseEnvironmentConfig(config).name, name);
 });
 
-test("should reject a visibility timeout below twice the worker heartbeat", () => {
+test("should reject a visibility timeout under 30 s (the worker heartbeats every half of it)", () => {
   const c = valid();
-  c["queue"]["visibilityTimeoutSeconds"] = 50;
+  c["queue"]["visibilityTimeoutSeconds"] = 20;
+  assert.throws(() => parseEnvironmentConfig(c), /queue\.visibilityTimeoutSeconds/);
+});
+
+test("should reject a separate worker heartbeat setting, which the worker would never read", () => {
+  const c = valid();
   c["queue"]["workerHeartbeatSeconds"] = 30;
-  assert.throws(() => parseEnvironmentConfig(c), /queue\.visibilityTimeoutSeconds: must be at least twice workerHeartbeatSeconds/);
+  assert.throws(() => parseEnvironmentConfig(c), /queue: Unrecognized key: "workerHeartbeatSeconds"/);
 });
 
 test("should reject a dead-letter threshold other than 3 receives", () => {

@@ -33,7 +33,7 @@ export interface ApplicationImagesProps {
  * (worker-gpu.Dockerfile or worker-cpu.Dockerfile), linux/amd64, and the CPU image for migrations.
  */
 export class ApplicationImages extends Construct {
-  /** Lambda image: handlers `lambda.handler` (HTTP API) and `lambda-websocket.handler` (WebSocket). */
+  /** Lambda image: handlers `lambda.handler` (HTTP API), `lambda-websocket.handler` (WebSocket), `lambda-outbox-relay.handler` (schedule). */
   readonly api: ecrAssets.DockerImageAsset;
   /** Worker image: `npm run worker`. */
   readonly worker: ecrAssets.DockerImageAsset;

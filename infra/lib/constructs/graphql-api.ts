@@ -2,12 +2,12 @@
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import * as ec2 from "aws-cdk-lib/aws-ec2";
+import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as ecrAssets from "aws-cdk-lib/aws-ecr-assets";
-import * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { nagAcknowledgements } from "../nag-acknowledgements.ts";
+import { createAppFunction } from "./app-function.ts";
 
 /** Parameters of {@link GraphqlApi}. */
 export interface GraphqlApiProps {
@@ -39,22 +39,10 @@ export class GraphqlApi extends Construct {
 
   constructor(scope: Construct, id: string, props: GraphqlApiProps) {
     super(scope, id);
-    this.securityGroup = new ec2.SecurityGroup(this, "Sg", { vpc: props.vpc, description: "coinseg API Lambda" });
-    const logGroup = new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
-    this.handler = new lambda.DockerImageFunction(this, "Function", {
-      code: lambda.DockerImageCode.fromEcr(props.image.repository, { tagOrDigest: props.image.imageTag, cmd: ["lambda.handler"] }),
-      architecture: lambda.Architecture.X86_64,
-      memorySize: props.memoryMiB,
-      timeout: Duration.seconds(props.timeoutSeconds),
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [this.securityGroup],
-      tracing: lambda.Tracing.ACTIVE,
-      logGroup,
-      environment: { ...props.environment },
-    });
-    nagAcknowledgements.lambdaFunction(this.handler, { inVpc: true, tracing: true });
+    ({ handler: this.handler, securityGroup: this.securityGroup } = createAppFunction(this, {
+      vpc: props.vpc, image: props.image, handler: "lambda.handler", purpose: "coinseg API Lambda", memoryMiB: props.memoryMiB,
+      timeout: Duration.seconds(props.timeoutSeconds), reservedConcurrency: props.reservedConcurrency, environment: props.environment,
+    }));
     const accessLogs = new logs.LogGroup(this, "AccessLogs", { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     this.httpApi = new apigw.HttpApi(this, "HttpApi", {
       description: "coinseg GraphQL API",

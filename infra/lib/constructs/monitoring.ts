@@ -1,4 +1,4 @@
-// CloudWatch alarms (dead letters, queue age, API 5xx rate) to an SNS topic, and one dashboard.
+// CloudWatch alarms (dead letters, queue age, API 5xx rate, outbox relay) to an SNS topic, and one dashboard.
 import { Duration } from "aws-cdk-lib";
 import type * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -19,16 +19,20 @@ export interface MonitoringProps {
   readonly queueDepth: cloudwatch.IMetric;
   readonly httpApi: apigw.HttpApi;
   readonly apiFunction: lambda.IFunction;
+  /** The scheduled outbox relay: when it fails, tasks the API could not send are not sent at all. */
+  readonly outboxRelayFunction: lambda.IFunction;
   readonly oldestMessageAgeSeconds: number;
   readonly api5xxRatePercent: number;
   readonly alarmEmail?: string;
 }
 
 /**
- * Three alarms, each notifying an encrypted SNS topic (and its OK transition too):
+ * Four alarms, each notifying an encrypted SNS topic (and its OK transition too):
  * - `DeadLetters`: any message in the dead-letter queue (a poison task; DESIGN.md §6),
  * - `OldestMessageAge`: the oldest task waited longer than the threshold (workers cannot keep up),
- * - `Api5xxRate`: 5xx responses over 5 minutes above the threshold percentage of requests.
+ * - `Api5xxRate`: 5xx responses over 5 minutes above the threshold percentage of requests,
+ * - `OutboxRelayErrors`: the scheduled outbox relay failed 3 minutes in a row (tasks may be stuck
+ *   in the outbox: SQS refuses them, or the database is unreachable).
  * The dashboard shows queue depth against the scaling metric, age, dead letters, API traffic and Lambda.
  */
 export class Monitoring extends Construct {
@@ -36,6 +40,7 @@ export class Monitoring extends Construct {
   readonly deadLetterAlarm: cloudwatch.Alarm;
   readonly oldestMessageAgeAlarm: cloudwatch.Alarm;
   readonly api5xxRateAlarm: cloudwatch.Alarm;
+  readonly outboxRelayAlarm: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -82,7 +87,17 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.deadLetterAlarm, this.oldestMessageAgeAlarm, this.api5xxRateAlarm]) {
+    this.outboxRelayAlarm = props.outboxRelayFunction.metricErrors({ period: minute, statistic: cloudwatch.Stats.SUM })
+      .createAlarm(this, "OutboxRelayErrors", {
+        alarmDescription: "The scheduled outbox relay failed 3 minutes in a row: tasks the API could not send stay in the outbox. Check its logs (SQS errors, database).",
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    const alarms = [this.deadLetterAlarm, this.oldestMessageAgeAlarm, this.api5xxRateAlarm, this.outboxRelayAlarm];
+    for (const alarm of alarms) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
     }
@@ -93,7 +108,7 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({ title: "Oldest task age (s)", left: [props.queue.metricApproximateAgeOfOldestMessage({ period: minute })], leftAnnotations: [{ value: props.oldestMessageAgeSeconds, label: "alarm" }], width: 12 }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms: [this.deadLetterAlarm, this.oldestMessageAgeAlarm, this.api5xxRateAlarm], width: 6 }),
+      new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms, width: 6 }),
       new cloudwatch.GraphWidget({ title: "API requests and 5xx", left: [props.httpApi.metricCount({ period: minute }), props.httpApi.metricServerError({ period: minute })], right: [errorRate], width: 9 }),
       new cloudwatch.GraphWidget({ title: "API Lambda", left: [props.apiFunction.metricDuration({ statistic: "p99", period: minute })], right: [props.apiFunction.metricThrottles({ period: minute }), props.apiFunction.metricErrors({ period: minute })], width: 9 }),
     );

@@ -5,7 +5,7 @@ import { Construct } from "constructs";
 
 /** Parameters of {@link TaskQueue}. */
 export interface TaskQueueProps {
-  /** Must exceed the worker's heartbeat period (checked by the environment schema). */
+  /** Seconds; the workers receive with the same value and heartbeat every half of it. */
   readonly visibilityTimeoutSeconds: number;
   /** Receives before dead-lettering (DESIGN.md §6: 3). */
   readonly maxReceiveCount: number;

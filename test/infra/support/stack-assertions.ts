@@ -1,0 +1,141 @@
+// Named template assertions: the stack tests run them on the shipped stacks, and the mutation tests
+// (assertion-mutations.test.ts) show that each one throws once the property it guards is removed.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { CfnElement, Stack } from "aws-cdk-lib";
+import type { Template } from "aws-cdk-lib/assertions";
+import type { IConstruct } from "constructs";
+import { envSchema } from "../../../app/config/env-schema.ts";
+import {
+  API_LAMBDA_OPTIONAL_VARIABLES, API_LAMBDA_VARIABLES, OUTBOX_RELAY_OPTIONAL_VARIABLES, OUTBOX_RELAY_VARIABLES,
+  WEBSOCKET_LAMBDA_OPTIONAL_VARIABLES, WEBSOCKET_LAMBDA_VARIABLES,
+} from "../../../app/lambda/lambda-environment.ts";
+import { WORKER_OPTIONAL_VARIABLES, WORKER_VARIABLES } from "../../../app/worker/worker-environment.ts";
+import { REPOSITORY_ROOT } from "../../../infra/lib/constructs/application-images.ts";
+import type { CoinsegStack } from "../../../infra/lib/coinseg-stack.ts";
+import { parseDockerfile } from "./dockerfile-checklist.ts";
+import { actionsOf, allStatements } from "./template-queries.ts";
+
+const idOf = (stack: Stack, c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+const arnOf = (stack: Stack, c: IConstruct) => ({ "Fn::GetAtt": [idOf(stack, c), "Arn"] });
+
+/** The task queue sends a message to its dead-letter queue after `maxReceiveCount` receives, encrypted. */
+export function assertTaskQueueDeadLetters(template: Template, stack: CoinsegStack, maxReceiveCount = 3): void {
+  const queue = template.findResources("AWS::SQS::Queue")[idOf(stack, stack.tasks.queue)];
+  assert.ok(queue, "the task queue is in the template");
+  assert.deepEqual(queue["Properties"]["RedrivePolicy"], { deadLetterTargetArn: arnOf(stack, stack.tasks.deadLetterQueue), maxReceiveCount }, "task queue redrive policy");
+  assert.equal(queue["Properties"]["SqsManagedSseEnabled"], true, "task queue encryption");
+}
+
+/** The object bucket encrypts with its own customer-managed KMS key (rotated). */
+export function assertBucketEncryptedWithKms(template: Template, stack: CoinsegStack): void {
+  const bucket = template.findResources("AWS::S3::Bucket")[idOf(stack, stack.objects.bucket)];
+  assert.ok(bucket, "the object bucket is in the template");
+  const rules = bucket["Properties"]["BucketEncryption"]?.["ServerSideEncryptionConfiguration"] as { ServerSideEncryptionByDefault?: unknown }[] | undefined;
+  assert.deepEqual(rules?.map((r) => r.ServerSideEncryptionByDefault), [{ SSEAlgorithm: "aws:kms", KMSMasterKeyID: arnOf(stack, stack.objects.key) }], "bucket default encryption");
+  const key = template.findResources("AWS::KMS::Key")[idOf(stack, stack.objects.key)];
+  assert.equal(key?.["Properties"]["EnableKeyRotation"], true, "bucket key rotation");
+}
+
+/**
+ * `sqs:SendMessage` is granted to exactly the two outbox relays — the API Lambda (its own job's tasks)
+ * and the scheduled relay Lambda — and only on the task queue: not to workers, not to the WebSocket Lambda.
+ */
+export function assertOnlyRelaysSendTasks(template: Template, stack: CoinsegStack): void {
+  const expectedRoles = [stack.api.handler.role!, stack.outboxRelay.handler.role!].map((r) => idOf(stack, r)).sort();
+  const policies = template.findResources("AWS::IAM::Policy");
+  const senders = allStatements(template).filter(({ statement }) => statement.Effect === "Allow" && actionsOf(statement).some((a) => a === "sqs:SendMessage" || a === "sqs:*"));
+  const roles = senders.flatMap(({ policyId }) => (policies[policyId]!["Properties"]["Roles"] as { Ref: string }[]).map((r) => r.Ref)).sort();
+  assert.deepEqual(roles, expectedRoles, "roles allowed sqs:SendMessage");
+  for (const { policyId, statement } of senders) assert.deepEqual(statement.Resource, arnOf(stack, stack.tasks.queue), `${policyId} may send to the task queue only`);
+}
+
+/** Variables a bootstrap consumes before the app parses its configuration, with the file that reads them. */
+export const BOOTSTRAP_VARIABLES: Readonly<Record<string, { readonly consumer: string; readonly produces?: string }>> = {
+  DATABASE_SECRET_ARN: { consumer: "infra/lib/runtime/lambda-secrets-bootstrap.ts", produces: "DATABASE_URL" },
+  DATABASE_PROXY_HOST: { consumer: "infra/lib/runtime/lambda-secrets-bootstrap.ts" },
+  JWT_SECRET_ARN: { consumer: "infra/lib/runtime/lambda-secrets-bootstrap.ts", produces: "JWT_SECRET" },
+  DB_HOST: { consumer: "infra/docker/worker-entrypoint.sh", produces: "DATABASE_URL" },
+  DB_PORT: { consumer: "infra/docker/worker-entrypoint.sh" },
+  DB_NAME: { consumer: "infra/docker/worker-entrypoint.sh" },
+  DB_USERNAME: { consumer: "infra/docker/worker-entrypoint.sh" },
+  DB_PASSWORD: { consumer: "infra/docker/worker-entrypoint.sh" },
+};
+
+/** Variables read by the runtime under the app (Node, the NVIDIA container toolkit), not by coinseg. */
+export const RUNTIME_VARIABLES: ReadonlySet<string> = new Set(["NODE_OPTIONS", "NODE_ENV", "NODE_EXTRA_CA_CERTS", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES"]);
+
+/** Which variables each process of the stack parses, keyed by Lambda handler or container name. */
+const PROCESSES: Readonly<Record<string, { readonly reads: readonly string[]; readonly alsoRequired?: readonly string[] }>> = {
+  "lambda.handler": { reads: [...API_LAMBDA_VARIABLES, ...API_LAMBDA_OPTIONAL_VARIABLES] },
+  "lambda-websocket.handler": { reads: [...WEBSOCKET_LAMBDA_VARIABLES, ...WEBSOCKET_LAMBDA_OPTIONAL_VARIABLES], alsoRequired: ["APIGW_MANAGEMENT_ENDPOINT"] },
+  "lambda-outbox-relay.handler": { reads: [...OUTBOX_RELAY_VARIABLES, ...OUTBOX_RELAY_OPTIONAL_VARIABLES] },
+  worker: { reads: [...WORKER_VARIABLES, ...WORKER_OPTIONAL_VARIABLES] },
+  // app/db-migrate.ts parses DATABASE_URL only.
+  migrate: { reads: ["DATABASE_URL"] },
+};
+
+/** What the stack hands each of its processes: handler or container name → variable names (env + secrets). */
+export function processEnvironments(template: Template): { process: string; resource: string; names: string[] }[] {
+  const out: { process: string; resource: string; names: string[] }[] = [];
+  for (const [id, fn] of Object.entries(template.findResources("AWS::Lambda::Function"))) {
+    // Image functions run this repository's code; zip functions are CDK's own (trigger, custom resources).
+    if (fn["Properties"]["PackageType"] !== "Image") continue;
+    const handler = String(fn["Properties"]["ImageConfig"]?.["Command"]?.[0]);
+    out.push({ process: handler, resource: id, names: Object.keys(fn["Properties"]["Environment"]?.["Variables"] ?? {}) });
+  }
+  for (const [id, task] of Object.entries(template.findResources("AWS::ECS::TaskDefinition"))) {
+    for (const c of task["Properties"]["ContainerDefinitions"] as { Name: string; Environment?: { Name: string }[]; Secrets?: { Name: string }[] }[]) {
+      out.push({ process: c.Name, resource: `${id}/${c.Name}`, names: [...(c.Environment ?? []), ...(c.Secrets ?? [])].map((e) => e.Name) });
+    }
+  }
+  return out;
+}
+
+/** True when the variable has no default and is not optional in the config schema. */
+function requiredBySchema(name: string): boolean {
+  const field = (envSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>)[name];
+  return !!field && !field.safeParse(undefined).success;
+}
+
+/**
+ * Every variable the stack sets on an app Lambda or ECS container is one app/config/env-schema.ts
+ * knows and that process parses, or a documented bootstrap/runtime variable; every variable the
+ * process requires is set (or produced by its bootstrap). Returns the problems, one line each.
+ */
+export function environmentProblems(template: Template): string[] {
+  const problems: string[] = [];
+  const schema = new Set(Object.keys(envSchema.shape));
+  for (const { process, resource, names } of processEnvironments(template)) {
+    const spec = PROCESSES[process];
+    if (!spec) {
+      problems.push(`${resource}: unknown process ${process} (add it to PROCESSES with the variables its entry point parses)`);
+      continue;
+    }
+    const given = new Set(names);
+    for (const name of names) {
+      if (BOOTSTRAP_VARIABLES[name] || RUNTIME_VARIABLES.has(name)) continue;
+      if (!schema.has(name)) problems.push(`${resource} (${process}): ${name} is not in app/config/env-schema.ts`);
+      else if (!spec.reads.includes(name)) problems.push(`${resource} (${process}): ${name} is set but ${process} does not parse it`);
+    }
+    const produced = new Set(names.flatMap((n) => BOOTSTRAP_VARIABLES[n]?.produces ?? []));
+    for (const name of [...spec.reads.filter(requiredBySchema), ...(spec.alsoRequired ?? [])]) {
+      if (!given.has(name) && !produced.has(name)) problems.push(`${resource} (${process}): requires ${name}, which the stack does not set`);
+    }
+    if (names.includes("OBJECT_STORE") && !given.has("S3_BUCKET")) problems.push(`${resource} (${process}): OBJECT_STORE without S3_BUCKET`);
+  }
+  return problems;
+}
+
+/** {@link environmentProblems} is empty. */
+export function assertEnvironmentMatchesConfig(template: Template): void {
+  assert.deepEqual(environmentProblems(template), []);
+}
+
+/** ENV names of a Dockerfile's final stage (what the running container sees). */
+export function finalStageEnvNames(dockerfile: string): string[] {
+  const instructions = parseDockerfile(fs.readFileSync(path.join(REPOSITORY_ROOT, dockerfile), "utf8"));
+  const last = Math.max(...instructions.map((i) => i.stage));
+  return instructions.filter((i) => i.stage === last && i.keyword === "ENV").flatMap((i) => i.args.split(/\s+/).filter((a) => a.includes("=")).map((a) => a.split("=")[0]!));
+}
