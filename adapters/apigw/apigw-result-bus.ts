@@ -46,10 +46,25 @@ export class ApiGatewayResultBus implements ResultBus {
   }
 
   async publish(event: JobEventV1): Promise<void> {
-    const connections = await this.o.registry.forJob(event.organizationId, event.jobId);
-    if (connections.length === 0) return;
-    const data = await this.frame(event);
-    await Promise.all(connections.map((c) => this.post(c.connectionId, data)));
+    await this.publishMany([event]);
+  }
+
+  /**
+   * Posts `events` in order to every connection of their job: one registry lookup per run of events
+   * of the same job (a worker's batch), each event to all connections at once, the next event after.
+   */
+  async publishMany(events: readonly JobEventV1[]): Promise<void> {
+    for (let start = 0; start < events.length;) {
+      const { organizationId, jobId } = events[start]!;
+      let end = start + 1;
+      while (end < events.length && events[end]!.jobId === jobId && events[end]!.organizationId === organizationId) end++;
+      const connections = await this.o.registry.forJob(organizationId, jobId);
+      for (const event of connections.length === 0 ? [] : events.slice(start, end)) {
+        const data = await this.frame(event);
+        await Promise.all(connections.map((c) => this.post(c.connectionId, data)));
+      }
+      start = end;
+    }
   }
 
   /** Sends one frame to one connection (replays at subscribe use it too). Gone connections are removed. */

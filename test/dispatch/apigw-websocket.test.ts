@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ApiGatewayResultBus, MAX_FRAME_BYTES } from "../../adapters/apigw/apigw-result-bus.ts";
 import { subscribeConnection } from "../../adapters/apigw/apigw-job-subscriptions.ts";
+import { FanOutResultBus } from "../../adapters/apigw/fan-out-result-bus.ts";
 import { PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
 import type { SliceResultInput } from "../../core/domain/slice-result.ts";
 import { createDispatchHarness, TEST_AWS, type DispatchHarness } from "./support/dispatch-harness.ts";
@@ -120,6 +121,47 @@ describe("API Gateway WebSocket subscription to a job that has ended", () => {
     assert.equal(await subscribeConnection({ registry, jobs: h.jobs, bus }, { connectionId: "conn-ended=", organizationId: org, jobId, afterSlice: -1 }), true);
     assert.deepEqual(api.framesTo("conn-ended=").map((f) => [f.kind, f.result?.sliceIndex ?? f.status]), [["SLICE_RESULT", 0], ["SLICE_RESULT", 1], ["STATUS", "SUCCEEDED"]]);
     assert.equal(await h.db.prisma.webSocketConnection.count({ where: { connectionId: "conn-ended=" } }), 0);
+    bus.close();
+  });
+});
+
+describe("API Gateway WebSocket batches", () => {
+  let h: DispatchHarness;
+  let api: ManagementApiStandIn;
+
+  before(async () => {
+    h = await createDispatchHarness();
+    api = await startManagementApi();
+  });
+  after(async () => {
+    await api?.close();
+    await h?.close();
+  });
+
+  it("should look the registry up once per job in a batch and post its events in order, through the fan-out bus too", async () => {
+    const org = h.principal.organizationId;
+    const lookups: string[] = [];
+    class CountingRegistry extends PrismaWebSocketConnectionRegistry {
+      override forJob(organizationId: string, jobId: string, now?: Date) {
+        lookups.push(jobId);
+        return super.forJob(organizationId, jobId, now);
+      }
+    }
+    const registry = new CountingRegistry(h.db.prisma);
+    const bus = new ApiGatewayResultBus({ endpoint: api.url, ...TEST_AWS, registry });
+    const published: string[] = [];
+    const fanOut = new FanOutResultBus([{ publish: async (e) => void published.push(e.kind), subscribe: () => () => {} }, bus]);
+    const study = await h.createStudy(3);
+    const jobA = (await h.segmentation.requestSegmentation(h.principal, { studyId: study.studyId, method: "COIN", modelKey: "tiny-coin" })).id;
+    const jobB = (await h.segmentation.requestSegmentation(h.principal, { studyId: study.studyId, method: "COIN", modelKey: "tiny-coin" })).id;
+    await registry.register({ connectionId: "batch-a=", organizationId: org, jobId: jobA, afterSlice: -1 });
+    await registry.register({ connectionId: "batch-b=", organizationId: org, jobId: jobB, afterSlice: -1 });
+    const status = (jobId: string, completedSlices: number) => ({ schemaVersion: 1, kind: "STATUS", organizationId: org, jobId, status: "RUNNING", completedSlices, failedSlices: 0, totalSlices: 3, errorCode: null }) as const;
+    await fanOut.publishMany([status(jobA, 1), status(jobA, 2), status(jobA, 3), status(jobB, 1)]);
+    assert.deepEqual(lookups, [jobA, jobB]);
+    assert.deepEqual(api.framesTo("batch-a=").map((f) => f.completedSlices), [1, 2, 3]);
+    assert.deepEqual(api.framesTo("batch-b=").map((f) => f.completedSlices), [1]);
+    assert.deepEqual(published, ["STATUS", "STATUS", "STATUS", "STATUS"]);
     bus.close();
   });
 });
