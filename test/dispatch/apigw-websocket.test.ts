@@ -92,7 +92,7 @@ describe("API Gateway WebSocket delivery", () => {
   });
 });
 
-describe("API Gateway WebSocket subscription to a job that has ended", () => {
+describe("API Gateway WebSocket: a job that has ended, and batches of events", () => {
   let h: DispatchHarness;
   let api: ManagementApiStandIn;
 
@@ -122,20 +122,6 @@ describe("API Gateway WebSocket subscription to a job that has ended", () => {
     assert.deepEqual(api.framesTo("conn-ended=").map((f) => [f.kind, f.result?.sliceIndex ?? f.status]), [["SLICE_RESULT", 0], ["SLICE_RESULT", 1], ["STATUS", "SUCCEEDED"]]);
     assert.equal(await h.db.prisma.webSocketConnection.count({ where: { connectionId: "conn-ended=" } }), 0);
     bus.close();
-  });
-});
-
-describe("API Gateway WebSocket batches", () => {
-  let h: DispatchHarness;
-  let api: ManagementApiStandIn;
-
-  before(async () => {
-    h = await createDispatchHarness();
-    api = await startManagementApi();
-  });
-  after(async () => {
-    await api?.close();
-    await h?.close();
   });
 
   it("should look the registry up once per job in a batch and post its events in order, through the fan-out bus too", async () => {
