@@ -1,5 +1,5 @@
 // The scheduled outbox relay (EventBridge, every minute): the safety net of serverless dispatch.
-import type { ScheduledEvent } from "aws-lambda";
+import type { Context, ScheduledEvent } from "aws-lambda";
 import { createPgPrismaClient } from "../../adapters/prisma/prisma-client.ts";
 import { PrismaScopedOutbox } from "../../adapters/prisma/prisma-scoped-outbox.ts";
 import { createSqsClient } from "../../adapters/sqs/sqs-client.ts";
@@ -9,6 +9,10 @@ import { staticAwsCredentials } from "../aws-credentials.ts";
 import { parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
 import { createLogger } from "../logger.ts";
 import { OUTBOX_RELAY_OPTIONAL_VARIABLES, OUTBOX_RELAY_VARIABLES } from "./lambda-environment.ts";
+import { OutboxWithDeadline } from "./outbox-with-deadline.ts";
+
+/** Time kept free before the invocation's timeout to finish the batch in hand, in milliseconds. */
+const RUN_MARGIN_MS = 10_000;
 
 /**
  * Builds the handler. Each invocation sends every outbox row older than OUTBOX_RELAY_MIN_AGE_SECONDS
@@ -27,10 +31,15 @@ export function createOutboxRelayHandler(environment: Record<string, string | un
   const sqs = createSqsClient({ region: env.AWS_REGION, endpoint: optional.SQS_ENDPOINT, credentials: staticAwsCredentials(optional) });
   const minAgeMs = env.OUTBOX_RELAY_MIN_AGE_SECONDS * 1000;
   const outbox = new PrismaScopedOutbox(prisma, { createdBefore: () => new Date(Date.now() - minAgeMs) });
-  const relay = new OutboxRelay(outbox, new SqsTaskQueue(sqs, env.SQS_QUEUE_URL));
+  const queue = new SqsTaskQueue(sqs, env.SQS_QUEUE_URL);
 
-  async function handler(_event?: ScheduledEvent): Promise<{ dispatched: number }> {
-    const dispatched = await relay.drain();
+  /**
+   * One run: drains until the backlog is empty or the invocation is within RUN_MARGIN_MS of its
+   * timeout (Lambda's `getRemainingTimeInMillis`; unbounded without a context, as in tests).
+   */
+  async function handler(_event?: ScheduledEvent, context?: Pick<Context, "getRemainingTimeInMillis">): Promise<{ dispatched: number }> {
+    const deadline = context ? Date.now() + context.getRemainingTimeInMillis() - RUN_MARGIN_MS : Number.POSITIVE_INFINITY;
+    const dispatched = await new OutboxRelay(new OutboxWithDeadline(outbox, deadline), queue).drain();
     // Non-zero means the primary path (the API sending its own job's tasks) missed them: worth seeing.
     if (dispatched > 0) logger.warn({ dispatched, minAgeSeconds: env.OUTBOX_RELAY_MIN_AGE_SECONDS }, "scheduled relay sent tasks the API had not sent");
     return { dispatched };

@@ -7,6 +7,8 @@ import type { Context } from "aws-lambda";
 import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
 import { createLambdaHandler } from "../../app/lambda/create-lambda-handler.ts";
 import { createOutboxRelayHandler } from "../../app/lambda/create-outbox-relay-handler.ts";
+import { JobTaskDispatcher } from "../../app/lambda/dispatch-stored-tasks.ts";
+import { SqsTaskQueue } from "../../adapters/sqs/sqs-task-queue.ts";
 import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
 import { AuthService } from "../../core/services/auth.service.ts";
 import { httpApiEvent } from "../api/support/http-api-event.ts";
@@ -117,6 +119,19 @@ describe("serverless dispatch (API Lambda + scheduled outbox relay)", () => {
     await assert.rejects(relayLambda(missingQueueUrl(), 30)(), /queue/i);
     assert.deepEqual((await outboxOf(job.id)).map((r) => [r.dispatchedAt, r.attempts]), [[null, 1], [null, 1]]);
     assert.deepEqual(await relayLambda(h.queues.queueUrl, 30)(), { dispatched: 2 });
+    assert.equal((await drainQueue()).length, 2);
+  });
+
+  it("should stop sending a job's tasks once the inline budget is spent, and leave them to the scheduled relay", async () => {
+    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "COIN", modelKey: "tiny-coin" });
+    const dispatcher = new JobTaskDispatcher(h.db.prisma, new SqsTaskQueue(h.sqs, h.queues.queueUrl), h.logger, 0);
+    assert.equal(await dispatcher.dispatch(job), 0);
+    assert.deepEqual((await outboxOf(job.id)).map((r) => [r.dispatchedAt, r.attempts]), [[null, 0], [null, 0]]);
+    await ageOutbox(60);
+    const relay = relayLambda(h.queues.queueUrl, 30);
+    // An invocation with less time left than its safety margin sends nothing; one with time, everything.
+    assert.deepEqual(await relay(undefined, { getRemainingTimeInMillis: () => 5_000 }), { dispatched: 0 });
+    assert.deepEqual(await relay(undefined, { getRemainingTimeInMillis: () => 50_000 }), { dispatched: 2 });
     assert.equal((await drainQueue()).length, 2);
   });
 });
