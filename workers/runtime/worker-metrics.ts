@@ -68,7 +68,8 @@ export class WorkerMetrics {
   readonly messages = new Counter("coinseg_worker_messages_total", "Task messages handled, by outcome.");
   readonly slices = new Counter("coinseg_worker_slice_results_total", "Slice results written (new rows only).");
   readonly heartbeats = new Counter("coinseg_worker_visibility_heartbeats_total", "Visibility-timeout extensions sent.");
-  readonly inFlight = new Counter("coinseg_worker_tasks_in_flight", "Tasks being handled now.", "gauge");
+  /** Messages between receive and their outcome (a slot may hold one more whose events and ack are still going out). */
+  readonly inFlight = new Counter("coinseg_worker_tasks_in_flight", "Task messages being handled now, including one per slot whose events and ack are still going out.", "gauge");
   readonly queueLag = new Histogram("coinseg_worker_queue_lag_seconds", "Time from send to receive of a task message.");
   readonly taskDuration = new Histogram("coinseg_worker_task_duration_seconds", "Time to handle one task message.");
   readonly stage = new Histogram("coinseg_worker_stage_seconds", "Per-slice pipeline stage time, by stage.");

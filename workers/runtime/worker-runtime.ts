@@ -68,7 +68,9 @@ export interface WorkerRuntimeOptions {
  * - anything else → retry with backoff; on the last allowed receive the job is FAILED with
  *   TASK_DEAD_LETTERED and the message is left for the dead-letter queue;
  * - `stop()` (SIGTERM): stop polling, let each running task finish its current batch of slices
- *   (the next pixel read throws {@link TaskInterrupted}), release unfinished messages at once.
+ *   (the next pixel read throws {@link TaskInterrupted}), release unfinished messages at once;
+ * - a slot takes its next message as soon as the handler of the previous one has returned; that
+ *   message is acked once its events have left (at most one such message per slot).
  */
 export class WorkerRuntime {
   readonly metrics: WorkerMetrics;
@@ -185,6 +187,8 @@ export class WorkerRuntime {
   }
 
   private async loop(slot: number): Promise<void> {
+    /** The previous message of this slot, while its events and ack are still going out. */
+    let finishing: Promise<unknown> = Promise.resolve();
     while (!this.stopping) {
       let messages: ReceivedTaskMessage[];
       try {
@@ -203,13 +207,25 @@ export class WorkerRuntime {
           this.metrics.messages.inc({ outcome: "release" });
           continue;
         }
-        await this.handleMessage(message);
+        // Once the handler has returned, the message only waits for its events to leave and for
+        // its ack: the slot polls and starts the next message meanwhile, and waits for that
+        // finishing only after the next handler returned (at most one message finishing per slot).
+        let handled!: () => void;
+        const handlerReturned = new Promise<void>((resolve) => (handled = resolve));
+        const done = this.handleMessage(message, handled);
+        await Promise.race([handlerReturned, done]);
+        await finishing;
+        finishing = done;
       }
     }
+    await finishing;
   }
 
-  /** Handles one message end to end; never throws. */
-  async handleMessage(message: ReceivedTaskMessage): Promise<MessageOutcome> {
+  /**
+   * Handles one message end to end; never throws. `onHandlerReturned` is called when the task
+   * handler has returned successfully, before the message waits for its events and its ack.
+   */
+  async handleMessage(message: ReceivedTaskMessage, onHandlerReturned?: () => void): Promise<MessageOutcome> {
     const started = performance.now();
     const queueLagSeconds = Math.max(0, (Date.now() - message.sentAtMs) / 1000);
     this.metrics.queueLag.observe(queueLagSeconds);
@@ -226,7 +242,7 @@ export class WorkerRuntime {
     let outcome: MessageOutcome;
     try {
       outcome = parsed.ok
-        ? await this.taskStats.run(stats, () => this.run(parsed.task, message, log))
+        ? await this.taskStats.run(stats, () => this.run(parsed.task, message, log, onHandlerReturned))
         : await this.malformed(parsed.problem, parsed.ids, message, log);
     } finally {
       clearInterval(heartbeat);
@@ -245,9 +261,10 @@ export class WorkerRuntime {
     return outcome;
   }
 
-  private async run(task: InferenceTaskV1, message: ReceivedTaskMessage, log: Logger): Promise<MessageOutcome> {
+  private async run(task: InferenceTaskV1, message: ReceivedTaskMessage, log: Logger, onHandlerReturned?: () => void): Promise<MessageOutcome> {
     try {
       await this.handleWithRetries(task, log);
+      onHandlerReturned?.();
       await this.publishing;
       await this.o.source.ack(message);
       return "ack";
