@@ -63,7 +63,8 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
 
   async handle(task: InferenceTaskV1): Promise<void> {
     const { sink } = this.deps;
-    const job = await sink.markRunning(task.organizationId, task.jobId);
+    // Independent reads, one round trip: the slices are simply unused when the job is not running.
+    const [job, stored] = await Promise.all([sink.markRunning(task.organizationId, task.jobId), this.deps.slices.findSlices(task.organizationId, task.sliceIds)]);
     if (!job) return;
     await this.publishStatus(task, job);
     let models: { classifierKey: string; generatorKey?: string };
@@ -79,7 +80,7 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
     const failures = { first: null as string | null, count: 0 };
     let outcome: BatchesOutcome;
     try {
-      outcome = await this.runBatches(task, models, params, writer, failures);
+      outcome = await this.runBatches(task, stored, models, params, writer, failures);
     } catch (error) {
       // Never leave a write running behind the task (the runtime acks or releases the message next).
       await writer.settled().catch(() => {});
@@ -92,13 +93,13 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
 
   private async runBatches(
     task: InferenceTaskV1,
+    stored: ReadonlyMap<string, Slice>,
     models: { classifierKey: string; generatorKey?: string },
     params: ReturnType<typeof parseSegmentationParams>,
     writer: OrderedBatchWriter,
     failures: { first: string | null; count: number },
   ): Promise<BatchesOutcome> {
     const org = task.organizationId;
-    const stored = await this.deps.slices.findSlices(org, task.sliceIds);
     const failSlice = async (sliceId: string, code: string): Promise<void> => {
       failures.first ??= code;
       failures.count++;
