@@ -48,6 +48,8 @@ const { values } = parseArgs({
 const SLICES = Number(values.slices);
 const REPS = Number(values.reps);
 const BATCH = Number(values.batch);
+/** A job that takes longer than this fails the run (ms). */
+const JOB_TIMEOUT_MS = 120_000;
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const modelsDir = path.resolve(values.models!);
 const method = (values.method ?? "COIN") as SegmentationMethod;
@@ -76,6 +78,7 @@ async function rawOnce(): Promise<number> {
   return performance.now() - t;
 }
 await rawOnce(); // warm-up: sessions, caches
+console.log("raw inference warmed up");
 const rawRuns: number[] = [];
 /** The models' sha256 from their model.json (the registry refuses a file that does not match). */
 const modelSha256 = Object.fromEntries(
@@ -96,6 +99,21 @@ const ws = createClient({ url: server.graphqlUrl.replace(/^http/, "ws"), webSock
 const { studyId } = await h.createPhantomStudy(SLICES);
 
 const metricsUrls: string[] = [];
+/** The fields of a worker's per-task log line the breakdown uses (workers/runtime/worker-runtime.ts). */
+interface TaskLine {
+  readonly jobId: string;
+  readonly queueLagMs: number;
+  readonly durationMs: number;
+  readonly slicesComputed: number;
+  readonly writeMs: number;
+  readonly stageMs: { readonly total?: number };
+}
+/** Every worker's "task message done" lines. */
+const taskLines: TaskLine[] = [];
+/** Resolves when a worker's process has exited and its output streams have closed. */
+const closed = new Map<ChildProcess, Promise<void>>();
+/** True while the benchmark itself stops its workers. */
+let stoppingWorkers = false;
 
 function spawnWorker(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "app/worker.ts"], {
@@ -106,6 +124,7 @@ function spawnWorker(): Promise<ChildProcess> {
       MODELS_DIR: modelsDir, OBJECT_STORE: "local", LOCAL_STORE_DIR: h.storeDir, METRICS_PORT: "0", LOG_LEVEL: "info", OUTBOX_POLL_MS: "20",
     },
   });
+  closed.set(child, new Promise((resolve) => child.once("close", () => resolve())));
   return new Promise((resolve, reject) => {
     let buffer = "";
     const onData = (d: Buffer) => {
@@ -114,17 +133,29 @@ function spawnWorker(): Promise<ChildProcess> {
       if (buffer.includes('"msg":"worker polling"') && metricsLine) {
         metricsUrls.push(metricsLine[1]!);
         child.stdout!.off("data", onData);
-        child.stdout!.resume();
+        // From now on only the worker's warnings and errors are shown.
+        let rest = "";
+        child.stdout!.on("data", (chunk: Buffer) => {
+          const lines = (rest + chunk.toString()).split("\n");
+          rest = lines.pop()!;
+          for (const line of lines) {
+            if (/"level":(40|50|60)/.test(line)) console.error(`worker ${child.pid}: ${line}`);
+            if (line.includes('"msg":"task message done"')) taskLines.push(JSON.parse(line) as TaskLine);
+          }
+        });
         resolve(child);
       }
     };
     child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`worker exited (${code}) before polling`)));
+    child.once("exit", (code, signal) => {
+      reject(new Error(`worker exited (${code}) before polling`));
+      if (!stoppingWorkers) console.error(`worker ${child.pid} exited (${code ?? signal}) during the run`);
+    });
   });
 }
 
 /** One job: the mutation's start time and each SLICE_RESULT event's arrival, plus the worker-side timings. */
-async function runJob(): Promise<{ latenciesMs: number[]; wallMs: number; workerInferMs: number }> {
+async function runJob(): Promise<{ jobId: string; latenciesMs: number[]; wallMs: number; workerInferMs: number }> {
   const t0 = performance.now();
   const res = await fetch(server.graphqlUrl, {
     method: "POST", headers: { "content-type": "application/json", "x-api-key": key },
@@ -133,17 +164,38 @@ async function runJob(): Promise<{ latenciesMs: number[]; wallMs: number; worker
   const jobId = ((await res.json()) as { data: { requestSegmentation: { job: { id: string } } } }).data.requestSegmentation.job.id;
   const latenciesMs: number[] = [];
   let workerInferMs = 0;
-  for await (const msg of ws.iterate<{ segmentationJobUpdated: { job: { status: string }; result: { sliceIndex: number; timingsMs: Record<string, number> } | null } }>({
+  const updates = ws.iterate<{ segmentationJobUpdated: { job: { status: string }; result: { sliceIndex: number; timingsMs: Record<string, number> } | null } }>({
     query: `subscription ($j: ID!) { segmentationJobUpdated(jobId: $j) { job { status } result { sliceIndex timingsMs } } }`, variables: { j: jobId },
-  })) {
-    const u = msg.data!.segmentationJobUpdated;
-    if (u.result) {
-      latenciesMs.push(performance.now() - t0);
-      workerInferMs += Object.values(u.result.timingsMs).reduce((a, b) => a + b, 0);
+  });
+  const consume = (async () => {
+    for await (const msg of updates) {
+      const u = msg.data!.segmentationJobUpdated;
+      if (u.result) {
+        latenciesMs.push(performance.now() - t0);
+        // `total` is the sum of the stages; older results may lack it.
+        workerInferMs += u.result.timingsMs.total ?? Object.values(u.result.timingsMs).reduce((a, b) => a + b, 0);
+      }
     }
+  })();
+  // Never hang silently: a job that does not end in time fails the run with its state.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void (async () => {
+        await updates.return?.(undefined);
+        const job = await h.jobs.findJob(h.principal.organizationId, jobId);
+        reject(new Error(`job ${jobId} did not end within ${JOB_TIMEOUT_MS} ms: ${job?.status} ${job?.completedSlices}+${job?.failedSlices}/${job?.totalSlices}, ${latenciesMs.length} events`));
+      })();
+    }, JOB_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([consume, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
   if (latenciesMs.length !== SLICES) throw new Error(`expected ${SLICES} results, got ${latenciesMs.length}`);
-  return { latenciesMs, wallMs: Math.max(...latenciesMs), workerInferMs };
+  console.log(`  job ${jobId}: ${SLICES} results in ${Math.max(...latenciesMs).toFixed(0)} ms`);
+  return { jobId, latenciesMs, wallMs: Math.max(...latenciesMs), workerInferMs };
 }
 
 /** Workers' result-write and publish time from their /metrics: per slice written and per call (all runs so far). */
@@ -168,25 +220,47 @@ async function ioBreakdown(): Promise<{ saveResultsMsPerSlice: number; publishMs
 
 const workers: ChildProcess[] = [];
 async function stopWorkers(): Promise<void> {
+  stoppingWorkers = true;
   for (const w of workers) w.kill("SIGTERM");
-  await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
+  // "close", not "exit": the worker's last stdout lines (its task lines) are read by then.
+  await Promise.all(workers.map((w) => closed.get(w)));
   workers.length = 0;
   metricsUrls.length = 0;
+  stoppingWorkers = false;
 }
 let io: Awaited<ReturnType<typeof ioBreakdown>> | null = null;
-const runs: Record<string, { workers: number; wallMs: number[]; slicesPerSecond: number; latencyMs: { p50: number; p95: number; first: number }; workerStageMsPerSlice: number }> = {};
+/** Per job, from the workers' task lines: where the wall time went (ms per slice, medians over the jobs). */
+interface TaskBreakdown {
+  /** Tasks (queue messages) per job. */
+  readonly tasks: number;
+  /** Send → receive of the job's first task message (outbox relay poll + SQS), ms. */
+  readonly firstQueueLagMs: number;
+  /** Σ task handling time / slices: receive → ack, everything a worker did. */
+  readonly taskMsPerSlice: number;
+  /** Σ pipeline stage time (SliceResult.timingsMs.total) / slices. */
+  readonly inferenceMsPerSlice: number;
+  /** Σ result write time / slices (overlaps the next batch's inference). */
+  readonly writeMsPerSlice: number;
+}
+const jobIdsByRun: Record<string, string[]> = {};
+const runs: Record<string, { workers: number; wallMs: number[]; slicesPerSecond: number; latencyMs: { p50: number; p95: number; first: number }; workerStageMsPerSlice: number; worker?: TaskBreakdown }> = {};
 try {
   for (const n of [1, 2]) {
     // Fresh workers per count, so each run's /metrics hold only its own jobs.
     await stopWorkers();
     while (workers.length < n) workers.push(await spawnWorker());
+    console.log(`${n} worker process(es) polling`);
     await runJob(); // warm-up: the workers' sessions
     const jobs = [];
     for (let r = 0; r < REPS; r++) {
       // Raw inference between the 1-worker jobs: both see the same background load (shared machine).
-      if (n === 1) rawRuns.push(await rawOnce());
+      if (n === 1) {
+        rawRuns.push(await rawOnce());
+        console.log(`  raw inference: ${rawRuns.at(-1)!.toFixed(0)} ms for ${SLICES} slices`);
+      }
       jobs.push(await runJob());
     }
+    jobIdsByRun[`${n}`] = jobs.map((j) => j.jobId);
     const wall = jobs.map((j) => j.wallMs);
     const all = jobs.flatMap((j) => j.latenciesMs);
     runs[`${n}`] = {
@@ -207,6 +281,22 @@ try {
 }
 const rawMsPerSlice = median(rawRuns) / SLICES;
 const loadAtEnd = loadavg();
+// The workers have exited: their task lines are all in.
+for (const [n, jobIds] of Object.entries(jobIdsByRun)) {
+  const perJob = jobIds.map((jobId) => {
+    const lines = taskLines.filter((l) => l.jobId === jobId);
+    const sum = (f: (l: TaskLine) => number) => lines.reduce((a, l) => a + f(l), 0);
+    return {
+      tasks: lines.length, firstQueueLagMs: Math.min(...lines.map((l) => l.queueLagMs)), taskMsPerSlice: sum((l) => l.durationMs) / SLICES,
+      inferenceMsPerSlice: sum((l) => l.stageMs.total ?? 0) / SLICES, writeMsPerSlice: sum((l) => l.writeMs) / SLICES,
+    };
+  });
+  if (perJob.some((j) => j.tasks === 0)) continue;
+  runs[n]!.worker = {
+    tasks: median(perJob.map((j) => j.tasks)), firstQueueLagMs: median(perJob.map((j) => j.firstQueueLagMs)), taskMsPerSlice: median(perJob.map((j) => j.taskMsPerSlice)),
+    inferenceMsPerSlice: median(perJob.map((j) => j.inferenceMsPerSlice)), writeMsPerSlice: median(perJob.map((j) => j.writeMsPerSlice)),
+  };
+}
 
 const one = runs["1"]!;
 const e2eMsPerSlice = median(one.wallMs) / SLICES;
@@ -222,6 +312,14 @@ console.log(
   `worker I/O (1 worker): result writes ${io!.saveResultsMsPerSlice.toFixed(2)} ms per slice (${io!.saveResultsCalls} statements, ${io!.saveResultsMsPerCall.toFixed(2)} ms each, overlapping the next batch's inference), ` +
     `event publishes ${io!.publishMsPerSlice.toFixed(2)} ms per slice (${io!.publishCalls} NOTIFY statements, off the slice loop); ${io!.slices} slices`,
 );
+for (const r of Object.values(runs)) {
+  if (!r.worker) continue;
+  const w = r.worker;
+  console.log(
+    `${r.workers} worker(s), per slice: task handling ${w.taskMsPerSlice.toFixed(2)} ms, of which inference ${w.inferenceMsPerSlice.toFixed(2)} ms and result writes ${w.writeMsPerSlice.toFixed(2)} ms; ` +
+      `${w.tasks} tasks per job, first task's queue lag ${w.firstQueueLagMs.toFixed(0)} ms`,
+  );
+}
 console.log(`load average (1, 5, 15 min): ${loadAtStart.map((l) => l.toFixed(2)).join(", ")} at start, ${loadAtEnd.map((l) => l.toFixed(2)).join(", ")} at the end`);
 const result = {
   date: new Date().toISOString(), commit, cpus: cpus().length, loadAverage: { atStart: loadAtStart, atEnd: loadAtEnd }, method, modelKey, modelSha256,
