@@ -67,6 +67,38 @@ def _lr_factor(progress: float, decay: dict[str, Any]) -> float:
     return 1.0 - (1.0 - end) * (progress - start) / max(1e-9, 1.0 - start)
 
 
+def warm_up_identity(G: Generator, x_all: np.ndarray, cond_all: np.ndarray | None, cfg: dict[str, Any],
+                     gen: torch.Generator, batch_size: int) -> dict[str, float]:
+    """Identity warm-up of the generator before adversarial training: ``steps`` Adam steps (lr
+    ``lr``) on L1(X, G(X, c)) with c = the slice's own class for Singla (its identity term), so
+    that the GAN starts from X_cf ≈ X instead of X_cf = tanh(X).
+
+    Why: with COIN's head X_cf = tanh(P + X) and P = 0 at step 0, every pixel at the window's edges
+    (air, fat, bone: ±1) moves by ≥ 0.12 on the mask's [0, 1] scale; a robust classifier calls such
+    out-of-distribution slices ambiguous (P(abnormal) ≈ 0.4 for normal and abnormal alike), and the
+    classifier term then mostly teaches reconstruction, slowly. The warm-up uses images only (no
+    labels, no masks) and its own optimiser, so the GAN's Adam state starts as the paper's.
+    Returns ``{"steps", "seconds", "l1"}`` (the last batch's L1)."""
+    steps = int(cfg.get("steps", 0))
+    if steps <= 0:
+        return {"steps": 0, "seconds": 0.0, "l1": float("nan")}
+    t0 = time.monotonic()
+    opt = torch.optim.Adam(G.parameters(), lr=float(cfg.get("lr", 1e-3)))
+    G.train()
+    loss = torch.zeros(())
+    for i in range(steps):
+        idx = torch.randint(len(x_all), (batch_size,), generator=gen).numpy()
+        x = torch.from_numpy(x_all[idx]).to(device())
+        c = None if cond_all is None else torch.from_numpy(cond_all[idx]).to(device())
+        loss = l1(x, G(x, c))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (i + 1) % 50 == 0 or i + 1 == steps:
+            log(f"warm-up step={i + 1}/{steps} l1={loss.item():.4f} t={time.monotonic() - t0:.0f}s")
+    return {"steps": steps, "seconds": time.monotonic() - t0, "l1": float(loss.item())}
+
+
 def _val_subset(val: SliceSet, p_val: np.ndarray, cap: int) -> np.ndarray:
     pos = np.flatnonzero(val.gt.reshape(len(val), -1).any(1))
     if len(pos) > cap:
@@ -124,14 +156,20 @@ def train_gan(
     step, elapsed = 0, 0.0
     best: dict[str, Any] = {"pooledIoU": -1.0}
     gen = torch.Generator().manual_seed(cfg["seed"] + (1 if singla else 0))
+    warmup: dict[str, float] = {"steps": 0, "seconds": 0.0}
     if resume and (out / "last.pt").is_file():
         ck = load_checkpoint(out / "last.pt", kind)
         st = ck["state"]
         G.load_state_dict(st["G"]); D.load_state_dict(st["D"]); G_ema.load_state_dict(st["generator"])
         opt_g.load_state_dict(st["optG"]); opt_d.load_state_dict(st["optD"]); gen.set_state(st["gen"])
         step, elapsed, best = ck["step"], ck["elapsedSeconds"], ck["best"]
+        warmup = ck.get("warmup", {"steps": 0, "seconds": 0.0})
         log(f"resumed at step {step} ({elapsed:.0f} s), best val pooled IoU {best['pooledIoU']:.4f}")
     budget = Budget(g_cfg["minutes"] if minutes is None else minutes, g_cfg.get("maxSteps") if max_steps is None else max_steps, elapsed)
+    if step == 0:
+        own_class = (p_train > 0.5).astype(np.float32) if singla else None
+        warmup = warm_up_identity(G, train.x, own_class, g_cfg.get("warmup", {}) or {}, gen, g_cfg["batchSize"])
+        G_ema.load_state_dict(G.state_dict())
     abnormal_by = g_cfg.get("abnormalBy", "classifier")
     is_abn_all = (p_train > 0.5) if abnormal_by == "classifier" else (train.label == 1)
     pos, neg = np.flatnonzero(train.label == 1), np.flatnonzero(train.label == 0)
@@ -155,7 +193,7 @@ def train_gan(
             "model": kind, "benchmark": bench.name, "windowHU": list(bench.window_hu), "size": size,
             "config": cfg, "step": step, "elapsedSeconds": budget.elapsed_s(), "best": best,
             "threads": torch.get_num_threads(),
-            "command": command_line(), "classifierStep": clf_ck.get("step"),
+            "command": command_line(), "classifierStep": clf_ck.get("step"), "warmup": warmup,
             "state": {"G": G.state_dict(), "D": D.state_dict(), "generator": G_ema.state_dict(),
                       "optG": opt_g.state_dict(), "optD": opt_d.state_dict(), "gen": gen.get_state()},
         }
