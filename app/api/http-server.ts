@@ -8,7 +8,11 @@ import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
-import { GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from "graphql";
+import {
+  getOperationAST, getVariableValues, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate,
+  type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule,
+} from "graphql";
+import type { SubscribePayload } from "graphql-ws";
 import type { Logger } from "pino";
 import type { LocalObjectStore } from "../../adapters/storage/local-object-store.ts";
 import type { Principal } from "../../core/domain/principal.ts";
@@ -49,6 +53,55 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * Validation rules of operations over WebSocket: graphql's, the depth limit, and, when
+ * introspection is off, graphql's NoSchemaIntrospectionCustomRule (Apollo applies its own
+ * equivalent rule on HTTP).
+ */
+function webSocketRules(o: Pick<HttpServerOptions, "introspection" | "maxDepth">): ValidationRule[] {
+  return [...specifiedRules, depthLimitRule(o.maxDepth), ...(o.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+}
+
+/** `error` with `code` in its extensions unless it already has a code. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (typeof error.extensions["code"] === "string") return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, path: error.path ?? null,
+    originalError: error.originalError ?? null, extensions: { ...error.extensions, code },
+  });
+}
+
+/**
+ * The checks Apollo makes on HTTP, made on an operation received over graphql-ws before it runs:
+ * parse (GRAPHQL_PARSE_FAILED), validate with `rules` (GRAPHQL_VALIDATION_FAILED, QUERY_TOO_DEEP),
+ * the operation name (OPERATION_RESOLUTION_FAILURE), the variables (BAD_USER_INPUT) and the cost
+ * with those variables (QUERY_TOO_COSTLY). Returns the coded errors, which graphql-ws sends as the
+ * operation's `error` message, or the execution arguments. Left to graphql-ws, a syntax error
+ * would close the whole socket (4500) and the other errors would reach clients without a code.
+ */
+function checkWebSocketOperation(schema: GraphQLSchema, payload: SubscribePayload, rules: readonly ValidationRule[], maxCost: number): ExecutionArgs | GraphQLError[] {
+  let document: DocumentNode;
+  try {
+    document = parse(payload.query);
+  } catch (error) {
+    if (error instanceof GraphQLError) return [withCode(error, "GRAPHQL_PARSE_FAILED")];
+    throw error;
+  }
+  const invalid = validate(schema, document, rules);
+  if (invalid.length > 0) return invalid.map((e) => withCode(e, "GRAPHQL_VALIDATION_FAILED"));
+  const operation = getOperationAST(document, payload.operationName);
+  if (!operation) {
+    const message = payload.operationName ? `unknown operation named "${payload.operationName}"` : "the document must name the operation to run";
+    return [new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
+  }
+  const variables = payload.variables ?? {};
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+  if (coerced.errors) return coerced.errors.map((e) => withCode(e, "BAD_USER_INPUT"));
+  const cost = operationCost(schema, document, variables, payload.operationName);
+  if (cost !== null && cost > maxCost) return [costError(cost, maxCost)];
+  return { schema, document, variableValues: variables, operationName: payload.operationName ?? null };
+}
+
 /** Starts the server and resolves once it listens. */
 export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
@@ -56,22 +109,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   const httpServer = createServer(app);
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
   const formatError = createErrorFormatter(o.logger);
+  const wsRules = webSocketRules(o);
 
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal | null }>(
     {
       schema: o.schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, depthLimitRule(o.maxDepth)]),
-      onSubscribe: (_ctx, _id, payload) => {
-        // Cost needs the operation's variables, which graphql-ws's validate hook does not see.
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch {
-          return; // graphql-ws reports the syntax error itself
-        }
-        const cost = operationCost(o.schema, document, payload.variables ?? {}, payload.operationName);
-        if (cost !== null && cost > o.maxCost) return [formatError(costError(cost, o.maxCost).toJSON(), costError(cost, o.maxCost)) as GraphQLError];
-      },
+      onSubscribe: (_ctx, _id, payload) => checkWebSocketOperation(o.schema, payload, wsRules, o.maxCost),
       onConnect: async (ctx) => {
         try {
           ctx.extra.principal = await o.services.auth.authenticate(credentialsFromConnectionParams(ctx.connectionParams));
