@@ -16,9 +16,10 @@ const RUN_MARGIN_MS = 10_000;
 
 /**
  * Builds the handler. Each invocation sends every outbox row older than OUTBOX_RELAY_MIN_AGE_SECONDS
- * that is still undispatched: tasks whose API Lambda crashed (or met an SQS error) between the job's
- * commit and its send. Younger rows are left to the API Lambda that is sending them, so the two paths
- * rarely send one task twice (when they do, the worker's idempotency absorbs it, PROTOCOL.md §5).
+ * that is still undispatched and unclaimed: tasks whose API Lambda crashed (or met an SQS error)
+ * between the job's commit and its send. Younger rows are left to the API Lambda that is sending
+ * them; both claim what they send, so they never send one task twice while a claim's lease holds
+ * (PROTOCOL.md §2; a re-send after an expired lease is absorbed by the worker's idempotency, §5).
  * A row SQS refuses gets a failed attempt and the invocation fails (Lambda Errors → alarm); the next
  * minute retries it.
  * @returns per invocation, how many tasks were sent

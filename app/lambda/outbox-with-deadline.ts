@@ -2,9 +2,9 @@
 import type { Outbox, OutboxMessage } from "../../core/ports/outbox.port.ts";
 
 /**
- * An {@link Outbox} that reports nothing pending once `deadline` (epoch ms, by `clock`) has passed, so
- * `OutboxRelay.drain()` stops after the batch in hand. Rows left over stay undispatched for the next
- * relay; none is lost (marks still go through).
+ * An {@link Outbox} that claims nothing once `deadline` (epoch ms, by `clock`) has passed, so
+ * `OutboxRelay.drain()` stops after the batch in hand. Rows left over stay undispatched and
+ * unclaimed for the next relay; none is lost (marks still go through).
  */
 export class OutboxWithDeadline implements Outbox {
   constructor(
@@ -18,15 +18,19 @@ export class OutboxWithDeadline implements Outbox {
     return this.clock() >= this.deadline;
   }
 
-  async pending(limit: number): Promise<OutboxMessage[]> {
-    return this.expired ? [] : this.outbox.pending(limit);
+  async claim(limit: number): Promise<OutboxMessage[]> {
+    return this.expired ? [] : this.outbox.claim(limit);
   }
 
-  markDispatched(id: string): Promise<void> {
-    return this.outbox.markDispatched(id);
+  markDispatched(ids: readonly string[]): Promise<void> {
+    return this.outbox.markDispatched(ids);
   }
 
-  markAttemptFailed(id: string): Promise<void> {
-    return this.outbox.markAttemptFailed(id);
+  markAttemptFailed(ids: readonly string[]): Promise<void> {
+    return this.outbox.markAttemptFailed(ids);
+  }
+
+  release(ids: readonly string[]): Promise<void> {
+    return this.outbox.release(ids);
   }
 }

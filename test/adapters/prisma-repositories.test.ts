@@ -93,7 +93,7 @@ describe("Prisma repositories on PostgreSQL", () => {
       { organizationId: orgA, studyId: study.id, method: "COIN", modelKey: "m", params: {}, totalSlices: 2, createdById: null },
       (jobId) => [{ schemaVersion: 1, taskId: crypto.randomUUID(), jobId, organizationId: orgA, studyId: study.id, sliceIds: [s0!.id], method: "COIN", modelKey: "m", params: {} }],
     );
-    const pending = await new PrismaOutbox(db.prisma).pending(10);
+    const pending = await new PrismaOutbox(db.prisma).claim(10);
     assert.equal(pending.length, 1);
     assert.equal((pending[0]!.payload as { jobId: string }).jobId, job.id);
     assert.equal((await jobs.markRunning(orgA, job.id))?.status, "RUNNING");
