@@ -25,6 +25,7 @@ const worker = await startWorker(
     batchSize: env.WORKER_BATCH_SIZE,
     modelsDir: path.resolve(env.MODELS_DIR),
     executionProviders: env.ORT_EXECUTION_PROVIDERS,
+    intraOpNumThreads: env.ORT_INTRA_OP_THREADS,
     relayOutbox: env.WORKER_RELAY_OUTBOX,
     apiGatewayEndpoint: optional.APIGW_MANAGEMENT_ENDPOINT,
     outboxPollMs: env.OUTBOX_POLL_MS,

@@ -3,7 +3,8 @@
 // event; per job: throughput with 1 and 2 worker processes; and, in the same run, the raw inference time
 // of the same slices (SegmentationPipeline.segment in process, same batch size), measured between the
 // 1-worker jobs so both see the same background load. Overhead per slice = end-to-end wall time per
-// slice (1 worker) − raw inference time per slice.
+// slice (1 worker) − raw inference time per slice. With several workers each gets
+// ORT_INTRA_OP_THREADS = cores ÷ workers (one worker: ONNX Runtime's default), recorded in the JSON.
 // Usage: npm run bench:pipeline -- [--method COIN] [--model kidney-blob-coin] [--models models]
 //          [--slices 40] [--reps 5] [--batch 8] [--out bench/results/pipeline.json]
 // Default: COIN on the kidney-blob generator and its classifier (fails when they are missing). To
@@ -115,13 +116,23 @@ const closed = new Map<ChildProcess, Promise<void>>();
 /** True while the benchmark itself stops its workers. */
 let stoppingWorkers = false;
 
-function spawnWorker(): Promise<ChildProcess> {
+/**
+ * ONNX Runtime intra-op threads per worker process when `workers` share this host: 0 (ONNX Runtime's
+ * default, one per core) for one worker, cores ÷ workers (at least 1) for more, so they do not
+ * oversubscribe the cores.
+ */
+function threadsPerWorker(workers: number): number {
+  return workers === 1 ? 0 : Math.max(1, Math.floor(cpus().length / workers));
+}
+
+function spawnWorker(intraOpThreads: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "app/worker.ts"], {
     cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"],
     env: {
       PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: "true", AWS_REGION: TEST_AWS.region, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
       DATABASE_URL: h.db.url, SQS_ENDPOINT: motoEndpoint(), SQS_QUEUE_URL: h.queues.queueUrl, SQS_WAIT_TIME_SECONDS: "20", WORKER_BATCH_SIZE: String(BATCH),
       MODELS_DIR: modelsDir, OBJECT_STORE: "local", LOCAL_STORE_DIR: h.storeDir, METRICS_PORT: "0", LOG_LEVEL: "info", OUTBOX_POLL_MS: "20",
+      ORT_INTRA_OP_THREADS: String(intraOpThreads),
     },
   });
   closed.set(child, new Promise((resolve) => child.once("close", () => resolve())));
@@ -243,13 +254,14 @@ interface TaskBreakdown {
   readonly writeMsPerSlice: number;
 }
 const jobIdsByRun: Record<string, string[]> = {};
-const runs: Record<string, { workers: number; wallMs: number[]; slicesPerSecond: number; latencyMs: { p50: number; p95: number; first: number }; workerStageMsPerSlice: number; worker?: TaskBreakdown }> = {};
+const runs: Record<string, { workers: number; ortIntraOpThreads: number; wallMs: number[]; slicesPerSecond: number; latencyMs: { p50: number; p95: number; first: number }; workerStageMsPerSlice: number; worker?: TaskBreakdown }> = {};
 try {
   for (const n of [1, 2]) {
     // Fresh workers per count, so each run's /metrics hold only its own jobs.
     await stopWorkers();
-    while (workers.length < n) workers.push(await spawnWorker());
-    console.log(`${n} worker process(es) polling`);
+    const threads = threadsPerWorker(n);
+    while (workers.length < n) workers.push(await spawnWorker(threads));
+    console.log(`${n} worker process(es) polling, ORT_INTRA_OP_THREADS=${threads}`);
     await runJob(); // warm-up: the workers' sessions
     const jobs = [];
     for (let r = 0; r < REPS; r++) {
@@ -265,6 +277,7 @@ try {
     const all = jobs.flatMap((j) => j.latenciesMs);
     runs[`${n}`] = {
       workers: n,
+      ortIntraOpThreads: threads,
       wallMs: wall,
       slicesPerSecond: SLICES / (median(wall) / 1000),
       latencyMs: { p50: quantile(all, 0.5), p95: quantile(all, 0.95), first: median(jobs.map((j) => Math.min(...j.latenciesMs))) },
@@ -302,10 +315,10 @@ const one = runs["1"]!;
 const e2eMsPerSlice = median(one.wallMs) / SLICES;
 const overheadMsPerSlice = e2eMsPerSlice - rawMsPerSlice;
 const targetMs = Math.max(0.1 * rawMsPerSlice, 5);
-console.log("\n| workers | slices/s | job wall ms (median) | first event ms | p50 event ms | p95 event ms | worker stage ms/slice |");
-console.log("|---|---|---|---|---|---|---|");
+console.log("\n| workers | ORT threads each | slices/s | job wall ms (median) | first event ms | p50 event ms | p95 event ms | worker stage ms/slice |");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const r of Object.values(runs)) {
-  console.log(`| ${r.workers} | ${r.slicesPerSecond.toFixed(1)} | ${median(r.wallMs).toFixed(0)} | ${r.latencyMs.first.toFixed(0)} | ${r.latencyMs.p50.toFixed(0)} | ${r.latencyMs.p95.toFixed(0)} | ${r.workerStageMsPerSlice.toFixed(2)} |`);
+  console.log(`| ${r.workers} | ${r.ortIntraOpThreads || "default"} | ${r.slicesPerSecond.toFixed(1)} | ${median(r.wallMs).toFixed(0)} | ${r.latencyMs.first.toFixed(0)} | ${r.latencyMs.p50.toFixed(0)} | ${r.latencyMs.p95.toFixed(0)} | ${r.workerStageMsPerSlice.toFixed(2)} |`);
 }
 console.log(`\nraw inference ${rawMsPerSlice.toFixed(2)} ms/slice; end to end (1 worker) ${e2eMsPerSlice.toFixed(2)} ms/slice; overhead ${overheadMsPerSlice.toFixed(2)} ms/slice (target ≤ ${targetMs.toFixed(2)} ms: ${overheadMsPerSlice <= targetMs ? "met" : "NOT met"})`);
 console.log(
@@ -328,7 +341,7 @@ const result = {
   overheadMsPerSlice, workerIo1Worker: io, overheadTargetMs: targetMs, overheadTargetMet: overheadMsPerSlice <= targetMs,
   note:
     "end to end = from the requestSegmentation mutation to the last SLICE_RESULT event at a graphql-ws subscriber; includes the outbox relay poll (20 ms), SQS send and long poll, " +
-    "one result statement per inference batch and coalesced NOTIFYs. Raw inference runs in the benchmark process between the 1-worker jobs. The machine (2 cores) is shared with model training: see loadAverage.",
+    "one result statement per inference batch and coalesced NOTIFYs. Each worker relays the outbox (claims: every task is sent once). pipeline[n].ortIntraOpThreads: ORT_INTRA_OP_THREADS per worker (0 = ONNX Runtime's default). Raw inference runs in the benchmark process between the 1-worker jobs. The machine (2 cores) is shared with model training: see loadAverage.",
 };
 mkdirSync(path.dirname(values.out!), { recursive: true });
 writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);

@@ -32,6 +32,11 @@ export interface WorkerSettings {
    * A provider that does not load (no CUDA library or device) is logged and the next one is tried.
    */
   readonly executionProviders?: readonly ExecutionProviderName[];
+  /**
+   * ONNX Runtime intra-op threads per model session (ORT_INTRA_OP_THREADS; default 0 = ONNX Runtime's
+   * choice, one per core). Several worker processes on one host should split the cores between them.
+   */
+  readonly intraOpNumThreads?: number;
   /** Relay the outbox to SQS from this process, polling every `outboxPollMs`. */
   readonly relayOutbox: boolean;
   readonly outboxPollMs: number;
@@ -71,7 +76,7 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
     : null;
   const bus = apiGateway ? new FanOutResultBus([notify, apiGateway]) : notify;
   const sqs = createSqsClient(s.sqs);
-  const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(s.modelsDir), executionProviders: s.executionProviders ?? ["cpu"], logger });
+  const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(s.modelsDir), executionProviders: s.executionProviders ?? ["cpu"], intraOpNumThreads: s.intraOpNumThreads ?? 0, logger });
   const pipeline = new SegmentationPipeline({ engine });
   const runtime = new WorkerRuntime({
     source: new SqsTaskConsumer(sqs, s.sqs),

@@ -1,5 +1,6 @@
 // ORT_EXECUTION_PROVIDERS: parsed by app/config, handed by the worker to ONNX Runtime, with a logged
-// fallback to CPU where the CUDA provider does not load (as on these CI machines).
+// fallback to CPU where the CUDA provider does not load (as on these CI machines); and
+// ORT_INTRA_OP_THREADS, the sessions' intra-op thread count.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
@@ -23,6 +24,22 @@ describe("ORT_EXECUTION_PROVIDERS", () => {
   });
 });
 
+describe("ORT_INTRA_OP_THREADS", () => {
+  const parse = (value: string | undefined) => parseConfig({ ORT_INTRA_OP_THREADS: value }, ["ORT_INTRA_OP_THREADS"]).ORT_INTRA_OP_THREADS;
+
+  it("should default to 0 (ONNX Runtime's choice) and read a thread count when parsed", () => {
+    assert.equal(parse(undefined), 0);
+    assert.equal(parse("1"), 1);
+    assert.equal(parse("8"), 8);
+  });
+
+  it("should refuse a negative, fractional or non-numeric thread count", () => {
+    for (const value of ["-1", "1.5", "all"]) {
+      assert.throws(() => parse(value), (e: unknown) => e instanceof ConfigError && /ORT_INTRA_OP_THREADS/.test(e.message), value);
+    }
+  });
+});
+
 describe("worker execution providers", () => {
   let h: DispatchHarness;
   before(async () => {
@@ -32,13 +49,16 @@ describe("worker execution providers", () => {
     await h?.close();
   });
 
-  /** A worker on the harness whose warn-level log lines are captured. */
-  async function workerWith(executionProviders: readonly ("cuda" | "cpu")[] | undefined) {
+  /** A worker on the harness whose log lines are captured (warn and above unless `level` says otherwise). */
+  async function workerWith(executionProviders: readonly ("cuda" | "cpu")[] | undefined, extra: { intraOpNumThreads?: number; level?: string } = {}) {
     const lines: string[] = [];
-    const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
-    const settings = h.workerSettings({ relayOutbox: false, ...(executionProviders ? { executionProviders } : {}) });
+    const logger = pino({ level: extra.level ?? "warn" }, { write: (line: string) => void lines.push(line) });
+    const settings = h.workerSettings({
+      relayOutbox: false, ...(executionProviders ? { executionProviders } : {}), ...(extra.intraOpNumThreads !== undefined ? { intraOpNumThreads: extra.intraOpNumThreads } : {}),
+    });
     const worker = await startWorker(settings, logger);
-    return { worker, warnings: () => lines.map((l) => JSON.parse(l) as { msg: string; provider?: string }) };
+    const entries = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; provider?: string; modelKey?: string; intraOpNumThreads?: number });
+    return { worker, entries, warnings: () => entries().filter((e) => e.level >= 40) };
   }
 
   it("should run sessions on CUDA, or log the fallback to CPU, when the worker is configured with cuda,cpu", async () => {
@@ -60,6 +80,18 @@ describe("worker execution providers", () => {
     try {
       assert.equal(await worker.engine.providerOf("tiny-classifier"), "cpu");
       assert.deepEqual(warnings(), []);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("should create its sessions with the configured intra-op thread count when ORT_INTRA_OP_THREADS is set", async () => {
+    const threads = parseConfig({ ORT_INTRA_OP_THREADS: "1" }, ["ORT_INTRA_OP_THREADS"]).ORT_INTRA_OP_THREADS;
+    const { worker, entries } = await workerWith(undefined, { intraOpNumThreads: threads, level: "info" });
+    try {
+      await worker.engine.spec("tiny-classifier");
+      const created = entries().filter((e) => e.msg === "inference session created" && e.modelKey === "tiny-classifier");
+      assert.deepEqual(created.map((e) => e.intraOpNumThreads), [1]);
     } finally {
       await worker.stop();
     }
