@@ -14,7 +14,7 @@ import { createLogger } from "./logger.ts";
 import { createObjectStore } from "./object-store-factory.ts";
 
 const env = parseConfig(process.env, [
-  "DATABASE_URL", "HOST", "PORT", "PUBLIC_URL", "LOG_LEVEL", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "GRAPHQL_INTROSPECTION",
+  "DATABASE_URL", "HOST", "PORT", "PUBLIC_URL", "LOG_LEVEL", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "DICOM_UID_SECRET", "GRAPHQL_INTROSPECTION",
   "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COST", "OBJECT_STORE", "LOCAL_STORE_DIR", "AWS_REGION", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS",
 ]);
 const s3 = parseOptionalConfig(process.env, ["S3_BUCKET", "S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
@@ -33,7 +33,7 @@ await bus.start();
 const services = wireServices({
   prisma, store, bus, tokens: new JoseTokenVerifier({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }), logger,
   // No queue: tasks stay in the outbox for the worker's relay; the API never sends to SQS itself.
-  uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS,
+  uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS, dicomUidSecret: env.DICOM_UID_SECRET,
 });
 const server = await startHttpServer({
   schema: buildGraphQLSchema(), services, logger, host: env.HOST, port: env.PORT, introspection: env.GRAPHQL_INTROSPECTION,

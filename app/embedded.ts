@@ -16,7 +16,7 @@ const env = parseConfig(process.env, [
   "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COST", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS", "DEMO_ON_START",
   "ORT_INTRA_OP_THREADS",
 ]);
-const optional = parseOptionalConfig(process.env, ["JWT_SECRET"]);
+const optional = parseOptionalConfig(process.env, ["JWT_SECRET", "DICOM_UID_SECRET"]);
 const logger = createLogger(env.LOG_LEVEL, { mode: "embedded" });
 const modelsDir = fileURLToPath(new URL("../models", import.meta.url));
 
@@ -25,6 +25,8 @@ const instance = await startEmbedded(
     modelsDir,
     pgliteDataDir: env.PGLITE_DATA_DIR, localStoreDir: env.LOCAL_STORE_DIR, host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL,
     jwt: { secret: optional.JWT_SECRET ?? randomBytes(32).toString("hex"), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    // Unlike the JWT secret, the UID key must outlive the process: unset, it is kept beside the data folder.
+    dicomUidSecret: optional.DICOM_UID_SECRET,
     introspection: env.GRAPHQL_INTROSPECTION, maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST,
     uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS,
   },

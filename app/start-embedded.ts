@@ -21,6 +21,7 @@ import { buildGraphQLSchema } from "./api/graphql-schema.ts";
 import { startHttpServer, type RunningHttpServer } from "./api/http-server.ts";
 import { wireServices, type WiredServices } from "./api/wire-services.ts";
 import { bootstrapEmbedded } from "./embedded-bootstrap.ts";
+import { embeddedDicomUidSecret } from "./embedded-dicom-uid-secret.ts";
 import { readModelDirectory } from "../adapters/models/read-model-directory.ts";
 
 /** Settings of embedded mode (parsed from the environment by app/embedded.ts). */
@@ -34,6 +35,8 @@ export interface EmbeddedSettings {
   readonly port: number;
   readonly publicUrl?: string | undefined;
   readonly jwt: { secret: string; issuer: string; audience: string };
+  /** Key of the DICOM UID mapping (DICOM_UID_SECRET); unset: the one kept beside the PGlite data folder (app/embedded-dicom-uid-secret.ts). */
+  readonly dicomUidSecret?: string | undefined;
   readonly introspection: boolean;
   readonly maxDepth: number;
   readonly maxCost: number;
@@ -87,6 +90,7 @@ export async function startEmbedded(
   );
   const services = wireServices({
     prisma, store, bus, queue, tokens, logger, uploadMaxBytes: settings.uploadMaxBytes, uploadUrlTtlSeconds: settings.uploadUrlTtlSeconds,
+    dicomUidSecret: settings.dicomUidSecret ?? (await embeddedDicomUidSecret(settings.pgliteDataDir)),
   });
   handler = createHandler({ sink: services.jobs, slices: services.studyRepository, bus, store, prisma });
   const bootstrap = await bootstrapEmbedded(services);

@@ -10,18 +10,19 @@ import type { DecodeContext, UploadFormat, VolumeDecoder } from "../../core/port
 
 const TO_IMAGING: Record<UploadFormat, VolumeFormat> = { NIFTI: "nifti", DICOM: "dicom", PNG: "png" };
 
-/** Key of the UID salts when no deployment secret is given (the mapping is then reproducible from the organisation id). */
-const DEFAULT_UID_SECRET = "coinseg/dicom-uid-salt";
+/** Shortest accepted {@link ImagingVolumeDecoderOptions.uidSecret}, in characters (or bytes). */
+export const MIN_UID_SECRET_LENGTH = 32;
 
 /** Options of {@link ImagingVolumeDecoder}. */
 export interface ImagingVolumeDecoderOptions {
   /**
    * Deployment secret the per-organisation DICOM UID salts are derived from
-   * (salt = HMAC-SHA256(secret, "v1/" + organisationId)). Unset: a fixed key, so UIDs are still
-   * mapped consistently per organisation and differently across organisations, but anyone who
-   * knows an organisation id can test a guessed original UID against a mapped one.
+   * (salt = HMAC-SHA256(secret, "v1/" + organisationId)); at least 32 characters. Without it,
+   * anyone who knows an organisation id could test a guessed original UID against a mapped one,
+   * so there is no default. Changing it changes every mapping from then on (UIDs already stored
+   * stay as they are).
    */
-  readonly uidSecret?: string | Uint8Array;
+  readonly uidSecret: string | Uint8Array;
 }
 
 /**
@@ -30,12 +31,15 @@ export interface ImagingVolumeDecoderOptions {
  * FrameOfReference UIDs come back remapped with the organisation's salt (`2.25.<decimal>`), so
  * the same source series maps to the same UID within an organisation and to unrelated UIDs in
  * different ones; the original UIDs never leave the decoder.
+ * @throws RangeError (constructor) when the UID secret is shorter than {@link MIN_UID_SECRET_LENGTH}.
  */
 export class ImagingVolumeDecoder implements VolumeDecoder {
   constructor(
-    private readonly limits: Partial<DecodeLimits> = {},
-    private readonly options: ImagingVolumeDecoderOptions = {},
-  ) {}
+    private readonly limits: Partial<DecodeLimits>,
+    private readonly options: ImagingVolumeDecoderOptions,
+  ) {
+    if (options.uidSecret.length < MIN_UID_SECRET_LENGTH) throw new RangeError(`the DICOM UID secret needs at least ${MIN_UID_SECRET_LENGTH} characters`);
+  }
 
   async decode(objects: readonly Uint8Array[], format: UploadFormat, context: DecodeContext): Promise<{ volume: Volume; format: UploadFormat }> {
     const expected = TO_IMAGING[format];
@@ -60,6 +64,6 @@ export class ImagingVolumeDecoder implements VolumeDecoder {
 
   /** The organisation's UID salt (32 bytes). */
   private uidSalt(organizationId: string): Uint8Array {
-    return createHmac("sha256", this.options.uidSecret ?? DEFAULT_UID_SECRET).update(`v1/${organizationId}`, "utf8").digest();
+    return createHmac("sha256", this.options.uidSecret).update(`v1/${organizationId}`, "utf8").digest();
   }
 }

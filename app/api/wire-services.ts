@@ -1,4 +1,5 @@
 // Builds the core services on top of a Prisma Client and the chosen adapters (no config read here).
+import { randomBytes } from "node:crypto";
 import type { Db } from "../../adapters/prisma/prisma-client.ts";
 import { PrismaAuditLog } from "../../adapters/prisma/prisma-audit-log.ts";
 import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
@@ -31,6 +32,12 @@ export interface ApiAdapters {
   readonly logger: Logger;
   readonly uploadMaxBytes: number;
   readonly uploadUrlTtlSeconds: number;
+  /**
+   * Key of the per-organisation DICOM UID mapping (DICOM_UID_SECRET, at least 32 characters).
+   * Every composition root passes its deployment's: the mapping must be the same in every process
+   * and after every restart. Unset (tests, benchmarks): a random key for this process only.
+   */
+  readonly dicomUidSecret?: string | undefined;
 }
 
 /** The wired services plus the pieces composition roots use directly. */
@@ -56,7 +63,7 @@ export function wireServices(a: ApiAdapters): WiredServices {
   const limits = { uploadMaxBytes: a.uploadMaxBytes, uploadUrlTtlSeconds: a.uploadUrlTtlSeconds, maxPageSize: MAX_PAGE_SIZE };
   return {
     auth: new AuthService(identities, a.tokens),
-    studies: new StudyService(studies, labels, a.store, new ImagingVolumeDecoder({ maxBytes: a.uploadMaxBytes }), audit, limits),
+    studies: new StudyService(studies, labels, a.store, new ImagingVolumeDecoder({ maxBytes: a.uploadMaxBytes }, { uidSecret: a.dicomUidSecret ?? randomBytes(32) }), audit, limits),
     segmentation: new SegmentationService(studies, jobs, models, a.bus, audit, () => void relay?.kick()),
     relay,
     identities,

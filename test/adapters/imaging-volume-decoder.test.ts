@@ -24,10 +24,14 @@ describe("ImagingVolumeDecoder", () => {
     assert.equal(await seriesUid(new ImagingVolumeDecoder({}, { uidSecret: "s".repeat(32) }), ORG_A), a, "stable across decoder instances");
     assert.notEqual(await seriesUid(decoder, ORG_B), a);
     assert.notEqual(await seriesUid(new ImagingVolumeDecoder({}, { uidSecret: "t".repeat(32) }), ORG_A), a);
-    assert.notEqual(await seriesUid(new ImagingVolumeDecoder(), ORG_A), a, "the default key differs from a configured secret");
+  });
+
+  it("should refuse to be built when the UID secret is shorter than 32 characters", () => {
+    assert.throws(() => new ImagingVolumeDecoder({}, { uidSecret: "s".repeat(31) }), /at least 32 characters/);
+    assert.throws(() => new ImagingVolumeDecoder({}, { uidSecret: "" }), RangeError);
   });
 
   it("should answer UNSUPPORTED_FORMAT when DICOM bytes are declared as NIfTI", async () => {
-    await assert.rejects(new ImagingVolumeDecoder().decode([files[0]!], "NIFTI", { organizationId: ORG_A }), (e) => isDomainError(e, "UNSUPPORTED_FORMAT"));
+    await assert.rejects(new ImagingVolumeDecoder({}, { uidSecret: "s".repeat(32) }).decode([files[0]!], "NIFTI", { organizationId: ORG_A }), (e) => isDomainError(e, "UNSUPPORTED_FORMAT"));
   });
 });

@@ -8,7 +8,7 @@ import { writeDicomSeries } from "../../imaging/dicom/dicom-series-writer.ts";
 import { parseDicomPart10 } from "../../imaging/dicom/parse-dicom-part10.ts";
 import { generateBenchmarkScan } from "../../imaging/phantom/benchmark-scan.ts";
 import type { Volume } from "../../imaging/volume.ts";
-import { startApiHarness, codes, type ApiHarness } from "./support/api-harness.ts";
+import { startApiHarness, codes, TEST_DICOM_UID_SECRET, type ApiHarness } from "./support/api-harness.ts";
 import { COMPRESSED_FRAGMENTS, encapsulatePixelData, withTransferSyntax } from "../imaging/decoders/fixtures.ts";
 import { createStudy, upload } from "./support/study-flow.ts";
 
@@ -74,13 +74,13 @@ describe("DICOM import through the API", () => {
   });
   after(async () => api.close());
 
-  /** Uploads the files in a shuffled order, imports them and returns the study and its series' mapped UID. */
-  async function importSeries(key: string, series: readonly Uint8Array[]): Promise<{ studyId: string; study: any }> {
-    const studyId = await createStudy(api, key, "dicom");
+  /** Uploads the files in a shuffled order, imports them through `server` and returns the study. */
+  async function importSeries(key: string, series: readonly Uint8Array[], server: ApiHarness = api): Promise<{ studyId: string; study: any }> {
+    const studyId = await createStudy(server, key, "dicom");
     const shuffled = [3, 0, 5, 1, 4, 2].map((k) => series[k]!);
     const uploadKeys: string[] = [];
-    for (const f of shuffled) uploadKeys.push(await upload(api, key, f, "DICOM", "application/dicom"));
-    const res = await api.gql(key, IMPORT, { i: { studyId, uploadKeys, format: "DICOM" } });
+    for (const f of shuffled) uploadKeys.push(await upload(server, key, f, "DICOM", "application/dicom"));
+    const res = await server.gql(key, IMPORT, { i: { studyId, uploadKeys, format: "DICOM" } });
     assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
     return { studyId, study: res.body.data!.importStudy.study };
   }
@@ -150,6 +150,26 @@ describe("DICOM import through the API", () => {
     const stored = await api.db.prisma.series.findMany({ where: { seriesInstanceUID: { in: [first, otherOrg] } }, select: { organizationId: true, seriesInstanceUID: true } });
     assert.deepEqual(new Set(stored.filter((s) => s.seriesInstanceUID === first).map((s) => s.organizationId)), new Set([api.seed.orgA]));
     assert.deepEqual(new Set(stored.filter((s) => s.seriesInstanceUID === otherOrg).map((s) => s.organizationId)), new Set([api.seed.orgB]));
+  });
+
+  it("should map the same source series differently when two servers have different DICOM_UID_SECRETs, and identically when they share one", async () => {
+    // Servers of one deployment over the same database and store: the organisation id is the same for all three.
+    const otherSecret = await startApiHarness({ sharing: api, dicomUidSecret: "another-dicom-uid-secret-0123456789abcd" });
+    const sameSecret = await startApiHarness({ sharing: api, dicomUidSecret: TEST_DICOM_UID_SECRET });
+    try {
+      const key = api.seed.annotatorA.key;
+      const first = (await importSeries(key, files)).study.series[0].seriesInstanceUID as string;
+      const again = (await importSeries(key, files)).study.series[0].seriesInstanceUID as string;
+      const other = (await importSeries(key, files, otherSecret)).study.series[0].seriesInstanceUID as string;
+      const same = (await importSeries(key, files, sameSecret)).study.series[0].seriesInstanceUID as string;
+      assert.equal(again, first, "one server maps a source UID consistently");
+      assert.match(other, /^2\.25\.\d{1,39}$/);
+      assert.notEqual(other, first, "another secret, another mapping, for the same organisation and source UID");
+      assert.equal(same, first, "the configured secret, not the process, decides the mapping");
+    } finally {
+      await otherSecret.close();
+      await sameSecret.close();
+    }
   });
 
   it("should answer UNSUPPORTED_TRANSFER_SYNTAX naming the syntax and leave the study empty when the series is JPEG compressed", async () => {
