@@ -1,6 +1,6 @@
 // ResultBus that delivers job events to API Gateway WebSocket clients with postToConnection (serverless path).
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
-import type { JobEventV1 } from "../../core/domain/job-event.ts";
+import type { JobEventV1, JobProgressCounts } from "../../core/domain/job-event.ts";
 import type { SliceResult } from "../../core/domain/slice-result.ts";
 import type { ResultBus } from "../../core/ports/result-bus.port.ts";
 import type { PrismaWebSocketConnectionRegistry } from "./prisma-websocket-connection-registry.ts";
@@ -19,6 +19,8 @@ export type WebSocketFrameV1 =
       /** The result without `maskRle`; fetch the mask from `maskUrl` (or the GraphQL `results` field when null). */
       readonly result: Omit<SliceResult, "maskRle">;
       readonly maskUrl: string | null;
+      /** As in {@link JobEventV1}'s SLICE_RESULT. */
+      readonly progress?: JobProgressCounts;
     };
 
 /** Settings of {@link ApiGatewayResultBus}. */

@@ -1,6 +1,6 @@
 // ResultBus over PostgreSQL LISTEN/NOTIFY, so events cross processes (workers → API servers).
 import pg from "pg";
-import type { JobEventV1 } from "../../core/domain/job-event.ts";
+import type { JobEventV1, JobProgressCounts } from "../../core/domain/job-event.ts";
 import type { SliceResult } from "../../core/domain/slice-result.ts";
 import type { ResultBus } from "../../core/ports/result-bus.port.ts";
 
@@ -10,12 +10,12 @@ export const JOB_EVENTS_CHANNEL = "coinseg_job_events";
 /** NOTIFY payloads must stay under 8000 bytes; larger events travel as a reference. */
 const MAX_PAYLOAD_BYTES = 7000;
 
-type Wire = JobEventV1 | { schemaVersion: 1; kind: "SLICE_RESULT_REF"; organizationId: string; jobId: string; sliceId: string };
+type Wire = JobEventV1 | { schemaVersion: 1; kind: "SLICE_RESULT_REF"; organizationId: string; jobId: string; sliceId: string; progress?: JobProgressCounts };
 
 /**
  * {@link ResultBus} on LISTEN/NOTIFY. A SLICE_RESULT too large for a notification is sent as a
- * reference and re-read with `loadResult` on the receiving side; a job's events reach listeners in
- * the order they arrived, references included. `publishMany` sends a batch of events
+ * reference (with the event's `progress`) and re-read with `loadResult` on the receiving side; a
+ * job's events reach listeners in the order they arrived, references included. `publishMany` sends a batch of events
  * as that many notifications from one statement (one round trip, one commit), in order. Call `start()`
  * to receive events and `close()` at shutdown.
  *
@@ -96,7 +96,7 @@ export class PgNotifyResultBus implements ResultBus {
     if (wire.kind === "SLICE_RESULT_REF") {
       const result = await this.loadResult(wire.organizationId, wire.jobId, wire.sliceId);
       if (!result) return;
-      event = { schemaVersion: 1, kind: "SLICE_RESULT", organizationId: wire.organizationId, jobId: wire.jobId, result };
+      event = { schemaVersion: 1, kind: "SLICE_RESULT", organizationId: wire.organizationId, jobId: wire.jobId, result, ...(wire.progress ? { progress: wire.progress } : {}) };
     } else if (wire.kind === "SLICE_RESULT") {
       event = { ...wire, result: { ...wire.result, createdAt: new Date(wire.result.createdAt) } };
     } else {
@@ -110,6 +110,9 @@ export class PgNotifyResultBus implements ResultBus {
 function wirePayload(event: JobEventV1): string {
   const payload = JSON.stringify(event);
   if (Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES || event.kind !== "SLICE_RESULT") return payload;
-  const ref: Wire = { schemaVersion: 1, kind: "SLICE_RESULT_REF", organizationId: event.organizationId, jobId: event.jobId, sliceId: event.result.sliceId };
+  const ref: Wire = {
+    schemaVersion: 1, kind: "SLICE_RESULT_REF", organizationId: event.organizationId, jobId: event.jobId, sliceId: event.result.sliceId,
+    ...(event.progress ? { progress: event.progress } : {}),
+  };
   return JSON.stringify(ref);
 }

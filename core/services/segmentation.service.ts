@@ -174,10 +174,22 @@ export class SegmentationService {
           if (event.kind === "SLICE_RESULT") {
             if (seen.has(event.result.sliceId) || event.result.sliceIndex <= afterSliceIndex) continue;
             seen.add(event.result.sliceId);
-            // Fresh counts, but the status only moves with STATUS events: the database may already say
-            // SUCCEEDED while this job's last SLICE_RESULT events are still on their way.
-            const fresh = await jobs.findJob(p.organizationId, jobId);
-            if (fresh) job = { ...fresh, status: job.status, errorCode: job.errorCode, finishedAt: job.finishedAt };
+            if (event.progress && job.startedAt) {
+              // The counts travel with the event: no read per result. Counts only grow, and events of
+              // different workers may arrive out of order, so the larger count wins.
+              job = {
+                ...job,
+                completedSlices: Math.max(job.completedSlices, event.progress.completedSlices),
+                failedSlices: Math.max(job.failedSlices, event.progress.failedSlices),
+              };
+            } else {
+              // An older publisher's event (no counts), or the job was QUEUED at the snapshot (so its
+              // startedAt is unknown here): fresh counts from the database, but the status only moves
+              // with STATUS events: the database may already say SUCCEEDED while this job's last
+              // SLICE_RESULT events are still on their way.
+              const fresh = await jobs.findJob(p.organizationId, jobId);
+              if (fresh) job = { ...fresh, status: job.status, errorCode: job.errorCode, finishedAt: job.finishedAt };
+            }
             yield { job, result: event.result };
           } else {
             const next = { ...job, status: event.status, completedSlices: event.completedSlices, failedSlices: event.failedSlices, errorCode: event.errorCode };

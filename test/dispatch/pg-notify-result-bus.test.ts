@@ -1,5 +1,6 @@
 // The NOTIFY result bus on PostgreSQL: a batch of events published in one statement reaches a listener
-// as separate events, in publish order, also when one of them is too large and travels as a reference.
+// as separate events, in publish order, also when one of them is too large and travels as a reference
+// (which keeps the event's progress counts).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PgNotifyResultBus } from "../../adapters/events/pg-notify-result-bus.ts";
@@ -40,12 +41,12 @@ describe("PostgreSQL NOTIFY result bus", () => {
     await db?.drop();
   });
 
-  it("should deliver every event of a publishMany batch in order, each once, when one result travels as a reference", async () => {
+  it("should deliver every event of a publishMany batch in order, each once and with its counts, when one result travels as a reference", async () => {
     const jobId = uuid();
     const results = [result(jobId, 0), result(jobId, 1, 3000), result(jobId, 2), result(jobId, 3)];
     stored.set(results[1]!.sliceId, results[1]!);
     const events: JobEventV1[] = [
-      ...results.map((r): JobEventV1 => ({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: ORG, jobId, result: r })),
+      ...results.map((r, k): JobEventV1 => ({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: ORG, jobId, result: r, progress: { completedSlices: k + 1, failedSlices: 0, totalSlices: 4 } })),
       { schemaVersion: 1, kind: "STATUS", organizationId: ORG, jobId, status: "SUCCEEDED", completedSlices: 4, failedSlices: 0, totalSlices: 4, errorCode: null },
     ];
     assert.ok(JSON.stringify(events[1]).length > 8000, "slice 1's event is too large for one notification");
@@ -55,6 +56,7 @@ describe("PostgreSQL NOTIFY result bus", () => {
       await publisher.publishMany(events);
       await pollUntil("five events", async () => (seen.length >= 5 ? true : undefined));
       assert.deepEqual(seen.map((e) => (e.kind === "SLICE_RESULT" ? e.result.sliceIndex : e.status)), [0, 1, 2, 3, "SUCCEEDED"]);
+      assert.deepEqual(seen.map((e) => (e.kind === "SLICE_RESULT" ? e.progress?.completedSlices : e.completedSlices)), [1, 2, 3, 4, 4], "the reference carries its counts");
       const big = seen[1]!;
       assert.deepEqual(big.kind === "SLICE_RESULT" && big.result.maskRle.length, 3000);
       const small = seen[2]!;

@@ -147,6 +147,13 @@ describe("PipelineTaskHandler", () => {
     assert.deepEqual([sink.job.status, sink.job.completedSlices], ["SUCCEEDED", 5]);
   });
 
+  it("should carry the job's counts in each SLICE_RESULT event, one more per new result of a batch, when the batches are written", async () => {
+    const { events, handler, task } = await setup(5);
+    await handler.handle(task());
+    const progress = events.flatMap((e) => (e.kind === "SLICE_RESULT" ? [[e.result.sliceId, e.progress?.completedSlices, e.progress?.failedSlices, e.progress?.totalSlices]] : []));
+    assert.deepEqual(progress, [["s-0", 1, 0, 5], ["s-1", 2, 0, 5], ["s-2", 3, 0, 5], ["s-3", 4, 0, 5], ["s-4", 5, 0, 5]]);
+  });
+
   it("should publish a RUNNING STATUS with the counts of its last write and leave the job running when other slices of the job remain", async () => {
     const { sink, events, handler, task } = await setup(4);
     await handler.handle(task({ sliceIds: ["s-0", "s-1", "s-2"] }));

@@ -154,10 +154,19 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
     return { failedWith: null };
   }
 
-  /** Stores one batch and publishes its new results (in slice order, together); returns the job's counts after it. */
+  /**
+   * Stores one batch and publishes its new results (in slice order, together), each with the job's
+   * counts (so subscribers need not re-read the job per result); returns the job's counts after it.
+   */
   private async writeBatch(task: InferenceTaskV1, inputs: readonly SliceResultInput[]): Promise<JobProgress> {
     const saved = await this.deps.sink.saveResults(task.organizationId, task.jobId, inputs);
-    const events = saved.results.filter((r) => r.created).map((r): JobEventV1 => ({ schemaVersion: 1, kind: "SLICE_RESULT", organizationId: task.organizationId, jobId: task.jobId, result: r.result }));
+    const created = saved.results.filter((r) => r.created);
+    const { completedSlices, failedSlices, totalSlices } = saved.progress;
+    // The write added created.length to completedSlices: the k-th new result is counted as the k-th stored.
+    const events = created.map((r, k): JobEventV1 => ({
+      schemaVersion: 1, kind: "SLICE_RESULT", organizationId: task.organizationId, jobId: task.jobId, result: r.result,
+      progress: { completedSlices: completedSlices - (created.length - 1 - k), failedSlices, totalSlices },
+    }));
     await publishInOrder(this.deps.bus, events);
     return saved.progress;
   }
