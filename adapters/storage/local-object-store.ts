@@ -81,6 +81,12 @@ export class LocalObjectStore implements ObjectStore {
     return count;
   }
 
+  async deleteObjects(keys: readonly string[]): Promise<void> {
+    const files = keys.map((k) => this.file(k));
+    // force: an absent file is not an error; without `recursive`, a key never removes a folder.
+    for (const file of files) await rm(file, { force: true });
+  }
+
   async createUploadUrl(key: string, options: { ttlSeconds: number; contentType: string }): Promise<UploadTarget> {
     assertObjectKey(key);
     const grant: UploadGrant = { key, contentType: options.contentType, expiresAtMs: this.now() + options.ttlSeconds * 1000 };

@@ -16,6 +16,9 @@ export interface S3ObjectStoreOptions {
   readonly forcePathStyle?: boolean;
 }
 
+/** Most keys one DeleteObjects request may name (an S3 limit). */
+const DELETE_BATCH = 1000;
+
 function isMissing(error: unknown): boolean {
   return error instanceof S3ServiceException && (error.name === "NoSuchKey" || error.name === "NotFound" || error.$metadata.httpStatusCode === 404);
 }
@@ -79,6 +82,17 @@ export class S3ObjectStore implements ObjectStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return deleted;
+  }
+
+  async deleteObjects(keys: readonly string[]): Promise<void> {
+    for (const key of keys) assertObjectKey(key);
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      const batch = keys.slice(start, start + DELETE_BATCH).map((Key) => ({ Key }));
+      // Quiet: the answer lists only the keys that failed (an absent key counts as deleted).
+      const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }));
+      const failed = out.Errors ?? [];
+      if (failed.length > 0) throw new Error(`S3 did not delete ${failed.length} of ${batch.length} objects (first: ${failed[0]!.Code ?? "unknown error"})`);
+    }
   }
 
   async createUploadUrl(key: string, options: { ttlSeconds: number; contentType: string }): Promise<UploadTarget> {

@@ -29,6 +29,11 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | null>;
   /** Deletes every object whose key starts with `prefix`; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Deletes exactly these keys (no prefix matching); keys without an object are skipped.
+   * @throws when an object could not be deleted (the others may be gone).
+   */
+  deleteObjects(keys: readonly string[]): Promise<void>;
   /** A URL the client can PUT the object to, valid for `ttlSeconds`. */
   createUploadUrl(key: string, options: { ttlSeconds: number; contentType: string }): Promise<UploadTarget>;
 }

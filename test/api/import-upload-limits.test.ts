@@ -109,6 +109,7 @@ class StaleHeadStore implements ObjectStore {
     return info && { ...info, sizeBytes: Math.min(info.sizeBytes, 100) };
   }
   deletePrefix(prefix: string) { return this.inner.deletePrefix(prefix); }
+  deleteObjects(keys: readonly string[]) { return this.inner.deleteObjects(keys); }
   createUploadUrl(key: string, options: { ttlSeconds: number; contentType: string }) { return this.inner.createUploadUrl(key, options); }
 }
 

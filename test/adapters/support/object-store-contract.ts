@@ -29,6 +29,23 @@ export function objectStoreContract(getStore: () => ObjectStore, prefix: () => s
     assert.deepEqual(await store.get(`${prefix()}/keep`), new Uint8Array([3]));
   });
 
+  it("should delete exactly the given keys, and skip absent ones, when deleteObjects is called", async () => {
+    const store = getStore();
+    for (const k of ["u/1", "u/10", "u/2", "u/3/x"]) await store.put(`${prefix()}/${k}`, new Uint8Array([1]));
+    // More keys than one S3 DeleteObjects request takes (1000), most of them absent, the last one present.
+    const absent = Array.from({ length: 1000 }, (_, i) => `${prefix()}/u/absent-${i}`);
+    await store.deleteObjects([`${prefix()}/u/1`, ...absent, `${prefix()}/u/2`]);
+    assert.equal(await store.head(`${prefix()}/u/1`), null);
+    assert.equal(await store.head(`${prefix()}/u/2`), null);
+    assert.deepEqual(await store.get(`${prefix()}/u/10`), new Uint8Array([1]), "a key is not a prefix");
+    assert.deepEqual(await store.get(`${prefix()}/u/3/x`), new Uint8Array([1]));
+    await store.deleteObjects([]);
+  });
+
+  it("should reject keys with dot-dot segments when asked to delete them", async () => {
+    await assert.rejects(getStore().deleteObjects([`${prefix()}/../escape`]), RangeError);
+  });
+
   it("should reject keys with dot-dot segments when asked to store them", async () => {
     await assert.rejects(getStore().put(`${prefix()}/../escape`, new Uint8Array([1])), RangeError);
   });
