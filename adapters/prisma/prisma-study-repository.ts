@@ -60,7 +60,7 @@ export class PrismaStudyRepository implements StudyRepository {
           spacingMm: [...s.spacingMm], positionLPS: [...s.positionLPS], storageKey: s.storageKey,
         })),
       }),
-      this.db.study.updateMany({ where: { id: studyId, organizationId }, data: { status: "READY" } }),
+      this.db.study.updateMany({ where: { id: studyId, organizationId }, data: { status: "READY", ...(series.studyInstanceUID ? { studyInstanceUID: series.studyInstanceUID } : {}) } }),
     ]);
     return toDomain.series(row);
   }

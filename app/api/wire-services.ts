@@ -63,7 +63,11 @@ export function wireServices(a: ApiAdapters): WiredServices {
   const limits = { uploadMaxBytes: a.uploadMaxBytes, uploadUrlTtlSeconds: a.uploadUrlTtlSeconds, maxPageSize: MAX_PAGE_SIZE };
   return {
     auth: new AuthService(identities, a.tokens),
-    studies: new StudyService(studies, labels, a.store, new ImagingVolumeDecoder({ maxBytes: a.uploadMaxBytes }, { uidSecret: a.dicomUidSecret ?? randomBytes(32) }), audit, limits),
+    studies: new StudyService(
+      studies, labels, a.store, new ImagingVolumeDecoder({ maxBytes: a.uploadMaxBytes }, { uidSecret: a.dicomUidSecret ?? randomBytes(32) }), audit, limits,
+      // Ids and a count only: the keys' objects may hold DICOM headers, which never reach a log.
+      (f) => a.logger.warn({ organizationId: f.organizationId, studyId: f.studyId, after: f.after, uploadCount: f.uploadCount, err: f.error }, "uploads not deleted after import"),
+    ),
     segmentation: new SegmentationService(studies, jobs, models, a.bus, audit, () => void relay?.kick()),
     relay,
     identities,

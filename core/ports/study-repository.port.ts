@@ -16,6 +16,8 @@ export interface StudyFilter {
 /** A series to store together with its slices by {@link StudyRepository.attachSeries}. */
 export interface NewSeries {
   readonly seriesInstanceUID: string | null;
+  /** The (mapped) DICOM StudyInstanceUID of the series; when given, it becomes the study's. */
+  readonly studyInstanceUID?: string | null;
   readonly description: string;
   readonly sourceFormat: string;
   readonly dimsIJK: readonly [number, number, number];
@@ -35,7 +37,7 @@ export interface StudyRepository {
   listStudies(organizationId: string, filter: StudyFilter, first: number, after: readonly [string, string] | null): Promise<Page<Study>>;
   /** Deletes the study and everything under it. Returns false when it did not exist. */
   deleteStudy(organizationId: string, studyId: string): Promise<boolean>;
-  /** Stores a series and its slices and sets the study READY, in one transaction. */
+  /** Stores a series and its slices and sets the study READY (and its studyInstanceUID when the series has one), in one transaction. */
   attachSeries(organizationId: string, studyId: string, series: NewSeries): Promise<Series>;
   /** Series of many studies at once (for DataLoader), keyed by study id. */
   seriesByStudy(organizationId: string, studyIds: readonly string[]): Promise<Map<string, Series[]>>;

@@ -10,7 +10,9 @@ import type { Slice } from "../domain/slice.ts";
 import type { Label } from "../domain/label.ts";
 import type { Page } from "../domain/page.ts";
 import type { GroundTruthMask } from "../domain/ground-truth-mask.ts";
-import { DomainError } from "../errors/domain-error.ts";
+import { DomainError, isDomainError } from "../errors/domain-error.ts";
+import type { ErrorCode } from "../errors/error-codes.ts";
+import { IMAGING_ERROR_CODES } from "../../imaging/errors/imaging-error.ts";
 import type { AuditLog } from "../ports/audit-log.port.ts";
 import type { LabelAssignment, LabelRepository } from "../ports/label-repository.port.ts";
 import type { ObjectStore, UploadTarget } from "../ports/object-store.port.ts";
@@ -34,14 +36,37 @@ const CONTENT_TYPES: Readonly<Record<UploadFormat, readonly string[]>> = {
   PNG: ["image/png"],
 };
 
+/**
+ * Codes that refuse an upload's content itself (empty, over the limit, bytes no decoder accepts):
+ * a retry with the same bytes cannot succeed, so the uploads are deleted.
+ */
+const REFUSED_CONTENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["UPLOAD_EMPTY", "UPLOAD_TOO_LARGE", ...Object.values(IMAGING_ERROR_CODES)]);
+
 /** A requested upload: where to send the bytes, and the key to pass to importStudy. */
 export interface UploadTicket extends UploadTarget {
   readonly uploadKey: string;
   readonly maxBytes: number;
 }
 
+/**
+ * An import's uploads that could not be deleted afterwards. The import's answer stands; the
+ * composition root logs this (counts and ids only: never the keys' contents or any header).
+ */
+export interface UploadCleanupFailure {
+  readonly organizationId: string;
+  readonly studyId: string;
+  /** IMPORTED: after a successful import; REJECTED: after the uploads' content was refused. */
+  readonly after: "IMPORTED" | "REJECTED";
+  readonly uploadCount: number;
+  readonly error: unknown;
+}
+
 /** Study use cases. Every method is scoped to the principal's organisation. */
 export class StudyService {
+  /**
+   * @param onUploadCleanupFailed called when an import's uploads could not be deleted (best
+   *   effort); default: ignored.
+   */
   constructor(
     private readonly studies: StudyRepository,
     private readonly labels: LabelRepository,
@@ -49,6 +74,7 @@ export class StudyService {
     private readonly decoder: VolumeDecoder,
     private readonly audit: AuditLog,
     private readonly limits: StudyServiceLimits,
+    private readonly onUploadCleanupFailed: (failure: UploadCleanupFailure) => void = () => {},
   ) {}
 
   /** Creates an empty study. Role: ANNOTATOR. @throws BAD_USER_INPUT on an empty title. */
@@ -106,33 +132,46 @@ export class StudyService {
   /**
    * Decodes uploaded objects (one NIfTI or PNG, or the files of one DICOM series) and stores them as
    * a new series of the study, with one slice per k. Role: ANNOTATOR. On any error the study is
-   * left unchanged.
-   * @throws NOT_FOUND, UPLOAD_NOT_FOUND, UPLOAD_EMPTY, UPLOAD_TOO_LARGE, BAD_USER_INPUT, imaging codes.
+   * left unchanged. A DICOM series sets the study's `studyInstanceUID` (the mapped UID) when it has
+   * none yet.
+   *
+   * An upload serves one import attempt that reads it (the raw bytes, DICOM headers included,
+   * are not kept): its objects are deleted once the series is stored, and also when their content
+   * is refused (UPLOAD_EMPTY, UPLOAD_TOO_LARGE, or an imaging code: such bytes can never import).
+   * They are kept, for a retry with the same keys, when the import fails for any other reason
+   * (role, unknown study or upload, bad arguments, a declared format that does not match the bytes,
+   * INVALID_STATE, a storage or database failure).
+   * Deleting is best effort: a failure is reported to `onUploadCleanupFailed`, not to the caller.
+   * @throws NOT_FOUND, UPLOAD_NOT_FOUND, UPLOAD_EMPTY, UPLOAD_TOO_LARGE, BAD_USER_INPUT, imaging
+   *   codes; INVALID_STATE when the series belongs to another DICOM study than the study's.
    */
   async importStudy(principal: Principal | null, input: { studyId: string; uploadKeys: readonly string[]; format: UploadFormat }): Promise<Study> {
     const p = authorize(principal, "ANNOTATOR");
-    await this.getStudy(p, input.studyId);
+    const study = await this.getStudy(p, input.studyId);
     if (input.uploadKeys.length === 0) throw new DomainError("BAD_USER_INPUT", "uploadKeys is empty", { field: "uploadKeys" });
     if (input.format !== "DICOM" && input.uploadKeys.length > 1) {
       throw new DomainError("BAD_USER_INPUT", `${input.format} imports take exactly one upload`, { field: "uploadKeys" });
     }
-    const objects: Uint8Array[] = [];
+    // Every key must name one of the organisation's uploads before any is read, or deleted.
     for (const key of input.uploadKeys) {
       if (!key.startsWith(`orgs/${p.organizationId}/uploads/`) || key.includes("..")) {
         throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
       }
-      // A presigned S3 PUT cannot enforce the size, so it is checked here, before anything is
-      // written: on the object's size (no download of an oversized one), then on the bytes read
-      // (the object may have been replaced in between).
-      const info = await this.store.head(key);
-      if (!info) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
-      this.checkSize(info.sizeBytes);
-      const bytes = await this.store.get(key);
-      if (!bytes) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
-      this.checkSize(bytes.byteLength);
-      objects.push(bytes);
     }
-    const { volume, format } = await this.decoder.decode(objects, input.format, { organizationId: p.organizationId });
+    const uploads = { organizationId: p.organizationId, studyId: input.studyId, keys: [...new Set(input.uploadKeys)] };
+    let decoded: Awaited<ReturnType<VolumeDecoder["decode"]>>;
+    try {
+      decoded = await this.decoder.decode(await this.readUploads(input.uploadKeys), input.format, { organizationId: p.organizationId });
+    } catch (error) {
+      // A declared format that does not match the bytes (field "format") is the caller's mistake, not the bytes'.
+      if (isDomainError(error) && REFUSED_CONTENT.has(error.code) && error.details["field"] !== "format") await this.deleteUploads(uploads, "REJECTED");
+      throw error;
+    }
+    const { volume, format } = decoded;
+    const studyInstanceUID = typeof volume.meta?.studyInstanceUID === "string" ? volume.meta.studyInstanceUID : null;
+    if (studyInstanceUID !== null && study.studyInstanceUID !== null && study.studyInstanceUID !== studyInstanceUID) {
+      throw new DomainError("INVALID_STATE", "the series belongs to another DICOM study than the study's other series", { field: "uploadKeys" });
+    }
     const [nx, ny, nz] = volume.dimsIJK;
     const seriesKey = randomUUID();
     const prefix = `orgs/${p.organizationId}/studies/${input.studyId}/series/${seriesKey}/`;
@@ -157,6 +196,7 @@ export class StudyService {
       }
       await this.studies.attachSeries(p.organizationId, input.studyId, {
         seriesInstanceUID: typeof volume.meta?.seriesInstanceUID === "string" ? volume.meta.seriesInstanceUID : null,
+        studyInstanceUID,
         description: "",
         sourceFormat: format,
         dimsIJK: [nx, ny, nz],
@@ -173,7 +213,37 @@ export class StudyService {
       organizationId: p.organizationId, actorId: p.userId, action: "study.import", entityType: "Study", entityId: input.studyId,
       data: { format, dimsIJK: [nx, ny, nz] },
     });
+    // The pixels now live under the study's keys: the uploads (with their headers) are not needed.
+    await this.deleteUploads(uploads, "IMPORTED");
     return this.getStudy(p, input.studyId);
+  }
+
+  /**
+   * Reads the uploads, checking the size limit first on each object's size (no download of an
+   * oversized one), then on the bytes read (the object may have been replaced in between): a
+   * presigned S3 PUT cannot enforce it.
+   */
+  private async readUploads(keys: readonly string[]): Promise<Uint8Array[]> {
+    const objects: Uint8Array[] = [];
+    for (const key of keys) {
+      const info = await this.store.head(key);
+      if (!info) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
+      this.checkSize(info.sizeBytes);
+      const bytes = await this.store.get(key);
+      if (!bytes) throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
+      this.checkSize(bytes.byteLength);
+      objects.push(bytes);
+    }
+    return objects;
+  }
+
+  /** Deletes an import's uploads; a failure goes to `onUploadCleanupFailed`, never to the caller. */
+  private async deleteUploads(uploads: { organizationId: string; studyId: string; keys: readonly string[] }, after: UploadCleanupFailure["after"]): Promise<void> {
+    try {
+      await this.store.deleteObjects(uploads.keys);
+    } catch (error) {
+      this.onUploadCleanupFailed({ organizationId: uploads.organizationId, studyId: uploads.studyId, after, uploadCount: uploads.keys.length, error });
+    }
   }
 
   /**

@@ -2,17 +2,22 @@
 // whose headers carry a made-up patient identity, which must not reach rows, audit events or logs.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
+import { LocalObjectStore } from "../../adapters/storage/local-object-store.ts";
+import type { ObjectStore } from "../../core/ports/object-store.port.ts";
 import { writeDicomSeries } from "../../imaging/dicom/dicom-series-writer.ts";
 import { parseDicomPart10 } from "../../imaging/dicom/parse-dicom-part10.ts";
 import { generateBenchmarkScan } from "../../imaging/phantom/benchmark-scan.ts";
 import type { Volume } from "../../imaging/volume.ts";
-import { startApiHarness, codes, TEST_DICOM_UID_SECRET, type ApiHarness } from "./support/api-harness.ts";
+import { startApiHarness, codes, TEST_DICOM_UID_SECRET, type ApiHarness, type GqlResponse } from "./support/api-harness.ts";
 import { COMPRESSED_FRAGMENTS, encapsulatePixelData, withTransferSyntax } from "../imaging/decoders/fixtures.ts";
 import { createStudy, upload } from "./support/study-flow.ts";
 
-const IMPORT = `mutation($i: ImportStudyInput!) { importStudy(input: $i) { study { id status
+const IMPORT = `mutation($i: ImportStudyInput!) { importStudy(input: $i) { study { id status studyInstanceUID
   series { seriesInstanceUID description sourceFormat dimsIJK spacingMm originLPS directionLPS }
   slices(first: 50) { totalCount edges { node { sliceIndex width height spacingMm positionLPS } } } } } }`;
 
@@ -74,19 +79,24 @@ describe("DICOM import through the API", () => {
   });
   after(async () => api.close());
 
-  /** Uploads the files in a shuffled order, imports them through `server` and returns the study. */
-  async function importSeries(key: string, series: readonly Uint8Array[], server: ApiHarness = api): Promise<{ studyId: string; study: any }> {
-    const studyId = await createStudy(server, key, "dicom");
+  /** Uploads the files in a shuffled order and imports them into `studyId` through `server`. */
+  async function importInto(key: string, studyId: string, series: readonly Uint8Array[], server: ApiHarness = api): Promise<{ res: GqlResponse; uploadKeys: string[] }> {
     const shuffled = [3, 0, 5, 1, 4, 2].map((k) => series[k]!);
     const uploadKeys: string[] = [];
     for (const f of shuffled) uploadKeys.push(await upload(server, key, f, "DICOM", "application/dicom"));
-    const res = await server.gql(key, IMPORT, { i: { studyId, uploadKeys, format: "DICOM" } });
+    return { res: await server.gql(key, IMPORT, { i: { studyId, uploadKeys, format: "DICOM" } }), uploadKeys };
+  }
+
+  /** Imports the files into a new study through `server` and returns the study and the upload keys. */
+  async function importSeries(key: string, series: readonly Uint8Array[], server: ApiHarness = api): Promise<{ studyId: string; study: any; uploadKeys: string[] }> {
+    const studyId = await createStudy(server, key, "dicom");
+    const { res, uploadKeys } = await importInto(key, studyId, series, server);
     assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
-    return { studyId, study: res.body.data!.importStudy.study };
+    return { studyId, study: res.body.data!.importStudy.study, uploadKeys };
   }
 
   it("should store one slice per file in position order with the series geometry when a shuffled DICOM series is imported", async () => {
-    const { studyId, study } = await importSeries(api.seed.annotatorA.key, files);
+    const { studyId, study, uploadKeys } = await importSeries(api.seed.annotatorA.key, files);
     assert.equal(study.status, "READY");
     assert.equal(study.series.length, 1);
     const series = study.series[0];
@@ -109,6 +119,36 @@ describe("DICOM import through the API", () => {
       const source = volume.data.subarray(row.sliceIndex * plane, (row.sliceIndex + 1) * plane);
       assert.deepEqual(Array.from(stored), Array.from(source), `slice ${row.sliceIndex}`);
     }
+    // The uploaded files, headers and all, are gone: the slices above were read from the study's own keys.
+    for (const k of uploadKeys) assert.equal(await api.store.head(k), null, `upload ${k} deleted`);
+  });
+
+  it("should set the study's studyInstanceUID to the mapped UID, keep it for another series of that DICOM study and answer INVALID_STATE for a series of another one", async () => {
+    const key = api.seed.annotatorA.key;
+    const sourceStudyUid = parseDicomPart10(files[0]!, 1 << 20).dataSet.string("x0020000d")!;
+    const { studyId, study } = await importSeries(key, files);
+    assert.match(study.studyInstanceUID, /^2\.25\.\d{1,39}$/);
+    assert.notEqual(study.studyInstanceUID, sourceStudyUid);
+    assert.equal((await api.db.prisma.study.findUniqueOrThrow({ where: { id: studyId } })).studyInstanceUID, study.studyInstanceUID);
+    assert.equal((await importSeries(api.seed.adminA.key, files)).study.studyInstanceUID, study.studyInstanceUID, "mapped consistently");
+
+    // A second series of the same DICOM study joins it.
+    const sameStudy = writeDicomSeries(volume, { uidSeed: "second-series-same-study", extraAttributes: { "0020000D": { vr: "UI", Value: [sourceStudyUid] } } });
+    const second = await importInto(key, studyId, sameStudy);
+    assert.equal(second.res.body.errors, undefined, JSON.stringify(second.res.body.errors));
+    assert.equal(second.res.body.data!.importStudy.study.studyInstanceUID, study.studyInstanceUID);
+    assert.equal(second.res.body.data!.importStudy.study.series.length, 2);
+
+    // A series of another DICOM study does not: the study stays as it was, and the uploads stay for an import elsewhere.
+    const before = JSON.stringify(await api.db.prisma.study.findUniqueOrThrow({ where: { id: studyId }, include: { series: true, slices: true } }));
+    const other = await importInto(key, studyId, phantomSeries(volume, "another-study"));
+    assert.deepEqual(codes(other.res), ["INVALID_STATE"]);
+    assert.equal(JSON.stringify(await api.db.prisma.study.findUniqueOrThrow({ where: { id: studyId }, include: { series: true, slices: true } })), before);
+    for (const k of other.uploadKeys) assert.notEqual(await api.store.head(k), null, "kept for a retry");
+    const elsewhere = await createStudy(api, key, "other study");
+    const retry = await api.gql(key, IMPORT, { i: { studyId: elsewhere, uploadKeys: other.uploadKeys, format: "DICOM" } });
+    assert.equal(retry.body.errors, undefined, JSON.stringify(retry.body.errors));
+    assert.notEqual(retry.body.data!.importStudy.study.studyInstanceUID, study.studyInstanceUID);
   });
 
   it("should keep the patient identity and source UIDs out of rows, audit events and logs when a series is imported", async () => {
@@ -187,5 +227,57 @@ describe("DICOM import through the API", () => {
       assert.equal((await api.db.prisma.study.findUniqueOrThrow({ where: { id: studyId } })).status, "EMPTY");
       assert.equal(await api.db.prisma.slice.count({ where: { studyId } }), 0);
     }
+  });
+});
+
+/** A store whose deleteObjects always fails, as a bucket policy without s3:DeleteObject would make it. */
+class UndeletableStore implements ObjectStore {
+  constructor(private readonly inner: ObjectStore) {}
+  put(key: string, bytes: Uint8Array, contentType?: string) { return this.inner.put(key, bytes, contentType); }
+  get(key: string) { return this.inner.get(key); }
+  head(key: string) { return this.inner.head(key); }
+  deletePrefix(prefix: string) { return this.inner.deletePrefix(prefix); }
+  async deleteObjects(): Promise<void> { throw new Error("AccessDenied: not allowed to delete"); }
+  createUploadUrl(key: string, options: { ttlSeconds: number; contentType: string }) { return this.inner.createUploadUrl(key, options); }
+}
+
+describe("DICOM import when the uploads cannot be deleted", () => {
+  let api: ApiHarness;
+  let dir: string;
+  const logLines: string[] = [];
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "coinseg-undeletable-"));
+    const local = new LocalObjectStore({ rootDir: dir, publicBaseUrl: () => "http://127.0.0.1:9", signingSecret: "z".repeat(32) });
+    const sink = new Writable({ write: (chunk, _enc, done) => void (logLines.push(String(chunk)), done()) });
+    api = await startApiHarness({ objectStore: new UndeletableStore(local), logger: pino({ level: "info" }, sink) });
+  });
+  after(async () => {
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("should import the series and log a warning without PHI when deleting the uploads fails", async () => {
+    const key = api.seed.annotatorA.key;
+    const files = phantomSeries(phantomVolume(), "undeletable");
+    const studyId = await createStudy(api, key, "undeletable");
+    const uploadKeys: string[] = [];
+    for (const f of files) {
+      // The upload URL is never fetched here: objects are written straight to the store, as a client could via S3.
+      const res = await api.gql(key, "mutation { requestUpload(input: { format: DICOM, contentType: \"application/dicom\", sizeBytes: 100 }) { uploadKey } }");
+      const uploadKey = res.body.data!.requestUpload.uploadKey as string;
+      await api.store.put(uploadKey, f, "application/dicom");
+      uploadKeys.push(uploadKey);
+    }
+    const res = await api.gql(key, IMPORT, { i: { studyId, uploadKeys, format: "DICOM" } });
+    assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
+    assert.equal(res.body.data!.importStudy.study.status, "READY");
+    const warnings = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["msg"] === "uploads not deleted after import");
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(
+      { level: warnings[0]!["level"], organizationId: warnings[0]!["organizationId"], studyId: warnings[0]!["studyId"], after: warnings[0]!["after"], uploadCount: warnings[0]!["uploadCount"] },
+      { level: 40, organizationId: api.seed.orgA, studyId, after: "IMPORTED", uploadCount: files.length },
+    );
+    const logs = logLines.join("").toUpperCase();
+    for (const value of [...Object.values(PHI), ...sourceUids(files)]) assert.ok(!logs.includes(value.toUpperCase()), `logs contain ${value}`);
   });
 });

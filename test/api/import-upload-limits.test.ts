@@ -1,5 +1,6 @@
 // The upload size limit at import time: the stored object may be empty or too large even when
-// requestUpload was given a valid size (a presigned S3 PUT cannot enforce it).
+// requestUpload was given a valid size (a presigned S3 PUT cannot enforce it). And what becomes of
+// the uploads: deleted after an import or when their content is refused, kept for a retry otherwise.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -54,11 +55,30 @@ async function storedUpload(api: ApiHarness, bytes: Uint8Array, format = "PNG", 
   return uploadKey;
 }
 
-async function assertImportRefused(api: ApiHarness, studyId: string, uploadKeys: string[], format: string, code: string): Promise<void> {
+/** Whether each upload is still in the store. */
+async function uploadsLeft(api: ApiHarness, uploadKeys: readonly string[]): Promise<boolean[]> {
+  return Promise.all(uploadKeys.map(async (k) => (await api.store.head(k)) !== null));
+}
+
+/** Imports, expects `code`, an unchanged study, and the uploads deleted or kept as said. */
+async function assertImportRefused(api: ApiHarness, studyId: string, uploadKeys: string[], format: string, code: string, uploads: "DELETED" | "KEPT"): Promise<void> {
   const before = await studyState(api, studyId);
   const res = await api.gql(api.seed.annotatorA.key, IMPORT, { i: { studyId, uploadKeys, format } });
   assert.deepEqual(codes(res), [code]);
   assert.equal(await studyState(api, studyId), before, "the study, its series, slices and labels are unchanged");
+  assert.deepEqual(await uploadsLeft(api, uploadKeys), uploadKeys.map(() => uploads === "KEPT"), `uploads ${uploads.toLowerCase()}`);
+}
+
+/** Imports a PNG and checks that the upload is gone while the stored slice still reads back. */
+async function assertImportedAndUploadDeleted(api: ApiHarness, studyId: string): Promise<void> {
+  const png = greyPng(8, 6);
+  const uploadKey = await storedUpload(api, png);
+  const res = await api.gql(api.seed.annotatorA.key, IMPORT, { i: { studyId, uploadKeys: [uploadKey], format: "PNG" } });
+  assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
+  assert.deepEqual(await uploadsLeft(api, [uploadKey]), [false], "the upload is deleted once its pixels are stored");
+  const slices = await api.db.prisma.slice.findMany({ where: { studyId } });
+  assert.ok(slices.length > 0);
+  for (const slice of slices) assert.equal((await api.store.get(slice.storageKey))?.byteLength, 8 * 6 * 4, "the slices' own pixels stay");
 }
 
 const tinyDicom = (): Uint8Array[] =>
@@ -69,33 +89,73 @@ describe("upload size at import, local store", () => {
   before(async () => (api = await startApiHarness({ uploadMaxBytes: MAX })));
   after(async () => api.close());
 
-  it("should answer UPLOAD_EMPTY and leave the study as it was when the stored upload is empty", async () => {
+  it("should answer UPLOAD_EMPTY, leave the study as it was and delete the upload when the stored upload is empty", async () => {
     const studyId = await labelledStudy(api);
-    await assertImportRefused(api, studyId, [await storedUpload(api, new Uint8Array(0))], "PNG", "UPLOAD_EMPTY");
+    await assertImportRefused(api, studyId, [await storedUpload(api, new Uint8Array(0))], "PNG", "UPLOAD_EMPTY", "DELETED");
   });
 
-  it("should answer UPLOAD_TOO_LARGE and leave the study as it was when the stored upload exceeds UPLOAD_MAX_BYTES", async () => {
+  it("should answer UPLOAD_TOO_LARGE, leave the study as it was and delete the upload when the stored upload exceeds UPLOAD_MAX_BYTES", async () => {
     const studyId = await labelledStudy(api);
     const png = greyPng(8, 6);
     const oversized = new Uint8Array(MAX + 1);
     oversized.set(png);
-    await assertImportRefused(api, studyId, [await storedUpload(api, oversized)], "PNG", "UPLOAD_TOO_LARGE");
+    await assertImportRefused(api, studyId, [await storedUpload(api, oversized)], "PNG", "UPLOAD_TOO_LARGE", "DELETED");
   });
 
-  it("should answer UPLOAD_TOO_LARGE and store no slice when one file of a DICOM series is too large", async () => {
+  it("should answer UPLOAD_TOO_LARGE, store no slice and delete every file of the series when one file of a DICOM series is too large", async () => {
     const studyId = await labelledStudy(api);
     const [a, b] = tinyDicom();
     const big = new Uint8Array(MAX + 1);
     big.set(b!);
     const keys = [await storedUpload(api, a!, "DICOM", "application/dicom"), await storedUpload(api, big, "DICOM", "application/dicom")];
-    await assertImportRefused(api, studyId, keys, "DICOM", "UPLOAD_TOO_LARGE");
+    await assertImportRefused(api, studyId, keys, "DICOM", "UPLOAD_TOO_LARGE", "DELETED");
   });
 
-  it("should import the same study when the stored upload is within the limit", async () => {
+  it("should import the same study and delete the upload when the stored upload is within the limit", async () => {
     const studyId = await labelledStudy(api);
-    const res = await api.gql(api.seed.annotatorA.key, IMPORT, { i: { studyId, uploadKeys: [await storedUpload(api, greyPng(8, 6))], format: "PNG" } });
-    assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
+    await assertImportedAndUploadDeleted(api, studyId);
     assert.equal(await api.db.prisma.slice.count({ where: { studyId } }), 2);
+  });
+
+  it("should answer IMAGING_TRUNCATED and delete every upload of the series when a file is corrupt", async () => {
+    const studyId = await labelledStudy(api);
+    const [a, b] = tinyDicom();
+    const truncated = b!.subarray(0, b!.length - 10);
+    const keys = [await storedUpload(api, a!, "DICOM", "application/dicom"), await storedUpload(api, truncated, "DICOM", "application/dicom")];
+    await assertImportRefused(api, studyId, keys, "DICOM", "IMAGING_TRUNCATED", "DELETED");
+  });
+
+  it("should keep the uploads for a retry when the declared format does not match the bytes", async () => {
+    const studyId = await labelledStudy(api);
+    const keys = [await storedUpload(api, greyPng(8, 6))];
+    await assertImportRefused(api, studyId, keys, "NIFTI", "UNSUPPORTED_FORMAT", "KEPT");
+    const retry = await api.gql(api.seed.annotatorA.key, IMPORT, { i: { studyId, uploadKeys: keys, format: "PNG" } });
+    assert.equal(retry.body.errors, undefined, JSON.stringify(retry.body.errors));
+    assert.deepEqual(await uploadsLeft(api, keys), [false]);
+  });
+
+  it("should keep the uploads for a retry when one upload of a series is missing", async () => {
+    const studyId = await labelledStudy(api);
+    const [a] = tinyDicom();
+    const present = await storedUpload(api, a!, "DICOM", "application/dicom");
+    const missing = `orgs/${api.seed.orgA}/uploads/00000000-0000-4000-8000-000000000000`;
+    const before = await studyState(api, studyId);
+    const res = await api.gql(api.seed.annotatorA.key, IMPORT, { i: { studyId, uploadKeys: [present, missing], format: "DICOM" } });
+    assert.deepEqual(codes(res), ["UPLOAD_NOT_FOUND"]);
+    assert.equal(await studyState(api, studyId), before);
+    assert.deepEqual(await uploadsLeft(api, [present]), [true]);
+  });
+
+  it("should keep the uploads and delete nothing when the study is not found or a key is not the caller's", async () => {
+    const png = await storedUpload(api, greyPng(8, 6));
+    const otherOrgStudy = await createStudy(api, api.seed.adminB.key);
+    const res = await api.gql(api.seed.annotatorA.key, IMPORT, { i: { studyId: otherOrgStudy, uploadKeys: [png], format: "PNG" } });
+    assert.deepEqual(codes(res), ["NOT_FOUND"]);
+    assert.deepEqual(await uploadsLeft(api, [png]), [true]);
+    // Organisation B names A's upload: refused before anything is read or deleted.
+    const foreign = await api.gql(api.seed.adminB.key, IMPORT, { i: { studyId: otherOrgStudy, uploadKeys: [png], format: "PNG" } });
+    assert.deepEqual(codes(foreign), ["UPLOAD_NOT_FOUND"]);
+    assert.deepEqual(await uploadsLeft(api, [png]), [true]);
   });
 });
 
@@ -129,7 +189,7 @@ describe("upload size at import, object replaced after HEAD", () => {
 
   it("should answer UPLOAD_TOO_LARGE when the bytes read exceed the limit although HEAD said they did not", async () => {
     const studyId = await labelledStudy(api);
-    await assertImportRefused(api, studyId, [await storedUpload(api, new Uint8Array(MAX + 1))], "PNG", "UPLOAD_TOO_LARGE");
+    await assertImportRefused(api, studyId, [await storedUpload(api, new Uint8Array(MAX + 1))], "PNG", "UPLOAD_TOO_LARGE", "DELETED");
   });
 });
 
@@ -162,13 +222,23 @@ describe("upload size at import, S3 on moto", () => {
     return ticket.uploadKey as string;
   }
 
-  it("should answer UPLOAD_EMPTY and leave the study as it was when an empty body was PUT to the presigned URL", async () => {
+  it("should answer UPLOAD_EMPTY, leave the study as it was and delete the object when an empty body was PUT to the presigned URL", async () => {
     const studyId = await labelledStudy(api);
-    await assertImportRefused(api, studyId, [await presignedUpload(new Uint8Array(0))], "PNG", "UPLOAD_EMPTY");
+    await assertImportRefused(api, studyId, [await presignedUpload(new Uint8Array(0))], "PNG", "UPLOAD_EMPTY", "DELETED");
   });
 
-  it("should answer UPLOAD_TOO_LARGE and leave the study as it was when more than UPLOAD_MAX_BYTES were PUT to the presigned URL", async () => {
+  it("should answer UPLOAD_TOO_LARGE, leave the study as it was and delete the object when more than UPLOAD_MAX_BYTES were PUT to the presigned URL", async () => {
     const studyId = await labelledStudy(api);
-    await assertImportRefused(api, studyId, [await presignedUpload(new Uint8Array(MAX + 1))], "PNG", "UPLOAD_TOO_LARGE");
+    await assertImportRefused(api, studyId, [await presignedUpload(new Uint8Array(MAX + 1))], "PNG", "UPLOAD_TOO_LARGE", "DELETED");
+  });
+
+  it("should delete the upload from the bucket and keep the slice's pixels when an import succeeds", async () => {
+    const studyId = await labelledStudy(api);
+    await assertImportedAndUploadDeleted(api, studyId);
+  });
+
+  it("should keep the upload in the bucket for a retry when the declared format does not match the bytes", async () => {
+    const studyId = await labelledStudy(api);
+    await assertImportRefused(api, studyId, [await presignedUpload(greyPng(8, 6))], "DICOM", "UNSUPPORTED_FORMAT", "KEPT");
   });
 });
