@@ -103,12 +103,6 @@ export class SegmentationService {
     return job;
   }
 
-  /** Results of a job in sliceIndex order. Role: VIEWER. */
-  async results(principal: Principal | null, jobId: string, afterSliceIndex = -1): Promise<SliceResult[]> {
-    const p = authorize(principal, "VIEWER");
-    return this.jobs.resultsAfter(p.organizationId, jobId, afterSliceIndex);
-  }
-
   /**
    * Batch read of results per job (role VIEWER): for each job id, its results with sliceIndex >
    * the given value, in sliceIndex order. Ids that are not UUIDs or not the caller's are absent.
