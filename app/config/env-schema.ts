@@ -28,7 +28,7 @@ export const envSchema = z.object({
   JWT_SECRET: z.string().min(32).describe("HS256 secret for bearer JWTs (at least 32 characters). Embedded mode generates one when unset."),
   JWT_ISSUER: z.string().default("coinseg").describe("Expected `iss` of bearer JWTs."),
   JWT_AUDIENCE: z.string().default("coinseg-api").describe("Expected `aud` of bearer JWTs."),
-  DICOM_UID_SECRET: z.string().min(32).describe("Key of the per-organisation mapping of DICOM Study/Series/FrameOfReference UIDs (HMAC-SHA256, at least 32 characters). Required by `npm run api`; embedded mode generates one and keeps it beside its PGlite data folder; the API Lambda does not read it yet (it derives its key from JWT_SECRET)."),
+  DICOM_UID_SECRET: z.string().min(32).describe("Key of the per-organisation mapping of DICOM Study/Series/FrameOfReference UIDs (HMAC-SHA256, at least 32 characters). Required by `npm run api`; embedded mode generates one and keeps it beside its PGlite data folder; the API Lambda requires it too (in AWS from its own Secrets Manager secret, DICOM_UID_SECRET_ARN)."),
   GRAPHQL_INTROSPECTION: bool.default(true).describe("Allow GraphQL introspection queries (true/false)."),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(12).describe("Maximum selection depth of a GraphQL operation."),
   GRAPHQL_MAX_COST: z.coerce.number().int().positive().default(20000).describe("Maximum estimated cost of a GraphQL operation (list fields multiply by `first`)."),

@@ -2,7 +2,7 @@
 // and services as the standalone server. Subscriptions go through API Gateway WebSocket
 // (app/lambda-websocket.ts). A job's tasks are sent to SQS before the mutation answers.
 import { handlers, startServerAndCreateLambdaHandler } from "@as-integrations/aws-lambda";
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { JoseTokenVerifier } from "../../adapters/auth/jose-token-verifier.ts";
 import { PgNotifyResultBus } from "../../adapters/events/pg-notify-result-bus.ts";
 import { createPgPrismaClient } from "../../adapters/prisma/prisma-client.ts";
@@ -27,17 +27,10 @@ function publishOnlyBus(bus: PgNotifyResultBus): ResultBus {
 }
 
 /**
- * The API Lambda's key of the DICOM UID mapping, derived from JWT_SECRET until the stack gives the
- * function a DICOM_UID_SECRET of its own: the same in every instance and after every cold start,
- * and unknown outside the deployment. Rotating JWT_SECRET also changes the mapping of later imports.
- */
-function dicomUidSecretFromJwtSecret(jwtSecret: string): string {
-  return createHmac("sha256", jwtSecret).update("coinseg/dicom-uid-secret/v1", "utf8").digest("hex");
-}
-
-/**
  * Builds the Lambda handler from an environment (normally `process.env`, parsed once at cold start).
- * Requires DATABASE_URL, JWT_SECRET and SQS_QUEUE_URL; OBJECT_STORE should be `s3` in AWS.
+ * Requires DATABASE_URL, JWT_SECRET, DICOM_UID_SECRET (in AWS each resolved from its own Secrets Manager
+ * secret at cold start, infra/lib/runtime/lambda-secrets-bootstrap.ts) and SQS_QUEUE_URL; OBJECT_STORE
+ * should be `s3` in AWS.
  * `requestSegmentation` sends the new job's tasks to SQS before it answers (at-least-once: a task it
  * could not send is left in the outbox for the scheduled relay, app/lambda-outbox-relay.ts).
  */
@@ -54,7 +47,7 @@ export function createLambdaHandler(environment: Record<string, string | undefin
   const wired = wireServices({
     prisma, store: createObjectStore({ ...env, ...optional }, () => env.PUBLIC_URL ?? ""), bus: publishOnlyBus(notify),
     tokens: new JoseTokenVerifier({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }), logger,
-    uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS, dicomUidSecret: dicomUidSecretFromJwtSecret(env.JWT_SECRET),
+    uploadMaxBytes: env.UPLOAD_MAX_BYTES, uploadUrlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS, dicomUidSecret: env.DICOM_UID_SECRET,
   });
   const services: WiredServices = { ...wired, segmentation: dispatchAfterRequest(wired.segmentation, (job) => dispatcher.dispatch(job)) };
   const server = createApolloServer({ schema: buildGraphQLSchema(), logger, introspection: env.GRAPHQL_INTROSPECTION, maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST });

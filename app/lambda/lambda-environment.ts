@@ -4,7 +4,7 @@ import { AWS_CREDENTIAL_VARIABLES } from "../aws-credentials.ts";
 
 /** Variables the API Lambda parses (required ones fail the cold start when missing); infra/ sets these. */
 export const API_LAMBDA_VARIABLES = [
-  "DATABASE_URL", "LOG_LEVEL", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH",
+  "DATABASE_URL", "LOG_LEVEL", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "DICOM_UID_SECRET", "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH",
   "GRAPHQL_MAX_COST", "OBJECT_STORE", "LOCAL_STORE_DIR", "AWS_REGION", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS", "PUBLIC_URL", "SQS_QUEUE_URL",
 ] as const;
 

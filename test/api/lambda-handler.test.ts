@@ -4,17 +4,24 @@ import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { createLambdaHandler } from "../../app/lambda/create-lambda-handler.ts";
+import { ConfigError } from "../../app/config/parse-config.ts";
+import { ImagingVolumeDecoder } from "../../adapters/imaging/imaging-volume-decoder.ts";
 import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
 import { AuthService } from "../../core/services/auth.service.ts";
+import { writeDicomSeries } from "../../imaging/dicom/dicom-series-writer.ts";
 import { createMigratedDatabase, type MigratedDatabase } from "../adapters/support/migrated-database.ts";
 import { httpApiEvent } from "./support/http-api-event.ts";
 
 const motoUrl = process.env.MOTO_ENDPOINT_URL;
+const JWT_SECRET = "j".repeat(40);
+/** The function's own key of the DICOM UID mapping (in AWS: its DICOM_UID_SECRET_ARN secret). */
+const DICOM_UID_SECRET = "lambda-dicom-uid-secret-0123456789abcdef";
 
 describe("Lambda handler (API Gateway v2)", () => {
   let db: MigratedDatabase;
   let handler: ReturnType<typeof createLambdaHandler>;
   let apiKey: string;
+  let organizationId: string;
   const bucket = `coinseg-lambda-${randomBytes(4).toString("hex")}`;
 
   before(async () => {
@@ -25,10 +32,11 @@ describe("Lambda handler (API Gateway v2)", () => {
     db = await createMigratedDatabase();
     const identities = new PrismaIdentityRepository(db.prisma);
     const org = await identities.createOrganization({ slug: "l", name: "L" });
+    organizationId = org.id;
     const { userId } = await identities.upsertMember({ organizationId: org.id, email: "l@l", name: "l", role: "ANNOTATOR" });
     apiKey = (await new AuthService(identities, { verify: async () => null }).issueApiKey(org.id, userId, "lambda")).key;
     handler = createLambdaHandler({
-      DATABASE_URL: db.url, JWT_SECRET: "j".repeat(40), LOG_LEVEL: "silent", OBJECT_STORE: "s3", S3_BUCKET: bucket, S3_ENDPOINT: motoUrl,
+      DATABASE_URL: db.url, JWT_SECRET, DICOM_UID_SECRET, LOG_LEVEL: "silent", OBJECT_STORE: "s3", S3_BUCKET: bucket, S3_ENDPOINT: motoUrl,
       AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
       // Required by the handler (it sends each new job's tasks); these tests request no job, so it is never called.
       SQS_QUEUE_URL: `${motoUrl}/123456789012/coinseg-lambda-unused`, SQS_ENDPOINT: motoUrl,
@@ -57,6 +65,44 @@ describe("Lambda handler (API Gateway v2)", () => {
     assert.equal(res.statusCode, 200, JSON.stringify(res.json));
     assert.ok(res.json.data.requestUpload.url.startsWith(`${motoUrl}/${bucket}/orgs/`));
     assert.match(res.json.data.requestUpload.url, /X-Amz-Signature=/);
+  });
+
+  it("should map a DICOM series' UIDs with DICOM_UID_SECRET when the series is imported through the function", async () => {
+    const dims: [number, number, number] = [8, 6, 2];
+    const files = writeDicomSeries({
+      dimsIJK: dims, spacingMm: [1, 1, 2], originLPS: [0, 0, 0], directionLPS: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], unit: "HU", data: new Float32Array(8 * 6 * 2).fill(40),
+    }, { uidSeed: "lambda-dicom" });
+    const created = await invoke({ query: 'mutation { createStudy(input: { title: "dicom" }) { study { id } } }' }, { "x-api-key": apiKey });
+    const studyId = created.json.data.createStudy.study.id as string;
+    const uploadKeys: string[] = [];
+    for (const bytes of files) {
+      const res = await invoke({
+        query: "mutation($i: RequestUploadInput!) { requestUpload(input: $i) { url headers uploadKey } }",
+        variables: { i: { format: "DICOM", contentType: "application/dicom", sizeBytes: bytes.length } },
+      }, { "x-api-key": apiKey });
+      const ticket = res.json.data.requestUpload;
+      const put = await fetch(ticket.url, { method: "PUT", headers: ticket.headers, body: Buffer.from(bytes) });
+      assert.equal(put.status, 200, await put.text());
+      uploadKeys.push(ticket.uploadKey);
+    }
+    const imported = await invoke({
+      query: "mutation($i: ImportStudyInput!) { importStudy(input: $i) { study { studyInstanceUID series { seriesInstanceUID } } } }",
+      variables: { i: { studyId, uploadKeys, format: "DICOM" } },
+    }, { "x-api-key": apiKey });
+    assert.equal(imported.json.errors, undefined, JSON.stringify(imported.json.errors));
+    const study = imported.json.data.importStudy.study;
+    const mappedWith = async (uidSecret: string) => (await new ImagingVolumeDecoder({}, { uidSecret }).decode(files, "DICOM", { organizationId })).volume.meta;
+    const expected = await mappedWith(DICOM_UID_SECRET);
+    assert.equal(study.studyInstanceUID, expected?.studyInstanceUID);
+    assert.equal(study.series[0].seriesInstanceUID, expected?.seriesInstanceUID);
+    assert.notEqual(study.studyInstanceUID, (await mappedWith(JWT_SECRET))?.studyInstanceUID, "the key is DICOM_UID_SECRET, not JWT_SECRET");
+  });
+
+  it("should refuse to start, naming DICOM_UID_SECRET, when it is missing or shorter than 32 characters", () => {
+    const env = { DATABASE_URL: db.url, JWT_SECRET, LOG_LEVEL: "silent", OBJECT_STORE: "s3", S3_BUCKET: bucket, SQS_QUEUE_URL: "http://127.0.0.1:9/q" };
+    for (const dicom of [{}, { DICOM_UID_SECRET: "x".repeat(31) }]) {
+      assert.throws(() => createLambdaHandler({ ...env, ...dicom }), (e: unknown) => e instanceof ConfigError && /DICOM_UID_SECRET/.test(e.message));
+    }
   });
 
   it("should answer UNAUTHENTICATED when invoked without credentials", async () => {

@@ -20,7 +20,7 @@ describe("serverless dispatch (API Lambda + scheduled outbox relay)", () => {
   let studyId = "";
   const missingQueueUrl = () => `${motoEndpoint()}/123456789012/coinseg-no-such-queue`;
   const lambdaEnv = (queueUrl: string) => ({
-    DATABASE_URL: h.db.url, JWT_SECRET: "d".repeat(40), LOG_LEVEL: "silent", OBJECT_STORE: "local", LOCAL_STORE_DIR: h.storeDir,
+    DATABASE_URL: h.db.url, JWT_SECRET: "d".repeat(40), DICOM_UID_SECRET: "u".repeat(40), LOG_LEVEL: "silent", OBJECT_STORE: "local", LOCAL_STORE_DIR: h.storeDir,
     SQS_QUEUE_URL: queueUrl, SQS_ENDPOINT: motoEndpoint(), AWS_REGION: TEST_AWS.region,
     AWS_ACCESS_KEY_ID: TEST_AWS.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_AWS.credentials.secretAccessKey,
   });

@@ -10,11 +10,13 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as s3 from "aws-cdk-lib/aws-s3";
+import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { CoinsegStack } from "../../infra/lib/coinseg-stack.ts";
 import { environments } from "../../infra/lib/config/environments.ts";
 import {
-  assertBucketEncryptedWithKms, assertEnvironmentMatchesConfig, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters, environmentProblems,
+  assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertEnvironmentMatchesConfig, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters,
+  environmentProblems,
 } from "./support/stack-assertions.ts";
 
 // See support/synthesized.ts: the CloudFormation schema linter costs ~20 s per process.
@@ -40,6 +42,7 @@ const checks: Record<string, Check> = {
   bucketEncryption: (t, s) => assertBucketEncryptedWithKms(t, s),
   sendScope: (t, s) => assertOnlyRelaysSendTasks(t, s),
   environment: (t) => assertEnvironmentMatchesConfig(t),
+  dicomUidSecret: (t, s) => assertDicomUidSecretForApiOnly(t, s),
 };
 
 /** Asserts that exactly `failing` throws (matching `message`) on the mutant and every other check passes. */
@@ -67,6 +70,20 @@ describe("assertion mutations", () => {
   test("should fail the send-scope check when the workers are granted sqs:SendMessage", () => {
     const mutant = buildDev((stack) => stack.tasks.queue.grantSendMessages(stack.workers.taskDefinition.taskRole));
     expectOnly(mutant, "sendScope", /roles allowed sqs:SendMessage/);
+  });
+
+  test("should fail the DICOM UID secret check when the WebSocket Lambda may read the key too", () => {
+    const mutant = buildDev((stack) => stack.dicomUidSecret.grantRead(stack.websocket.handler));
+    expectOnly(mutant, "dicomUidSecret", /roles allowed to read the DICOM UID secret/);
+  });
+
+  test("should fail the DICOM UID secret check when the key's value is written into the template instead of generated", () => {
+    const mutant = buildDev((stack) => {
+      const secret = stack.dicomUidSecret.node.defaultChild as secretsmanager.CfnSecret;
+      secret.addPropertyDeletionOverride("GenerateSecretString");
+      secret.addPropertyOverride("SecretString", "k".repeat(64));
+    });
+    expectOnly(mutant, "dicomUidSecret", /DICOM UID secret value in the template/);
   });
 
   test("should report an unknown, an unread and a missing variable when the stack's environment drifts from the config schema", () => {

@@ -7,7 +7,7 @@ import type { IConstruct } from "constructs";
 import { environments } from "../../infra/lib/config/environments.ts";
 import { queueDepthSteps } from "../../infra/lib/scaling/queue-depth-steps.ts";
 import { synthesized } from "./support/synthesized.ts";
-import { assertBucketEncryptedWithKms, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters } from "./support/stack-assertions.ts";
+import { assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters } from "./support/stack-assertions.ts";
 import { actionsOf, allStatements, containerEnvironment, resourceByPrefix, statementsOfRole } from "./support/template-queries.ts";
 
 const { dev, prod } = synthesized();
@@ -122,11 +122,22 @@ describe("GraphQL API on Lambda", () => {
     assert.deepEqual(env["SQS_QUEUE_URL"], ref(prod.stack, prod.stack.tasks.queue));
     assert.deepEqual(env["DATABASE_SECRET_ARN"], ref(prod.stack, prod.stack.database.secret));
     assert.deepEqual(env["DATABASE_PROXY_HOST"], { "Fn::GetAtt": [idOf(prod.stack, prod.stack.database.proxy), "Endpoint"] });
-    assert.ok(env["JWT_SECRET_ARN"]);
+    assert.deepEqual(env["JWT_SECRET_ARN"], ref(prod.stack, prod.stack.jwtSecret));
+    assert.deepEqual(env["DICOM_UID_SECRET_ARN"], ref(prod.stack, prod.stack.dicomUidSecret));
     assert.equal(env["GRAPHQL_INTROSPECTION"], "false");
     assert.ok(!("AWS_REGION" in env), "the Lambda runtime sets AWS_REGION itself");
-    for (const secretName of ["DATABASE_URL", "JWT_SECRET", "DB_PASSWORD"]) assert.ok(!(secretName in env), `${secretName} must not be in the function configuration`);
+    for (const secretName of ["DATABASE_URL", "JWT_SECRET", "DICOM_UID_SECRET", "DB_PASSWORD"]) assert.ok(!(secretName in env), `${secretName} must not be in the function configuration`);
     assert.doesNotMatch(JSON.stringify(env), /resolve:secretsmanager/);
+  });
+
+  test("should give the API its own generated DICOM UID key, readable by the API's role alone", () => {
+    for (const { stack, template } of [prod, dev]) assertDicomUidSecretForApiOnly(template, stack);
+    // Retained with the data in prod: a new key would map later imports of a source series to other UIDs.
+    assert.equal(prod.template.findResources("AWS::SecretsManager::Secret")[idOf(prod.stack, prod.stack.dicomUidSecret)]!["DeletionPolicy"], "Retain");
+    for (const fn of [prod.stack.websocket.handler, prod.stack.outboxRelay.handler]) {
+      const env = resourceByPrefix(prod.template, "AWS::Lambda::Function", idOf(prod.stack, fn)).props["Environment"]["Variables"] as Record<string, unknown>;
+      assert.ok(!("DICOM_UID_SECRET_ARN" in env), `${idOf(prod.stack, fn)} does not import studies`);
+    }
   });
 
   test("should run the API image in private subnets with tracing when synthesised", () => {
@@ -264,14 +275,16 @@ describe("least-privilege IAM", () => {
     assert.match(JSON.stringify(objects.Resource), /\/orgs\/\*"/);
   });
 
-  test("should let the API send tasks, read its two secrets and manage objects, but not consume the queue", () => {
+  test("should let the API send tasks, read its three secrets and manage objects, but not consume the queue", () => {
     const statements = statementsOfRole(prod.template, idOf(prod.stack, prod.stack.api.handler.role!));
     const actions = statements.flatMap(actionsOf);
     for (const a of ["sqs:SendMessage", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "secretsmanager:GetSecretValue"]) assert.ok(actions.includes(a), a);
     assert.ok(!actions.includes("sqs:ReceiveMessage") && !actions.includes("sqs:DeleteMessage"));
     const secretResources = statements.filter((s) => actionsOf(s).includes("secretsmanager:GetSecretValue")).map((s) => JSON.stringify(s.Resource)).sort();
-    assert.equal(secretResources.length, 2);
-    assert.ok(secretResources.some((r) => r.includes(idOf(prod.stack, prod.stack.database.secret))));
+    assert.equal(secretResources.length, 3);
+    for (const secret of [prod.stack.database.secret, prod.stack.jwtSecret, prod.stack.dicomUidSecret]) {
+      assert.ok(secretResources.some((r) => r.includes(idOf(prod.stack, secret))), idOf(prod.stack, secret));
+    }
   });
 
   test("should grant no wildcard actions and no `*` resource outside the documented service exceptions", () => {

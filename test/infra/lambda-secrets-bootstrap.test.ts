@@ -44,19 +44,36 @@ describe("DATABASE_URL from the RDS secret", () => {
 });
 
 describe("loadSecretsIntoEnv", () => {
-  test("should set DATABASE_URL and JWT_SECRET from the named secrets when they are unset", async () => {
-    const env: Record<string, string | undefined> = { DATABASE_SECRET_ARN: "arn:db", DATABASE_PROXY_HOST: "proxy", JWT_SECRET_ARN: "arn:jwt" };
-    const read = async (id: string) => (id === "arn:db" ? JSON.stringify({ username: "u", password: "p", host: "h", port: 5432, dbname: "d" }) : "j".repeat(64));
+  test("should set DATABASE_URL, JWT_SECRET and DICOM_UID_SECRET from the named secrets when they are unset", async () => {
+    const env: Record<string, string | undefined> = { DATABASE_SECRET_ARN: "arn:db", DATABASE_PROXY_HOST: "proxy", JWT_SECRET_ARN: "arn:jwt", DICOM_UID_SECRET_ARN: "arn:dicom" };
+    const values: Record<string, string> = { "arn:db": JSON.stringify({ username: "u", password: "p", host: "h", port: 5432, dbname: "d" }), "arn:jwt": "j".repeat(64), "arn:dicom": "u".repeat(64) };
+    const read = async (id: string) => values[id] ?? assert.fail(`unexpected secret ${id}`);
     await loadSecretsIntoEnv(env, read);
     assert.equal(env["DATABASE_URL"], "postgresql://u:p@proxy:5432/d?sslmode=require");
     assert.equal(env["JWT_SECRET"], "j".repeat(64));
+    assert.equal(env["DICOM_UID_SECRET"], "u".repeat(64));
+  });
+
+  test("should read only the secrets whose ARN variables are set when a function names fewer", async () => {
+    const env: Record<string, string | undefined> = { JWT_SECRET_ARN: "arn:jwt" };
+    const reads: string[] = [];
+    await loadSecretsIntoEnv(env, async (id) => {
+      reads.push(id);
+      return "j".repeat(64);
+    });
+    assert.deepEqual(reads, ["arn:jwt"]);
+    assert.equal(env["DICOM_UID_SECRET"], undefined);
+    assert.equal(env["DATABASE_URL"], undefined);
   });
 
   test("should leave values that are already set untouched", async () => {
-    const env: Record<string, string | undefined> = { DATABASE_URL: "postgresql://keep", DATABASE_SECRET_ARN: "arn:db", JWT_SECRET: "keep", JWT_SECRET_ARN: "arn:jwt" };
+    const env: Record<string, string | undefined> = {
+      DATABASE_URL: "postgresql://keep", DATABASE_SECRET_ARN: "arn:db", JWT_SECRET: "keep", JWT_SECRET_ARN: "arn:jwt", DICOM_UID_SECRET: "keep-dicom", DICOM_UID_SECRET_ARN: "arn:dicom",
+    };
     await loadSecretsIntoEnv(env, async () => assert.fail("must not read"));
     assert.equal(env["DATABASE_URL"], "postgresql://keep");
     assert.equal(env["JWT_SECRET"], "keep");
+    assert.equal(env["DICOM_UID_SECRET"], "keep-dicom");
   });
 
   test("should read a secret created in Secrets Manager when talking to an emulator (moto)", async () => {

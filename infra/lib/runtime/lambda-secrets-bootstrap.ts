@@ -3,9 +3,17 @@ import { databaseUrlFromSecret } from "./database-url.ts";
 import { readSecretString, type SecretsManagerReaderOptions } from "./secrets-manager-reader.ts";
 
 /**
+ * Plain-string secrets a function may name by ARN, and the config variable each value becomes:
+ * JWT_SECRET_ARN → JWT_SECRET (HS256 key of bearer JWTs), DICOM_UID_SECRET_ARN → DICOM_UID_SECRET
+ * (key of the per-organisation DICOM UID mapping; the API Lambda only).
+ */
+export const STRING_SECRET_ARN_VARIABLES = { JWT_SECRET_ARN: "JWT_SECRET", DICOM_UID_SECRET_ARN: "DICOM_UID_SECRET" } as const;
+
+/**
  * Sets `DATABASE_URL` (from the RDS secret named by DATABASE_SECRET_ARN, host = DATABASE_PROXY_HOST)
- * and `JWT_SECRET` (from JWT_SECRET_ARN) in `env`, unless they are already set. Secrets stay out of
- * the function's configuration, where anyone with lambda:GetFunctionConfiguration could read them.
+ * and each variable of {@link STRING_SECRET_ARN_VARIABLES} whose ARN variable is set, unless it is
+ * already set. Secrets stay out of the function's configuration, where anyone with
+ * lambda:GetFunctionConfiguration could read them.
  * @param env the process environment (mutated)
  * @throws Error when a named secret cannot be read
  */
@@ -13,7 +21,10 @@ export async function loadSecretsIntoEnv(env: Record<string, string | undefined>
   if (!env["DATABASE_URL"] && env["DATABASE_SECRET_ARN"]) {
     env["DATABASE_URL"] = databaseUrlFromSecret(await read(env["DATABASE_SECRET_ARN"]), env["DATABASE_PROXY_HOST"]);
   }
-  if (!env["JWT_SECRET"] && env["JWT_SECRET_ARN"]) env["JWT_SECRET"] = await read(env["JWT_SECRET_ARN"]);
+  for (const [arnVariable, variable] of Object.entries(STRING_SECRET_ARN_VARIABLES)) {
+    const arn = env[arnVariable];
+    if (!env[variable] && arn) env[variable] = await read(arn);
+  }
 }
 
 function defaultReader(env: Record<string, string | undefined>): (secretId: string) => Promise<string> {

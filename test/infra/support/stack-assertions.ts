@@ -51,11 +51,35 @@ export function assertOnlyRelaysSendTasks(template: Template, stack: CoinsegStac
   for (const { policyId, statement } of senders) assert.deepEqual(statement.Resource, arnOf(stack, stack.tasks.queue), `${policyId} may send to the task queue only`);
 }
 
+/**
+ * The key of the DICOM UID mapping is a Secrets Manager secret generated at deploy time (no value in
+ * the template, at least 32 characters), named to the API Lambda by ARN only (DICOM_UID_SECRET_ARN;
+ * no function carries DICOM_UID_SECRET itself), and `secretsmanager:GetSecretValue` on it is granted
+ * to the API Lambda's role alone.
+ */
+export function assertDicomUidSecretForApiOnly(template: Template, stack: CoinsegStack): void {
+  const secretId = idOf(stack, stack.dicomUidSecret);
+  const secret = template.findResources("AWS::SecretsManager::Secret")[secretId];
+  assert.ok(secret, "the DICOM UID secret is in the template");
+  assert.equal(secret["Properties"]["SecretString"], undefined, "DICOM UID secret value in the template");
+  assert.ok(Number(secret["Properties"]["GenerateSecretString"]?.["PasswordLength"]) >= 32, "DICOM UID secret generated with at least 32 characters");
+  const functions = template.findResources("AWS::Lambda::Function");
+  assert.deepEqual(functions[idOf(stack, stack.api.handler)]?.["Properties"]["Environment"]["Variables"]["DICOM_UID_SECRET_ARN"], { Ref: secretId }, "API Lambda DICOM_UID_SECRET_ARN");
+  for (const [id, fn] of Object.entries(functions)) assert.ok(!("DICOM_UID_SECRET" in (fn["Properties"]["Environment"]?.["Variables"] ?? {})), `${id} carries DICOM_UID_SECRET in clear text`);
+  const policies = template.findResources("AWS::IAM::Policy");
+  const coversSecret = (resource: unknown) => resource === "*" || JSON.stringify(resource).includes(`"${secretId}"`);
+  const readers = allStatements(template).filter(({ statement }) => statement.Effect === "Allow"
+    && actionsOf(statement).some((a) => a === "secretsmanager:GetSecretValue" || a === "secretsmanager:*") && coversSecret(statement.Resource));
+  const roles = readers.flatMap(({ policyId }) => (policies[policyId]!["Properties"]["Roles"] as { Ref: string }[]).map((r) => r.Ref)).sort();
+  assert.deepEqual(roles, [idOf(stack, stack.api.handler.role!)], "roles allowed to read the DICOM UID secret");
+}
+
 /** Variables a bootstrap consumes before the app parses its configuration, with the file that reads them. */
 export const BOOTSTRAP_VARIABLES: Readonly<Record<string, { readonly consumer: string; readonly produces?: string }>> = {
   DATABASE_SECRET_ARN: { consumer: "infra/lib/runtime/lambda-secrets-bootstrap.ts", produces: "DATABASE_URL" },
   DATABASE_PROXY_HOST: { consumer: "infra/lib/runtime/lambda-secrets-bootstrap.ts" },
   JWT_SECRET_ARN: { consumer: "infra/lib/runtime/lambda-secrets-bootstrap.ts", produces: "JWT_SECRET" },
+  DICOM_UID_SECRET_ARN: { consumer: "infra/lib/runtime/lambda-secrets-bootstrap.ts", produces: "DICOM_UID_SECRET" },
   DB_HOST: { consumer: "infra/docker/worker-entrypoint.sh", produces: "DATABASE_URL" },
   DB_PORT: { consumer: "infra/docker/worker-entrypoint.sh" },
   DB_NAME: { consumer: "infra/docker/worker-entrypoint.sh" },
