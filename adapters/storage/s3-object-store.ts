@@ -16,6 +16,16 @@ export interface S3ObjectStoreOptions {
   readonly forcePathStyle?: boolean;
 }
 
+/**
+ * Object tag every presigned upload carries. Raw uploads live at `orgs/<organizationId>/uploads/…`,
+ * a layout no S3 lifecycle prefix can select across organisations, so the bucket's lifecycle rule
+ * (infra/lib/constructs/object-bucket.ts) expires never-imported uploads by this tag instead.
+ */
+export const UPLOAD_OBJECT_TAG = { key: "coinseg-object", value: "upload" } as const;
+
+/** `x-amz-tagging` value of {@link UPLOAD_OBJECT_TAG} (URL-query encoded, as S3 expects). */
+const UPLOAD_TAGGING = new URLSearchParams({ [UPLOAD_OBJECT_TAG.key]: UPLOAD_OBJECT_TAG.value }).toString();
+
 /** Most keys one DeleteObjects request may name (an S3 limit). */
 const DELETE_BATCH = 1000;
 
@@ -95,11 +105,18 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * A presigned PUT that tags the object with {@link UPLOAD_OBJECT_TAG}. The tag travels as a signed
+   * `x-amz-tagging` header (S3 ignores one hoisted into the query string), so a client that drops
+   * it from `headers` gets 403 instead of an untagged upload that would never expire. The signer
+   * needs s3:PutObjectTagging besides s3:PutObject.
+   */
   async createUploadUrl(key: string, options: { ttlSeconds: number; contentType: string }): Promise<UploadTarget> {
     assertObjectKey(key);
-    const url = await getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType }), {
-      expiresIn: options.ttlSeconds,
-    });
-    return { url, method: "PUT", headers: { "content-type": options.contentType }, expiresAt: new Date(Date.now() + options.ttlSeconds * 1000) };
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType, Tagging: UPLOAD_TAGGING });
+    const url = await getSignedUrl(this.client, command, { expiresIn: options.ttlSeconds, unhoistableHeaders: new Set(["x-amz-tagging"]) });
+    return {
+      url, method: "PUT", headers: { "content-type": options.contentType, "x-amz-tagging": UPLOAD_TAGGING }, expiresAt: new Date(Date.now() + options.ttlSeconds * 1000),
+    };
   }
 }

@@ -124,9 +124,10 @@ export class CoinsegStack extends Stack {
     this.database.allowProxyFrom(this.api.securityGroup, "API Lambda");
     this.database.allowProxyFrom(this.websocket.securityGroup, "WebSocket Lambda");
     this.database.allowProxyFrom(this.outboxRelay.securityGroup, "outbox relay Lambda");
-    // The API signs presigned uploads, reads pixels, deletes studies. Only the two outbox relays send
+    // The API signs presigned uploads (tagged for expiry), reads pixels, deletes studies. Only the two outbox relays send
     // tasks: the API (its own job's rows, right after the commit) and the scheduled relay (the rest).
     this.objects.grantObjects(this.api.handler, ["read", "write", "delete"]);
+    this.objects.grantUploadTagging(this.api.handler);
     this.tasks.queue.grantSendMessages(this.api.handler);
     this.tasks.queue.grantSendMessages(this.outboxRelay.handler);
 

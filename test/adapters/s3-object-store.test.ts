@@ -1,8 +1,8 @@
-import { after, before, describe } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { S3ObjectStore } from "../../adapters/storage/s3-object-store.ts";
+import { CreateBucketCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
+import { S3ObjectStore, UPLOAD_OBJECT_TAG } from "../../adapters/storage/s3-object-store.ts";
 import { objectStoreContract } from "./support/object-store-contract.ts";
 
 // moto's S3 (started by .ci/run): python3 -m moto.server -p 4566 -H 127.0.0.1
@@ -19,4 +19,16 @@ describe("S3 object store on moto", () => {
   after(() => store?.client.destroy());
 
   objectStoreContract(() => store, () => "t");
+
+  it("should tag an object put through the upload URL with the upload tag, so the lifecycle rule expires it", async () => {
+    const key = "t/uploads/tagged";
+    const target = await store.createUploadUrl(key, { ttlSeconds: 60, contentType: "application/dicom" });
+    // Signed, so S3 refuses the PUT of a client that leaves the header out (moto does not check signatures).
+    assert.match(new URL(target.url).searchParams.get("X-Amz-SignedHeaders") ?? "", /(^|;)x-amz-tagging(;|$)/);
+    assert.equal(new URL(target.url).searchParams.get("x-amz-tagging"), null, "S3 ignores tagging hoisted into the query");
+    const response = await fetch(target.url, { method: "PUT", headers: target.headers, body: Buffer.from([1, 2, 3]) });
+    assert.equal(response.status, 200, await response.text());
+    const { TagSet } = await store.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+    assert.deepEqual(TagSet, [{ Key: UPLOAD_OBJECT_TAG.key, Value: UPLOAD_OBJECT_TAG.value }]);
+  });
 });

@@ -14,9 +14,10 @@ import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { CoinsegStack } from "../../infra/lib/coinseg-stack.ts";
 import { environments } from "../../infra/lib/config/environments.ts";
+import { LIFECYCLE_RULE_IDS } from "../../infra/lib/constructs/object-bucket.ts";
 import {
   assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertEnvironmentMatchesConfig, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters,
-  environmentProblems,
+  assertUploadsExpire, environmentProblems,
 } from "./support/stack-assertions.ts";
 
 // See support/synthesized.ts: the CloudFormation schema linter costs ~20 s per process.
@@ -43,7 +44,16 @@ const checks: Record<string, Check> = {
   sendScope: (t, s) => assertOnlyRelaysSendTasks(t, s),
   environment: (t) => assertEnvironmentMatchesConfig(t),
   dicomUidSecret: (t, s) => assertDicomUidSecretForApiOnly(t, s),
+  uploadExpiry: (t, s) => assertUploadsExpire(t, s, environments["dev"]!.bucket),
 };
+
+/** Index of the object bucket's lifecycle rule `id` in the synthesised rules (for property overrides). */
+function lifecycleRuleIndex(stack: CoinsegStack, id: string): number {
+  const rules = (stack.resolve((stack.objects.bucket.node.defaultChild as s3.CfnBucket).lifecycleConfiguration) as { rules: { id?: string }[] }).rules;
+  const index = rules.findIndex((r) => r.id === id);
+  assert.ok(index >= 0, `lifecycle rule ${id}`);
+  return index;
+}
 
 /** Asserts that exactly `failing` throws (matching `message`) on the mutant and every other check passes. */
 function expectOnly(mutant: { stack: CoinsegStack; template: Template }, failing: keyof typeof checks, message: RegExp): void {
@@ -70,6 +80,22 @@ describe("assertion mutations", () => {
   test("should fail the send-scope check when the workers are granted sqs:SendMessage", () => {
     const mutant = buildDev((stack) => stack.tasks.queue.grantSendMessages(stack.workers.taskDefinition.taskRole));
     expectOnly(mutant, "sendScope", /roles allowed sqs:SendMessage/);
+  });
+
+  test("should fail the upload expiry check when the uploads rule's expiration is removed", () => {
+    const mutant = buildDev((stack) => (stack.objects.bucket.node.defaultChild as s3.CfnBucket)
+      .addPropertyDeletionOverride(`LifecycleConfiguration.Rules.${lifecycleRuleIndex(stack, LIFECYCLE_RULE_IDS.uploads)}.ExpirationInDays`));
+    expectOnly(mutant, "uploadExpiry", /upload expiry rule/);
+  });
+
+  test("should fail the upload expiry check when the uploads rule filters on a prefix instead of the upload tag", () => {
+    const mutant = buildDev((stack) => {
+      const rule = `LifecycleConfiguration.Rules.${lifecycleRuleIndex(stack, LIFECYCLE_RULE_IDS.uploads)}`;
+      const bucket = stack.objects.bucket.node.defaultChild as s3.CfnBucket;
+      bucket.addPropertyDeletionOverride(`${rule}.TagFilters`);
+      bucket.addPropertyOverride(`${rule}.Prefix`, "uploads/");
+    });
+    expectOnly(mutant, "uploadExpiry", /upload expiry rule/);
   });
 
   test("should fail the DICOM UID secret check when the WebSocket Lambda may read the key too", () => {

@@ -7,7 +7,11 @@ import type { IConstruct } from "constructs";
 import { environments } from "../../infra/lib/config/environments.ts";
 import { queueDepthSteps } from "../../infra/lib/scaling/queue-depth-steps.ts";
 import { synthesized } from "./support/synthesized.ts";
-import { assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters } from "./support/stack-assertions.ts";
+import { UPLOAD_OBJECT_TAG } from "../../adapters/storage/s3-object-store.ts";
+import { LIFECYCLE_RULE_IDS, UPLOAD_TAG } from "../../infra/lib/constructs/object-bucket.ts";
+import {
+  assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters, assertUploadsExpire,
+} from "./support/stack-assertions.ts";
 import { actionsOf, allStatements, containerEnvironment, resourceByPrefix, statementsOfRole } from "./support/template-queries.ts";
 
 const { dev, prod } = synthesized();
@@ -79,10 +83,19 @@ describe("object bucket", () => {
     });
   });
 
+  test("should expire raw uploads by their tag and abort stale multipart uploads after the configured days", () => {
+    for (const [{ stack, template }, name] of [[prod, "prod"], [dev, "dev"]] as const) assertUploadsExpire(template, stack, environments[name]!.bucket);
+    // The tag the rule selects is the one the S3 adapter's presigned PUTs carry.
+    assert.deepEqual(UPLOAD_TAG, UPLOAD_OBJECT_TAG);
+    prod.template.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: LIFECYCLE_RULE_IDS.deleteMarkers, ExpiredObjectDeleteMarker: true, Status: "Enabled" })]) },
+    });
+  });
+
   test("should abort stale multipart uploads, tier current objects and expire old versions when synthesised", () => {
     prod.template.hasResourceProperties("AWS::S3::Bucket", {
       LifecycleConfiguration: { Rules: Match.arrayWith([
-        Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: "Enabled" }),
+        Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: prodConfig.bucket.incompleteMultipartUploadDays }, Status: "Enabled" }),
         Match.objectLike({ Transitions: [{ StorageClass: "INTELLIGENT_TIERING", TransitionInDays: prodConfig.bucket.intelligentTieringAfterDays }] }),
         Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: prodConfig.bucket.noncurrentVersionExpirationDays } }),
       ]) },

@@ -28,6 +28,13 @@ test("should reject a dead-letter threshold other than 3 receives", () => {
   assert.throws(() => parseEnvironmentConfig(c), /queue\.maxReceiveCount/);
 });
 
+test("should reject an upload expiry or a multipart abort under one day, which S3 lifecycle rules cannot express", () => {
+  const c = valid();
+  c["bucket"]["uploadExpirationDays"] = 0;
+  c["bucket"]["incompleteMultipartUploadDays"] = 0.5;
+  assert.throws(() => parseEnvironmentConfig(c), (e: Error) => /bucket\.uploadExpirationDays/.test(e.message) && /bucket\.incompleteMultipartUploadDays/.test(e.message));
+});
+
 test("should reject availability zones outside the region", () => {
   const c = valid();
   c["availabilityZones"] = ["eu-west-1a", "us-east-1b"];

@@ -34,6 +34,13 @@ export const environmentConfigSchema = z.strictObject({
     intelligentTieringAfterDays: z.number().int().min(0),
     /** Overwritten/deleted object versions are kept this long. */
     noncurrentVersionExpirationDays: z.number().int().min(1),
+    /**
+     * Raw uploads (tagged `coinseg-object=upload`) are expired this many days after they were put,
+     * imported or not: the window to retry an import that failed (README "Uploads").
+     */
+    uploadExpirationDays: z.number().int().min(1).max(30),
+    /** Multipart uploads still incomplete this many days after they began are aborted (their parts deleted). */
+    incompleteMultipartUploadDays: z.number().int().min(1).max(30),
     /** Browser origins allowed to PUT to presigned upload URLs (and to call the API). */
     corsAllowedOrigins: z.array(z.string().url()).min(1),
   }),

@@ -13,9 +13,11 @@ import {
 } from "../../../app/lambda/lambda-environment.ts";
 import { WORKER_OPTIONAL_VARIABLES, WORKER_VARIABLES } from "../../../app/worker/worker-environment.ts";
 import { REPOSITORY_ROOT } from "../../../infra/lib/constructs/application-images.ts";
+import { LIFECYCLE_RULE_IDS, UPLOAD_TAG } from "../../../infra/lib/constructs/object-bucket.ts";
 import type { CoinsegStack } from "../../../infra/lib/coinseg-stack.ts";
+import type { EnvironmentConfig } from "../../../infra/lib/config/environment-config.ts";
 import { parseDockerfile } from "./dockerfile-checklist.ts";
-import { actionsOf, allStatements } from "./template-queries.ts";
+import { actionsOf, allStatements, statementsOfRole } from "./template-queries.ts";
 
 const idOf = (stack: Stack, c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
 const arnOf = (stack: Stack, c: IConstruct) => ({ "Fn::GetAtt": [idOf(stack, c), "Arn"] });
@@ -72,6 +74,34 @@ export function assertDicomUidSecretForApiOnly(template: Template, stack: Coinse
     && actionsOf(statement).some((a) => a === "secretsmanager:GetSecretValue" || a === "secretsmanager:*") && coversSecret(statement.Resource));
   const roles = readers.flatMap(({ policyId }) => (policies[policyId]!["Properties"]["Roles"] as { Ref: string }[]).map((r) => r.Ref)).sort();
   assert.deepEqual(roles, [idOf(stack, stack.api.handler.role!)], "roles allowed to read the DICOM UID secret");
+}
+
+/**
+ * Raw uploads cannot stay forever: the object bucket has an enabled lifecycle rule that expires
+ * objects tagged {@link UPLOAD_TAG} (no prefix: the organisation id precedes `uploads/` in the key)
+ * after `uploadExpirationDays`, and their non-current versions within `noncurrentVersionExpirationDays`;
+ * an enabled bucket-wide rule aborts incomplete multipart uploads after `incompleteMultipartUploadDays`;
+ * and the API Lambda, which signs the tagged PUTs, may tag upload keys (s3:PutObjectTagging on
+ * upload keys, UPLOAD_KEY_PATTERN, nothing wider).
+ */
+export function assertUploadsExpire(template: Template, stack: CoinsegStack, bucket: EnvironmentConfig["bucket"]): void {
+  const rules = (template.findResources("AWS::S3::Bucket")[idOf(stack, stack.objects.bucket)]?.["Properties"]["LifecycleConfiguration"]?.["Rules"] ?? []) as Record<string, any>[];
+  const uploads = rules.find((r) => r["Id"] === LIFECYCLE_RULE_IDS.uploads);
+  assert.deepEqual(
+    uploads && { status: uploads["Status"], prefix: uploads["Prefix"], tags: uploads["TagFilters"], days: uploads["ExpirationInDays"] },
+    { status: "Enabled", prefix: undefined, tags: [{ Key: UPLOAD_TAG.key, Value: UPLOAD_TAG.value }], days: bucket.uploadExpirationDays },
+    "upload expiry rule",
+  );
+  assert.ok(uploads!["NoncurrentVersionExpiration"]?.["NoncurrentDays"] <= bucket.noncurrentVersionExpirationDays, "upload expiry rule: non-current versions");
+  const multipart = rules.find((r) => r["Id"] === LIFECYCLE_RULE_IDS.multipart);
+  assert.deepEqual(
+    multipart && { status: multipart["Status"], prefix: multipart["Prefix"], tags: multipart["TagFilters"], days: multipart["AbortIncompleteMultipartUpload"]?.["DaysAfterInitiation"] },
+    { status: "Enabled", prefix: undefined, tags: undefined, days: bucket.incompleteMultipartUploadDays },
+    "multipart abort rule",
+  );
+  const tagging = statementsOfRole(template, idOf(stack, stack.api.handler.role!)).filter((st) => st.Effect === "Allow" && actionsOf(st).includes("s3:PutObjectTagging"));
+  assert.equal(tagging.length, 1, "upload tagging grant");
+  assert.match(JSON.stringify(tagging[0]!.Resource), /"\/orgs\/\*\/uploads\/\*"\]/, "upload tagging grant: upload keys only");
 }
 
 /** Variables a bootstrap consumes before the app parses its configuration, with the file that reads them. */
