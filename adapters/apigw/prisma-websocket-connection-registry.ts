@@ -17,13 +17,17 @@ export const MAX_CONNECTION_SECONDS = 2 * 60 * 60;
 export class PrismaWebSocketConnectionRegistry {
   constructor(private readonly db: Db) {}
 
-  /** Registers (or re-points) a connection; it expires `MAX_CONNECTION_SECONDS` after `now`. */
+  /**
+   * Registers a connection, or re-points it to another job. A new registration expires
+   * `MAX_CONNECTION_SECONDS` after `now`; re-pointing keeps the first expiry, because the connection
+   * (opened before its first subscribe) is closed by API Gateway by then whatever it watches.
+   */
   async register(entry: { connectionId: string; organizationId: string; jobId: string; afterSlice: number }, now = new Date()): Promise<WebSocketConnectionEntry> {
     const expiresAt = new Date(now.getTime() + MAX_CONNECTION_SECONDS * 1000);
     const row = await this.db.webSocketConnection.upsert({
       where: { connectionId: entry.connectionId },
       create: { ...entry, expiresAt },
-      update: { organizationId: entry.organizationId, jobId: entry.jobId, afterSlice: entry.afterSlice, expiresAt },
+      update: { organizationId: entry.organizationId, jobId: entry.jobId, afterSlice: entry.afterSlice },
     });
     return row;
   }
@@ -39,7 +43,12 @@ export class PrismaWebSocketConnectionRegistry {
     return count === 1;
   }
 
-  /** Deletes expired registrations; returns how many. */
+  /**
+   * Deletes the registrations past their expiry: first registered more than `MAX_CONNECTION_SECONDS`
+   * (2 h) before `now`, so API Gateway has closed their connections, which may have ended without a
+   * `$disconnect` or a `410 Gone` to remove them. Run on a schedule by the WebSocket Lambda
+   * (app/lambda/create-websocket-handler.ts). Returns how many were deleted.
+   */
   async removeExpired(now = new Date()): Promise<number> {
     const { count } = await this.db.webSocketConnection.deleteMany({ where: { expiresAt: { lte: now } } });
     return count;

@@ -20,6 +20,7 @@ import { staticAwsCredentials } from "../aws-credentials.ts";
 import { ConfigError, parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
 import { createLogger } from "../logger.ts";
 import { WEBSOCKET_LAMBDA_OPTIONAL_VARIABLES, WEBSOCKET_LAMBDA_VARIABLES } from "./lambda-environment.ts";
+import { isRegistryCleanupEvent, type RegistryCleanupEvent } from "./registry-cleanup-event.ts";
 
 /** HTTP status the integration answers with per error code (API Gateway logs it; the client gets the ERROR frame). */
 const STATUS_OF: Partial<Record<ErrorCode, number>> = { BAD_REQUEST: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
@@ -35,6 +36,10 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = { BAD_REQUEST: 400, UNAUTH
  *   UNAUTHENTICATED, FORBIDDEN, NOT_FOUND (unknown job, or another organisation's), INTERNAL_SERVER_ERROR
  *   with an errorId (logged with its stack).
  * - `$disconnect`: the registration is removed.
+ * - {@link RegistryCleanupEvent} (its EventBridge schedule, not API Gateway): registrations older than
+ *   API Gateway's 2 h connection limit are deleted (`removeExpired`): a connection can end without a
+ *   `$disconnect` reaching the function, and rows no publisher ever posts to (410 Gone) would stay.
+ *   Answers `{ removedConnections }`; a database failure fails the invocation (the next run retries).
  * @throws ConfigError at cold start when DATABASE_URL, JWT_SECRET or APIGW_MANAGEMENT_ENDPOINT is missing.
  */
 export function createWebSocketHandler(environment: Record<string, string | undefined>) {
@@ -80,7 +85,16 @@ export function createWebSocketHandler(environment: Record<string, string | unde
     }
   }
 
-  async function handler(event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  async function removeExpiredConnections(): Promise<{ removedConnections: number }> {
+    const removedConnections = await registry.removeExpired();
+    logger.info({ removedConnections }, "expired WebSocket registrations removed");
+    return { removedConnections };
+  }
+
+  function handler(event: RegistryCleanupEvent): Promise<{ removedConnections: number }>;
+  function handler(event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyStructuredResultV2>;
+  async function handler(event: APIGatewayProxyWebsocketEventV2 | RegistryCleanupEvent): Promise<APIGatewayProxyStructuredResultV2 | { removedConnections: number }> {
+    if (isRegistryCleanupEvent(event)) return removeExpiredConnections();
     const { routeKey, connectionId } = event.requestContext;
     if (routeKey === "$connect") return { statusCode: 200 };
     if (routeKey === "$disconnect") {

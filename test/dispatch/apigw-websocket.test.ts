@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { ApiGatewayResultBus, MAX_FRAME_BYTES } from "../../adapters/apigw/apigw-result-bus.ts";
 import { subscribeConnection } from "../../adapters/apigw/apigw-job-subscriptions.ts";
 import { FanOutResultBus } from "../../adapters/apigw/fan-out-result-bus.ts";
-import { PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
+import { MAX_CONNECTION_SECONDS, PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
 import type { SliceResultInput } from "../../core/domain/slice-result.ts";
+import { createMigratedDatabase, type MigratedDatabase } from "../adapters/support/migrated-database.ts";
 import { createDispatchHarness, TEST_AWS, type DispatchHarness } from "./support/dispatch-harness.ts";
 import { startManagementApi, type ManagementApiStandIn } from "./support/management-api-stand-in.ts";
 
@@ -149,5 +150,47 @@ describe("API Gateway WebSocket: a job that has ended, and batches of events", (
     assert.deepEqual(api.framesTo("batch-b=").map((f) => f.completedSlices), [1]);
     assert.deepEqual(published, ["STATUS", "STATUS", "STATUS", "STATUS"]);
     bus.close();
+  });
+});
+
+describe("WebSocket connection registry: expiry", () => {
+  let db: MigratedDatabase;
+  let registry: PrismaWebSocketConnectionRegistry;
+  const organizationId = "0b6f2a8e-3a57-4c4e-9d3a-5b1f0c2d4e6f";
+  const jobA = "6a1d9c7e-2f4b-4e8a-b3c5-d7e9f1a2b4c6";
+  const jobB = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b";
+  /** A fixed "now" the test moves by hand: registrations and the sweep take the time as an argument. */
+  const t0 = new Date("2026-11-26T10:00:00.000Z");
+  const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+  const ids = async () => (await db.prisma.webSocketConnection.findMany({ orderBy: { connectionId: "asc" } })).map((c) => c.connectionId);
+
+  before(async () => {
+    db = await createMigratedDatabase();
+    registry = new PrismaWebSocketConnectionRegistry(db.prisma);
+  });
+  beforeEach(async () => {
+    await db.truncate();
+  });
+  after(async () => {
+    await db?.close();
+  });
+
+  it("should delete registrations when they are older than API Gateway's 2 h connection limit, and keep younger ones", async () => {
+    await registry.register({ connectionId: "old=", organizationId, jobId: jobA, afterSlice: -1 }, at(0));
+    await registry.register({ connectionId: "at-limit=", organizationId, jobId: jobA, afterSlice: -1 }, at(60));
+    await registry.register({ connectionId: "young=", organizationId, jobId: jobB, afterSlice: 3 }, at(3_600));
+    assert.equal(await registry.removeExpired(at(MAX_CONNECTION_SECONDS + 60)), 2);
+    assert.deepEqual(await ids(), ["young="]);
+    assert.equal(await registry.removeExpired(at(MAX_CONNECTION_SECONDS + 60)), 0, "a second sweep finds nothing");
+    assert.deepEqual((await registry.forJob(organizationId, jobB, at(MAX_CONNECTION_SECONDS + 60))).map((c) => c.connectionId), ["young="]);
+  });
+
+  it("should keep a connection's first expiry when it is re-pointed to another job, so the sweep still removes it after 2 h", async () => {
+    await registry.register({ connectionId: "moved=", organizationId, jobId: jobA, afterSlice: -1 }, at(0));
+    const moved = await registry.register({ connectionId: "moved=", organizationId, jobId: jobB, afterSlice: 5 }, at(3_600));
+    assert.deepEqual([moved.jobId, moved.afterSlice, moved.expiresAt.toISOString()], [jobB, 5, at(MAX_CONNECTION_SECONDS).toISOString()]);
+    assert.equal(await registry.removeExpired(at(MAX_CONNECTION_SECONDS - 1)), 0);
+    assert.equal(await registry.removeExpired(at(MAX_CONNECTION_SECONDS)), 1);
+    assert.deepEqual(await ids(), []);
   });
 });

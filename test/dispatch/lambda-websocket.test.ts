@@ -4,10 +4,11 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
 import { ApiGatewayResultBus } from "../../adapters/apigw/apigw-result-bus.ts";
-import { PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
+import { MAX_CONNECTION_SECONDS, PrismaWebSocketConnectionRegistry } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
 import { JoseTokenVerifier } from "../../adapters/auth/jose-token-verifier.ts";
 import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
 import { createWebSocketHandler } from "../../app/lambda/create-websocket-handler.ts";
+import { REGISTRY_CLEANUP_EVENT } from "../../app/lambda/registry-cleanup-event.ts";
 import { ConfigError } from "../../app/config/parse-config.ts";
 import { AuthService } from "../../core/services/auth.service.ts";
 import { createDispatchHarness, TEST_AWS, type DispatchHarness } from "./support/dispatch-harness.ts";
@@ -152,6 +153,17 @@ describe("WebSocket Lambda ($connect, $default, $disconnect)", () => {
     assert.equal(await registered("c-gone="), null);
     // Disconnecting a connection that never subscribed is not an error.
     assert.deepEqual(await handler(wsEvent("$disconnect", "c-never=")), { statusCode: 200 });
+  });
+
+  it("should delete only registrations older than 2 h, posting nothing, when its schedule invokes it", async () => {
+    const longAgo = new Date(Date.now() - (MAX_CONNECTION_SECONDS + 60) * 1000);
+    await registry.register({ connectionId: "c-stale=", organizationId: org(), jobId, afterSlice: -1 }, longAgo);
+    await handler(wsEvent("$default", "c-fresh=", { action: "subscribe", jobId, afterSlice: 2, apiKey }));
+    api.posts.length = 0;
+    assert.deepEqual(await handler(REGISTRY_CLEANUP_EVENT), { removedConnections: 1 });
+    assert.equal(await registered("c-stale="), null);
+    assert.ok(await registered("c-fresh="));
+    assert.equal(api.posts.length, 0);
   });
 
   it("should refuse to start without the management endpoint", () => {

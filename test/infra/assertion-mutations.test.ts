@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import type * as events from "aws-cdk-lib/aws-events";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -17,7 +18,7 @@ import { environments } from "../../infra/lib/config/environments.ts";
 import { LIFECYCLE_RULE_IDS } from "../../infra/lib/constructs/object-bucket.ts";
 import {
   assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertEnvironmentMatchesConfig, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters,
-  assertUploadsExpire, environmentProblems,
+  assertRegistryCleanupScheduled, assertUploadsExpire, environmentProblems,
 } from "./support/stack-assertions.ts";
 
 // See support/synthesized.ts: the CloudFormation schema linter costs ~20 s per process.
@@ -45,6 +46,7 @@ const checks: Record<string, Check> = {
   environment: (t) => assertEnvironmentMatchesConfig(t),
   dicomUidSecret: (t, s) => assertDicomUidSecretForApiOnly(t, s),
   uploadExpiry: (t, s) => assertUploadsExpire(t, s, environments["dev"]!.bucket),
+  registryCleanup: (t, s) => assertRegistryCleanupScheduled(t, s),
 };
 
 /** Index of the object bucket's lifecycle rule `id` in the synthesised rules (for property overrides). */
@@ -96,6 +98,11 @@ describe("assertion mutations", () => {
       bucket.addPropertyOverride(`${rule}.Prefix`, "uploads/");
     });
     expectOnly(mutant, "uploadExpiry", /upload expiry rule/);
+  });
+
+  test("should fail the registry clean-up check when the schedule's event input is removed", () => {
+    const mutant = buildDev((stack) => (stack.websocket.registryCleanup.node.defaultChild as events.CfnRule).addPropertyDeletionOverride("Targets.0.Input"));
+    expectOnly(mutant, "registryCleanup", /registry clean-up schedule/);
   });
 
   test("should fail the DICOM UID secret check when the WebSocket Lambda may read the key too", () => {

@@ -9,8 +9,12 @@ import { queueDepthSteps } from "../../infra/lib/scaling/queue-depth-steps.ts";
 import { synthesized } from "./support/synthesized.ts";
 import { UPLOAD_OBJECT_TAG } from "../../adapters/storage/s3-object-store.ts";
 import { LIFECYCLE_RULE_IDS, UPLOAD_TAG } from "../../infra/lib/constructs/object-bucket.ts";
+import { MAX_CONNECTION_SECONDS } from "../../adapters/apigw/prisma-websocket-connection-registry.ts";
+import { REGISTRY_CLEANUP_EVENT } from "../../app/lambda/registry-cleanup-event.ts";
+import { REGISTRY_CLEANUP_INPUT, REGISTRY_CLEANUP_PERIOD } from "../../infra/lib/constructs/websocket-api.ts";
 import {
-  assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertOnlyRelaysSendTasks, assertTaskQueueDeadLetters, assertUploadsExpire,
+  assertBucketEncryptedWithKms, assertDicomUidSecretForApiOnly, assertOnlyRelaysSendTasks, assertRegistryCleanupScheduled, assertTaskQueueDeadLetters,
+  assertUploadsExpire,
 } from "./support/stack-assertions.ts";
 import { actionsOf, allStatements, containerEnvironment, resourceByPrefix, statementsOfRole } from "./support/template-queries.ts";
 
@@ -198,6 +202,14 @@ describe("WebSocket API", () => {
     assert.deepEqual(fn.props["Environment"]["Variables"]["APIGW_MANAGEMENT_ENDPOINT"], callbackUrl);
     assert.deepEqual(containerEnvironment(resourceByPrefix(prod.template, "AWS::ECS::TaskDefinition", "GpuWorkersTask").props)["APIGW_MANAGEMENT_ENDPOINT"], callbackUrl);
     assert.match(JSON.stringify(callbackUrl), /^\{"Fn::Join":\["",\["https:\/\/",.*\/live"\]\]\}$/);
+  });
+
+  test("should sweep registrations older than API Gateway's 2 h connection limit on a schedule, through the WebSocket function", () => {
+    for (const { stack, template } of [prod, dev]) assertRegistryCleanupScheduled(template, stack);
+    // The rule's event is the one the handler recognises, and a stale row outlives its connection by one period at most.
+    assert.deepEqual(REGISTRY_CLEANUP_INPUT, REGISTRY_CLEANUP_EVENT);
+    assert.ok(REGISTRY_CLEANUP_PERIOD.toSeconds() < MAX_CONNECTION_SECONDS);
+    prod.template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", { FunctionName: ref(prod.stack, prod.stack.websocket.handler), MaximumRetryAttempts: 0 });
   });
 
   test("should let the WebSocket function and the workers post to connections of this stage only", () => {

@@ -14,6 +14,7 @@ import {
 import { WORKER_OPTIONAL_VARIABLES, WORKER_VARIABLES } from "../../../app/worker/worker-environment.ts";
 import { REPOSITORY_ROOT } from "../../../infra/lib/constructs/application-images.ts";
 import { LIFECYCLE_RULE_IDS, UPLOAD_TAG } from "../../../infra/lib/constructs/object-bucket.ts";
+import { REGISTRY_CLEANUP_INPUT, REGISTRY_CLEANUP_PERIOD } from "../../../infra/lib/constructs/websocket-api.ts";
 import type { CoinsegStack } from "../../../infra/lib/coinseg-stack.ts";
 import type { EnvironmentConfig } from "../../../infra/lib/config/environment-config.ts";
 import { parseDockerfile } from "./dockerfile-checklist.ts";
@@ -102,6 +103,33 @@ export function assertUploadsExpire(template: Template, stack: CoinsegStack, buc
   const tagging = statementsOfRole(template, idOf(stack, stack.api.handler.role!)).filter((st) => st.Effect === "Allow" && actionsOf(st).includes("s3:PutObjectTagging"));
   assert.equal(tagging.length, 1, "upload tagging grant");
   assert.match(JSON.stringify(tagging[0]!.Resource), /"\/orgs\/\*\/uploads\/\*"\]/, "upload tagging grant: upload keys only");
+}
+
+/**
+ * Expired WebSocket registrations are swept on a schedule: an enabled EventBridge rule runs every
+ * {@link REGISTRY_CLEANUP_PERIOD} with the WebSocket function as its only target and
+ * {@link REGISTRY_CLEANUP_INPUT} as the event (without it the function would read an API Gateway
+ * event and fail), and EventBridge may invoke the function for that rule.
+ */
+export function assertRegistryCleanupScheduled(template: Template, stack: CoinsegStack): void {
+  const rule = template.findResources("AWS::Events::Rule")[idOf(stack, stack.websocket.registryCleanup)];
+  assert.ok(rule, "the registry clean-up rule is in the template");
+  const targets = (rule["Properties"]["Targets"] ?? []) as { Arn: unknown; Input?: string }[];
+  assert.deepEqual(
+    { state: rule["Properties"]["State"], schedule: rule["Properties"]["ScheduleExpression"], targets: targets.map((t) => ({ arn: t.Arn, input: t.Input })) },
+    {
+      state: "ENABLED", schedule: `rate(${REGISTRY_CLEANUP_PERIOD.toMinutes()} minutes)`,
+      targets: [{ arn: arnOf(stack, stack.websocket.handler), input: JSON.stringify(REGISTRY_CLEANUP_INPUT) }],
+    },
+    "registry clean-up schedule",
+  );
+  const ruleArn = JSON.stringify(arnOf(stack, stack.websocket.registryCleanup));
+  const permissions = Object.values(template.findResources("AWS::Lambda::Permission")).filter((p) => JSON.stringify(p["Properties"]["SourceArn"]) === ruleArn);
+  assert.deepEqual(
+    permissions.map((p) => [p["Properties"]["Action"], p["Properties"]["Principal"], p["Properties"]["FunctionName"]]),
+    [["lambda:InvokeFunction", "events.amazonaws.com", arnOf(stack, stack.websocket.handler)]],
+    "registry clean-up invoke permission",
+  );
 }
 
 /** Variables a bootstrap consumes before the app parses its configuration, with the file that reads them. */
