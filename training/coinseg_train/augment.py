@@ -1,5 +1,6 @@
 """Classifier augmentations on batches in [-1, 1]: flips, small affine (shift / scale / rotate),
-Gaussian noise, and label-only mixup. None of them reads masks or clean slices."""
+Gaussian noise, label-only mixup and adversarial (FGSM) perturbations. None of them reads masks or
+clean slices."""
 
 from __future__ import annotations
 
@@ -78,3 +79,29 @@ def mixup(
     lam = torch.where(use, lam, torch.ones_like(lam))
     xm = lam.view(-1, 1, 1, 1) * x + (1 - lam.view(-1, 1, 1, 1)) * x2
     return xm, lam * y + (1 - lam) * y2
+
+
+def fgsm_perturb(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    gen: torch.Generator,
+    step_factor: float = 1.25,
+) -> torch.Tensor:
+    """FGSM with a random start ("fast adversarial training", Wong et al. 2020): delta ~ U(-eps, eps),
+    one signed-gradient step of ``step_factor * eps`` on the BCE loss, projected back to the L-inf
+    ball of radius ``eps`` around ``x`` and to [-1, 1]. ``y`` are (soft) labels ``[B]``.
+
+    Training on such inputs makes the classifier insensitive to small image-wide changes, so the
+    only way a generator can flip it is a change a person can see (the lesion's removal) rather
+    than a faint adversarial pattern. Returns a detached tensor; the model's parameter gradients
+    are left untouched."""
+    if eps <= 0:
+        return x
+    delta = (torch.rand(x.shape, generator=gen) * 2 - 1).to(x) * eps
+    delta.requires_grad_(True)
+    loss = F.binary_cross_entropy_with_logits(model((x + delta).clamp(-1.0, 1.0)).reshape(-1), y)
+    (grad,) = torch.autograd.grad(loss, delta)
+    delta = (delta.detach() + step_factor * eps * grad.sign()).clamp(-eps, eps)
+    return (x + delta).clamp(-1.0, 1.0).detach()

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import mixup, nearest_normal_partner, random_affine
+from .augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine
 from .data import Benchmark, load_split
 from .metrics import classification_scores
 from .nets.classifier import Classifier
@@ -128,6 +128,9 @@ def train_classifier(
         x, y = mixup(x, y, px, has_p, mix, gen)  # before the affine: a mixed pair stays aligned
         x = random_affine(x, aug, gen).to(dev)
         y = y.to(dev)
+        adv_eps = float((c.get("adversarial") or {}).get("eps", 0.0))
+        if adv_eps > 0:
+            x = fgsm_perturb(model, x, y, adv_eps, gen)
         for group in opt.param_groups:
             group["lr"] = lr0 * (1.0 - (1.0 - end_factor) * budget.progress(step))
         loss = F.binary_cross_entropy_with_logits(model(x).reshape(-1), y)

@@ -1,9 +1,11 @@
-"""Classifier augmentations: label-only mixup partners, soft labels, affine fill."""
+"""Classifier augmentations: label-only mixup partners, soft labels, affine fill, FGSM."""
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from coinseg_train.augment import mixup, nearest_normal_partner, random_affine
+from coinseg_train.augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine
+from coinseg_train.nets.classifier import Classifier
 
 
 def test_should_pair_each_slice_with_the_nearest_normal_slice_of_its_own_scan():
@@ -42,3 +44,26 @@ def test_should_fill_with_air_and_stay_in_range_when_shifting():
     assert (out <= -0.99).any()  # something moved in from outside, filled with -1 (air)
     same = random_affine(x, {}, gen)
     assert torch.allclose(same, x, atol=1e-5)  # identity transform when nothing is configured
+
+
+def test_should_stay_within_eps_and_raise_the_loss_when_perturbing_with_fgsm():
+    torch.manual_seed(0)
+    model = Classifier([4, 8, 8, 16], [1, 1, 1, 1], 3, 2, False).eval()
+    x = torch.rand(6, 1, 32, 32) * 1.6 - 0.8
+    y = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.7, 0.2])
+    eps = 0.05
+    x_adv = fgsm_perturb(model, x, y, eps, torch.Generator().manual_seed(0))
+    assert not x_adv.requires_grad
+    assert (x_adv - x).abs().max() <= eps + 1e-6
+    assert (x_adv - x).abs().max() > 0.5 * eps
+    assert all(p.grad is None for p in model.parameters())
+    with torch.no_grad():
+        clean = F.binary_cross_entropy_with_logits(model(x).reshape(-1), y)
+        adv = F.binary_cross_entropy_with_logits(model(x_adv).reshape(-1), y)
+    assert adv > clean
+
+
+def test_should_return_input_unchanged_when_fgsm_eps_is_zero():
+    model = Classifier([4, 8, 8, 16], [1, 1, 1, 1], 3, 2, False).eval()
+    x = torch.rand(2, 1, 32, 32)
+    assert fgsm_perturb(model, x, torch.ones(2), 0.0, torch.Generator()) is x
