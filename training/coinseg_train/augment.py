@@ -26,12 +26,12 @@ def random_affine(x: torch.Tensor, cfg: dict[str, Any], gen: torch.Generator) ->
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack(
         [torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1
-    ).to(x.dtype)
+    ).to(device=x.device, dtype=x.dtype)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x + 1.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1.0
     std = float(cfg.get("noiseStd", 0.0))
     if std > 0:
-        out = out + torch.randn(out.shape, generator=gen) * std
+        out = out + (torch.randn(out.shape, generator=gen) * std).to(out.device)
     return out.clamp(-1.0, 1.0)
 
 

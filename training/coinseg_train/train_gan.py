@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .augment import random_affine
 from .data import Benchmark, SliceSet, load_split
 from .errors import TrainError
 from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variation_255
@@ -175,6 +176,7 @@ def train_gan(
     pos, neg = np.flatnonzero(train.label == 1), np.flatnonzero(train.label == 0)
     balanced = bool(g_cfg.get("balanced", True)) and len(pos) > 0 and len(neg) > 0
     bs, d_steps = g_cfg["batchSize"], g_cfg["dStepsPerGStep"]
+    kl_aug = g_cfg.get("klAugment") or None
     eval_every_s = float(g_cfg.get("evalEveryMinutes", 2.5)) * 60
     eval_every_steps = g_cfg.get("evalEverySteps")
     ckpt_every_s = float(g_cfg.get("checkpointMinutes", 3)) * 60
@@ -242,7 +244,10 @@ def train_gan(
             if update_g:
                 G.train()
                 adv = adversarial_bce(D(x_cf, fake_class), real=True)
-                logit_cf = clf(x_cf)
+                # Expectation over transformation: the classifier judges X_cf through a random flip,
+                # small affine and noise, so a faint pattern that fools f only on the exact pixel
+                # grid does not satisfy the KL term and the generator has to remove the lesion.
+                logit_cf = clf(random_affine(x_cf, kl_aug, gen) if kl_aug else x_cf)
                 if singla:
                     kl = bernoulli_kl_from_logits(1.0 - p, logit_cf)
                     rec = l1(x, G(x, fb)) + l1(x, G(x_cf, fb))
