@@ -36,8 +36,8 @@ def random_affine(x: torch.Tensor, cfg: dict[str, Any], gen: torch.Generator) ->
 
 
 def nearest_normal_partner(labels: np.ndarray, scan_ids: list[str], slice_index: np.ndarray) -> np.ndarray:
-    """For each slice, the index of the normal-labelled slice of the same scan nearest in z (-1 if the
-    scan has none). Uses image-level labels and slice positions only."""
+    """For each slice, the index of the normal-labelled slice of the same scan nearest in z, never the
+    slice itself (-1 if the scan has none). Uses image-level labels and slice positions only."""
     partner = np.full(len(labels), -1, dtype=np.int64)
     by_scan: dict[str, list[int]] = {}
     for i, s in enumerate(scan_ids):
@@ -45,10 +45,10 @@ def nearest_normal_partner(labels: np.ndarray, scan_ids: list[str], slice_index:
     for idx in by_scan.values():
         arr = np.asarray(idx)
         normals = arr[labels[arr] == 0]
-        if len(normals) == 0:
-            continue
         for i in arr:
-            partner[i] = normals[np.argmin(np.abs(slice_index[normals] - slice_index[i]))]
+            others = normals[normals != i]
+            if len(others):
+                partner[i] = others[np.argmin(np.abs(slice_index[others] - slice_index[i]))]
     return partner
 
 
@@ -60,24 +60,36 @@ def mixup(
     cfg: dict[str, Any],
     gen: torch.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Label-only mixup: with probability ``prob`` a sample becomes lam*x + (1-lam)*x2 with soft label
-    lam*y + (1-lam)*y2, lam ~ U(lamMin, 1). ``pairing``: "random" (x2 = another batch sample) or
-    "nearest-normal" (x2 = the nearest normal slice of the same scan, so a mixed abnormal slice shows a
-    faded abnormality with soft label lam). Returns (x, soft labels)."""
+    """Label-only mixup: with probability ``prob`` a sample becomes lam*x + (1-lam)*x2, lam ~ U(lamMin, 1).
+    ``pairing``: "random" (x2 = another batch sample) or "nearest-normal" (x2 = the nearest other
+    normal slice of the same scan, so a mixed abnormal slice shows a faded abnormality).
+    ``labelRule``: "soft" (default: label lam*y + (1-lam)*y2; with nearest-normal pairing only abnormal
+    slices are mixed) or "max" (label max(y, y2): any trace of an abnormal slice is abnormal; with
+    nearest-normal pairing normal slices are mixed with another normal slice too, so the ghost of a
+    blended neighbour is no cue and only the faded abnormality tells the classes apart — the
+    classifier then calls a slice normal only once the abnormality is (nearly) gone, which is what a
+    counterfactual generator trained against it has to achieve). Returns (x, labels)."""
     b = x.shape[0]
     prob = float(cfg.get("prob", 0.0))
     if prob <= 0:
         return x, y
     lam = float(cfg.get("lamMin", 0.0)) + torch.rand(b, generator=gen) * (1.0 - float(cfg.get("lamMin", 0.0)))
     use = torch.rand(b, generator=gen) < prob
+    rule = cfg.get("labelRule", "soft")
+    if rule not in ("soft", "max"):
+        raise ValueError(f"mixup.labelRule must be soft or max, not {rule!r}")
     if cfg.get("pairing", "random") == "nearest-normal" and partner_x is not None and has_partner is not None:
         x2, y2 = partner_x, torch.zeros_like(y)
-        use = use & has_partner & (y > 0.5)
+        use = use & has_partner
+        if rule == "soft":
+            use = use & (y > 0.5)
     else:
         perm = torch.randperm(b, generator=gen)
         x2, y2 = x[perm], y[perm]
     lam = torch.where(use, lam, torch.ones_like(lam))
     xm = lam.view(-1, 1, 1, 1) * x + (1 - lam.view(-1, 1, 1, 1)) * x2
+    if rule == "max":
+        return xm, torch.where(use, torch.maximum(y, y2), y)
     return xm, lam * y + (1 - lam) * y2
 
 

@@ -1,6 +1,7 @@
 """Classifier augmentations: label-only mixup partners, soft labels, affine fill, FGSM."""
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -8,11 +9,11 @@ from coinseg_train.augment import fgsm_perturb, mixup, nearest_normal_partner, r
 from coinseg_train.nets.classifier import Classifier
 
 
-def test_should_pair_each_slice_with_the_nearest_normal_slice_of_its_own_scan():
-    labels = np.array([1, 0, 1, 1, 1, 0])
-    scans = ["a", "a", "a", "a", "b", "b"]
-    z = np.array([0, 3, 4, 9, 0, 5])
-    assert nearest_normal_partner(labels, scans, z).tolist() == [1, 1, 1, 1, 5, 5]
+def test_should_pair_each_slice_with_the_nearest_other_normal_slice_of_its_own_scan():
+    labels = np.array([1, 0, 1, 1, 1, 0, 0, 0])
+    scans = ["a", "a", "a", "a", "b", "b", "b", "b"]
+    z = np.array([0, 3, 4, 9, 0, 5, 6, 9])
+    assert nearest_normal_partner(labels, scans, z).tolist() == [1, -1, 1, 1, 5, 6, 5, 6]
     assert nearest_normal_partner(np.array([1, 1]), ["c", "c"], np.array([0, 1])).tolist() == [-1, -1]
 
 
@@ -67,3 +68,25 @@ def test_should_return_input_unchanged_when_fgsm_eps_is_zero():
     model = Classifier([4, 8, 8, 16], [1, 1, 1, 1], 3, 2, False).eval()
     x = torch.rand(2, 1, 32, 32)
     assert fgsm_perturb(model, x, torch.ones(2), 0.0, torch.Generator()) is x
+
+
+def test_should_label_any_trace_of_an_abnormal_slice_abnormal_when_label_rule_is_max():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.full((4, 1, 4, 4), 1.0)
+    partner = torch.full((4, 1, 4, 4), -1.0)
+    y = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    has = torch.tensor([True, True, False, True])
+    cfg = {"prob": 1.0, "pairing": "nearest-normal", "lamMin": 0.2, "labelRule": "max"}
+    xm, ym = mixup(x, y, partner, has, cfg, gen)
+    assert ym.tolist() == [1.0, 0.0, 1.0, 0.0]
+    # Normal slices are blended with their partner too (so blending itself is no cue) ...
+    assert (xm[1] < 1.0).all() and (xm[3] < 1.0).all() and (xm[0] < 1.0).all()
+    # ... at a weight of at least lamMin; a slice without a partner stays as it was.
+    assert (xm[[0, 1, 3]] >= 2 * 0.2 - 1 - 1e-6).all()
+    assert torch.equal(xm[2], x[2])
+
+
+def test_should_refuse_an_unknown_label_rule():
+    with pytest.raises(ValueError, match="labelRule"):
+        mixup(torch.zeros(2, 1, 2, 2), torch.zeros(2), torch.zeros(2, 1, 2, 2), torch.ones(2, dtype=torch.bool),
+              {"prob": 1.0, "pairing": "nearest-normal", "labelRule": "or"}, torch.Generator())
