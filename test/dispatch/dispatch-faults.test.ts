@@ -18,6 +18,20 @@ const SLOW_PARAMS = { forceSegmentation: true, rise: { n: 1000, s: 8, p1: 0.1, s
 /** The worker processes connect under this name, so a test can cut exactly their connections. */
 const WORKER_APP_NAME = "coinseg-dispatch-worker";
 
+/** The harness's object store with its `get` replaced by `wrap` (which may call the real one). */
+function storeWithGet<S extends { get(key: string): Promise<unknown> }>(
+  store: S,
+  wrap: (key: string, get: (key: string) => ReturnType<S["get"]>) => Promise<unknown>,
+): S {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "get") return (key: string) => wrap(key, (k) => target.get(k) as ReturnType<S["get"]>);
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === "function" ? (v as () => unknown).bind(target) : v;
+    },
+  });
+}
+
 describe("dispatch through SQS under faults", () => {
   let h: DispatchHarness;
   before(async () => {
@@ -159,8 +173,15 @@ describe("dispatch through SQS under faults", () => {
   it("should keep a long task invisible with heartbeats when it runs longer than the visibility timeout", async () => {
     const { studyId } = await h.createStudy(2);
     const log = outcomeLog();
-    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, concurrency: 2 });
-    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "RISE", modelKey: "tiny-classifier", params: { ...SLOW_PARAMS, rise: { ...SLOW_PARAMS.rise, n: 3000 } } });
+    // Each pixel read waits 1.5 visibility timeouts, so the task outlasts the timeout on any machine
+    // (a slow method alone finished in 1.5 s on a fast CI host).
+    const readDelayMs = h.visibilityTimeoutSeconds * 1500;
+    const store = storeWithGet(h.store, async (key, get) => {
+      await new Promise((resolve) => setTimeout(resolve, readDelayMs));
+      return get(key);
+    });
+    const worker = await h.startWorker({ onMessageDone: log.onMessageDone, concurrency: 2, store });
+    const job = await h.segmentation.requestSegmentation(h.principal, { studyId, method: "COIN", modelKey: "tiny-coin" });
     await h.waitForJob(job.id, (j) => j.status === "SUCCEEDED", 60_000);
     await log.waitFor("the task's message", (s) => s.some((x) => x.jobId === job.id));
     const started = await h.db.prisma.segmentationJob.findUniqueOrThrow({ where: { id: job.id } });
@@ -178,15 +199,9 @@ describe("dispatch through SQS under faults", () => {
     const poison = await h.createStudy(2);
     const healthy = await h.createStudy(4);
     // Every read of the poison study's pixels fails (a transient-looking error that never heals).
-    const store = new Proxy(h.store, {
-      get(target, prop) {
-        if (prop === "get") return async (key: string) => {
-          if (key.includes(poison.studyId)) throw new Error("storage unavailable");
-          return target.get(key);
-        };
-        const v: unknown = Reflect.get(target, prop, target);
-        return typeof v === "function" ? (v as () => unknown).bind(target) : v;
-      },
+    const store = storeWithGet(h.store, async (key, get) => {
+      if (key.includes(poison.studyId)) throw new Error("storage unavailable");
+      return get(key);
     });
     const log = outcomeLog();
     await h.startWorker({ onMessageDone: log.onMessageDone, store, concurrency: 2, retryDelaysMs: [] });
