@@ -15,12 +15,16 @@ case "$model" in classifier|coin|singla) ;; *) echo "error USAGE: unknown model 
 preset="cpu"
 args=()        # passed to training
 shared=()      # passed to training and export (--data, --runs, --threads, --set)
+recorded=()    # options that go into the model card's training command
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --preset) preset="$2"; shift 2;;
     --preset=*) preset="${1#--preset=}"; shift;;
-    --data|--runs|--threads|--set) shared+=("$1" "$2"); shift 2;;
-    --minutes|--steps) args+=("$1" "$2"); shift 2;;
+    --data|--runs) shared+=("$1" "$2"); shift 2;;
+    # These change what is trained (or how many steps fit in the budget), so the model card's
+    # command carries them; --data, --runs and --resume do not change the result.
+    --threads|--set) shared+=("$1" "$2"); recorded+=("$1" "$2"); shift 2;;
+    --minutes|--steps) args+=("$1" "$2"); recorded+=("$1" "$2"); shift 2;;
     *) args+=("$1"); shift;;
   esac
 done
@@ -29,5 +33,6 @@ export PYTHONPATH="$root/training${PYTHONPATH:+:$PYTHONPATH}"
 py="${PYTHON:-python3}"
 cmd="npm run train -- $benchmark $model"
 [ "$preset" != "cpu" ] && cmd="$cmd --preset $preset"
+[ "${#recorded[@]}" -gt 0 ] && cmd="$cmd ${recorded[*]}"
 "$py" -m coinseg_train "train-$model" --benchmark "$benchmark" --preset "$preset" "${shared[@]+"${shared[@]}"}" "${args[@]+"${args[@]}"}"
 "$py" -m coinseg_train export --model "$model" --benchmark "$benchmark" --preset "$preset" "${shared[@]+"${shared[@]}"}" --command "$cmd"
