@@ -186,7 +186,13 @@ export class SegmentationService {
             }
             yield { job, result: event.result };
           } else {
-            const next = { ...job, status: event.status, completedSlices: event.completedSlices, failedSlices: event.failedSlices, errorCode: event.errorCode };
+            // A STATUS event carries the counts of its publisher's last write, which another worker's
+            // results (already delivered) may have overtaken: counts only grow, the larger wins.
+            const next = {
+              ...job, status: event.status, errorCode: event.errorCode,
+              completedSlices: Math.max(job.completedSlices, event.completedSlices),
+              failedSlices: Math.max(job.failedSlices, event.failedSlices),
+            };
             if (isTerminalJobStatus(next.status)) {
               // Another worker's last SLICE_RESULT may still be in flight (events from different
               // publishers are not ordered): deliver every stored result not yet sent before the end.

@@ -29,6 +29,8 @@ describe("subscription progress from SLICE_RESULT events", () => {
     /** Publishes a SLICE_RESULT event with `completedSlices` as its progress. */
     announce(result: SliceResult, completedSlices: number): Promise<void>;
     markRunning(): Promise<void>;
+    /** Publishes a RUNNING STATUS event with `completedSlices`, as a worker does after its last write. */
+    announceRunning(completedSlices: number): Promise<void>;
     succeed(): Promise<void>;
   }
 
@@ -51,6 +53,9 @@ describe("subscription progress from SLICE_RESULT events", () => {
       async markRunning() {
         await publish(statusEvent((await api.services.jobs.markRunning(org, jobId))!));
       },
+      announceRunning: (completedSlices) => publish({
+        schemaVersion: 1, kind: "STATUS", organizationId: org, jobId, status: "RUNNING", completedSlices, failedSlices: 0, totalSlices: 3, errorCode: null,
+      }),
       async succeed() {
         await publish(statusEvent((await api.services.jobs.finish(org, jobId, "SUCCEEDED"))!));
       },
@@ -95,6 +100,19 @@ describe("subscription progress from SLICE_RESULT events", () => {
       await d.succeed();
     });
     assert.deepEqual(summary(updates), [["RUNNING", 0, null], ["RUNNING", 2, 1], ["RUNNING", 3, 2], ["RUNNING", 3, 0], ["SUCCEEDED", 3, null]]);
+  });
+
+  it("should never lower the counts when a worker's RUNNING STATUS arrives after another worker's results", async () => {
+    const updates = await stream({ runningBeforeSubscribe: true }, async (d) => {
+      const [r0, r1, r2] = await d.storeAll();
+      await d.announce(r0!, 1);
+      await d.announce(r1!, 2);
+      await d.announce(r2!, 3);
+      // Worker A wrote only the first result; its STATUS (count 1) leaves after B's results.
+      await d.announceRunning(1);
+      await d.succeed();
+    });
+    assert.deepEqual(summary(updates), [["RUNNING", 0, null], ["RUNNING", 1, 0], ["RUNNING", 2, 1], ["RUNNING", 3, 2], ["RUNNING", 3, null], ["SUCCEEDED", 3, null]]);
   });
 
   it("should read the counts and startedAt from the database once when the job was QUEUED at subscribe time", async () => {
