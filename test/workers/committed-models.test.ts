@@ -49,10 +49,11 @@ describe("committed models under onnxruntime-node", () => {
         Object.entries(golden.inputs).map(([name, g]) => [name, { data: readFloat32(join(MODELS_DIR, key, g.file)), dims: g.shape }]),
       );
       const out = await engine.run(key, inputs);
-      const names = Object.keys(golden.torchOutputs);
+      const torchOutputs: GoldenEntries = golden.torchOutputs;
+      const names = Object.keys(torchOutputs);
       assert.ok(names.length > 0);
       for (const name of names) {
-        const ref = golden.torchOutputs[name]!;
+        const ref = torchOutputs[name]!;
         assert.deepEqual(out[name]?.dims, ref.shape, `${key}.${name} shape`);
         const diff = maxAbsDiff(out[name]!.data, readFloat32(join(MODELS_DIR, key, ref.file)));
         assert.ok(diff <= TOLERANCE, `${key}.${name}: max |ONNX Runtime (node) − PyTorch| = ${diff}`);
