@@ -36,8 +36,12 @@ describe("committed models under onnxruntime-node", () => {
   const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(MODELS_DIR), intraOpNumThreads: 2 });
   after(() => engine.release());
 
-  it("should find at least one committed classifier", () => {
-    assert.ok(keys.some((k) => k.endsWith("-classifier")), `no classifier in ${MODELS_DIR}`);
+  it("should hold a classifier, a COIN and a Singla* generator for every committed benchmark", () => {
+    const benchmarks = new Set(keys.map((k) => k.replace(/-(classifier|coin|singla)$/, "")));
+    assert.ok(benchmarks.size >= 1, `no model in ${MODELS_DIR}`);
+    for (const b of benchmarks) {
+      assert.deepEqual(["classifier", "coin", "singla"].filter((role) => !keys.includes(`${b}-${role}`)), [], `${b}: missing models`);
+    }
   });
 
   for (const key of keys) {
