@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ModelDirectoryRegistry } from "../../adapters/onnx/model-directory-registry.ts";
 import { OnnxInferenceEngine } from "../../adapters/onnx/onnx-inference-engine.ts";
-import { maxAbsDiff } from "./support/tiny-models.ts";
+import { maxAbsDiff, readFloat32File } from "./support/tiny-models.ts";
 
 const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 const TOLERANCE = 1e-4;
@@ -18,14 +18,6 @@ interface GoldenDoc {
   inputs: GoldenEntries;
   outputs: GoldenEntries;
   torchOutputs?: GoldenEntries;
-}
-
-function readFloat32(path: string): Float32Array {
-  const bytes = readFileSync(path);
-  const out = new Float32Array(bytes.byteLength / 4);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
 }
 
 const keys = existsSync(MODELS_DIR)
@@ -50,7 +42,7 @@ describe("committed models under onnxruntime-node", () => {
       const golden = doc.golden;
       assert.ok(golden?.torchOutputs, `${key}: model.json has no golden.torchOutputs`);
       const inputs = Object.fromEntries(
-        Object.entries(golden.inputs).map(([name, g]) => [name, { data: readFloat32(join(MODELS_DIR, key, g.file)), dims: g.shape }]),
+        Object.entries(golden.inputs).map(([name, g]) => [name, { data: readFloat32File(join(MODELS_DIR, key, g.file)), dims: g.shape }]),
       );
       const out = await engine.run(key, inputs);
       const torchOutputs: GoldenEntries = golden.torchOutputs;
@@ -59,7 +51,7 @@ describe("committed models under onnxruntime-node", () => {
       for (const name of names) {
         const ref = torchOutputs[name]!;
         assert.deepEqual(out[name]?.dims, ref.shape, `${key}.${name} shape`);
-        const diff = maxAbsDiff(out[name]!.data, readFloat32(join(MODELS_DIR, key, ref.file)));
+        const diff = maxAbsDiff(out[name]!.data, readFloat32File(join(MODELS_DIR, key, ref.file)));
         assert.ok(diff <= TOLERANCE, `${key}.${name}: max |ONNX Runtime (node) − PyTorch| = ${diff}`);
       }
     });

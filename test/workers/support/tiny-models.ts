@@ -11,7 +11,12 @@ export const FIXTURE_MODELS_DIR = fileURLToPath(new URL("../../fixtures/models/"
 
 /** Reads a raw little-endian float32 file under the fixtures folder. */
 export function readFloat32(relativePath: string): Float32Array {
-  const bytes = readFileSync(join(FIXTURE_MODELS_DIR, relativePath));
+  return readFloat32File(join(FIXTURE_MODELS_DIR, relativePath));
+}
+
+/** Reads a raw little-endian float32 file (a golden tensor written by the exporter). */
+export function readFloat32File(path: string): Float32Array {
+  const bytes = readFileSync(path);
   const out = new Float32Array(bytes.byteLength / 4);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
