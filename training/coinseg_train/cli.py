@@ -1,6 +1,6 @@
 """Command line: ``python3 -m coinseg_train <command> --benchmark <name> [--preset cpu] ...``.
 
-Commands: train-classifier, train-coin, train-singla, evaluate, export. Exit status 0 on success,
+Commands: train-classifier, train-coin, train-singla, evaluate, export, restore-classifier. Exit status 0 on success,
 2 on a coded error (printed as ``error <CODE>: <message>``)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python3 -m coinseg_train", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    for name in ("train-classifier", "train-coin", "train-singla", "evaluate", "export"):
+    for name in ("train-classifier", "train-coin", "train-singla", "evaluate", "export", "restore-classifier"):
         p = sub.add_parser(name)
         p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
         p.add_argument("--preset", default="cpu", help="preset name in training/configs/ or a JSON path (default cpu)")
@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "evaluate":
             p.add_argument("--split", default="test", choices=["train", "val", "test"])
             p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+        if name == "restore-classifier":
+            p.add_argument("--models", type=Path, default=REPO_ROOT / "models",
+                           help="models root holding <benchmark>-classifier (default <repo>/models)")
         if name == "export":
             p.add_argument("--out", type=Path, default=REPO_ROOT / "models", help="models root (default <repo>/models)")
             p.add_argument("--command", dest="train_command", help="training command recorded in model.json")
@@ -53,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(args.preset, args.set)
         torch.set_num_threads(args.threads or cfg["threads"])
         set_device(args.device)
+        if args.command == "restore-classifier":
+            from .restore import restore_classifier
+
+            restore_classifier(args.benchmark, cfg, args.runs, args.models)
+            return 0
         bench = load_benchmark(args.data or default_data_dir(args.benchmark))
         if bench.name != args.benchmark:
             log(f"note: dataset.json names the benchmark {bench.name!r}; using that name for runs/models")

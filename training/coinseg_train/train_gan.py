@@ -182,6 +182,15 @@ def train_gan(
     ckpt_every_s = float(g_cfg.get("checkpointMinutes", 3)) * 60
     last_eval, last_ckpt = time.monotonic(), time.monotonic()
     lrs = (g_cfg["lrG"], g_cfg["lrD"])
+    # R1 (Mescheder et al. 2018): gamma/2 * E ||grad_x D(x_real)||^2, lazily every r1Every D steps
+    # (scaled by the interval, as in StyleGAN2), so D cannot sharpen into a detector of tiny cues.
+    r1_gamma, r1_every = float(g_cfg.get("r1", 0.0)), max(1, int(g_cfg.get("r1Every", 4)))
+    # D judges real and counterfactual slices through the same clamp to [-c, c]: pixels the window
+    # clipped to exactly +-1 are otherwise a trivial real/fake cue (tanh(P + X) reaches +-1 only as
+    # P -> infinity), one the generator can never remove and that lets D win on it alone.
+    d_clamp = g_cfg.get("dInputClamp")
+    d_in = (lambda t: t.clamp(-float(d_clamp), float(d_clamp))) if d_clamp else (lambda t: t)
+    d_updates = step * d_steps  # continues the lazy R1 schedule across --resume
 
     def sample() -> np.ndarray:
         if balanced:
@@ -243,7 +252,7 @@ def train_gan(
                 x_cf = G(x, cond)
             if update_g:
                 G.train()
-                adv = adversarial_bce(D(x_cf, fake_class), real=True)
+                adv = adversarial_bce(D(d_in(x_cf), fake_class), real=True)
                 # Expectation over transformation: the classifier judges X_cf through a random flip,
                 # small affine and noise, so a faint pattern that fools f only on the exact pixel
                 # grid does not satisfy the KL term and the generator has to remove the lesion.
@@ -264,9 +273,17 @@ def train_gan(
                 decay = min(ema_decay, (1.0 + step) / (10.0 + step)) if step >= int(ema_cfg.get("startStep", 0)) else 0.0
                 _ema_update(G_ema, G, decay)
                 logs.update(adv=adv.item(), kl=kl.item(), rec=rec.item(), tv=float(tv.item()), g=loss_g.item())
-            d_real = D(x, fb.long())
-            d_fake = D(x_cf.detach(), fake_class)
+            do_r1 = r1_gamma > 0 and d_updates % r1_every == 0
+            x_real = d_in(x).detach().requires_grad_(do_r1)
+            d_real = D(x_real, fb.long())
+            d_fake = D(d_in(x_cf.detach()), fake_class)
             loss_d = 0.5 * (adversarial_bce(d_real, real=True) + adversarial_bce(d_fake, real=False))
+            if do_r1:
+                (grad,) = torch.autograd.grad(d_real.sum(), x_real, create_graph=True)
+                r1 = grad.pow(2).flatten(1).sum(1).mean()
+                loss_d = loss_d + 0.5 * r1_gamma * r1_every * r1
+                logs["r1"] = r1.item()
+            d_updates += 1
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
@@ -274,7 +291,8 @@ def train_gan(
         step += 1
         if step % int(g_cfg.get("logEverySteps", 10)) == 0:
             log(f"step={step} t={budget.elapsed_s():.0f}s d={logs['d']:.3f} adv={logs['adv']:.3f} kl={logs['kl']:.4f} "
-                f"rec={logs['rec']:.4f} tv={logs['tv']:.3f} lr={opt_g.param_groups[0]['lr']:.2e}")
+                f"rec={logs['rec']:.4f} tv={logs['tv']:.3f} lr={opt_g.param_groups[0]['lr']:.2e}"
+                + (f" r1={logs['r1']:.4f}" if "r1" in logs else ""))
         due = (eval_every_steps and step % int(eval_every_steps) == 0) or (
             not eval_every_steps and time.monotonic() - last_eval > eval_every_s)
         if due:

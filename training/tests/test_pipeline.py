@@ -119,3 +119,49 @@ def test_should_exit_2_with_a_code_when_the_data_is_missing(tmp_path: Path, caps
 def test_should_exit_2_when_a_generator_has_no_classifier(fixture_root: Path, tmp_path: Path, capsys):
     assert _cli("train-coin", "--benchmark", "kidney-blob", "--data", str(fixture_root), "--runs", str(tmp_path)) == 2
     assert "error CHECKPOINT_NOT_FOUND" in capsys.readouterr().err
+
+
+def test_should_restore_the_exported_classifier_as_a_checkpoint_with_the_same_outputs(exported, tmp_path: Path):
+    runs = tmp_path / "runs"
+    assert main(["restore-classifier", "--benchmark", "kidney-blob", "--preset", TINY_PRESET, "--threads", "1",
+                 "--runs", str(runs), "--models", str(exported["models"])]) == 0
+    restored, ck = load_classifier(runs / "kidney-blob" / "classifier" / "best.pt")
+    trained, _ = load_classifier(exported["runs"] / "kidney-blob" / "classifier" / "best.pt")
+    x = torch.from_numpy(np.fromfile(exported["models"] / "kidney-blob-classifier" / "golden" / "x.bin",
+                                     dtype="<f4").reshape(4, 1, 32, 32))
+    with torch.no_grad():
+        assert torch.abs(restored(x) - trained(x)).max().item() <= 1e-5
+        assert torch.abs(restored.activations(x) - trained.activations(x)).max().item() <= 1e-5
+    assert ck["size"] == 32 and ck["restoredFrom"]["model"] == "kidney-blob-classifier"
+
+
+def test_should_refuse_to_restore_a_classifier_whose_onnx_does_not_match_its_card(exported, tmp_path: Path, capsys):
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(exported["models"] / "kidney-blob-classifier", models / "kidney-blob-classifier")
+    golden = models / "kidney-blob-classifier" / "golden" / "logit.torch.bin"
+    golden.write_bytes((np.fromfile(golden, dtype="<f4") + 0.01).astype("<f4").tobytes())
+    args = ["restore-classifier", "--benchmark", "kidney-blob", "--preset", TINY_PRESET, "--threads", "1",
+            "--runs", str(tmp_path / "runs"), "--models", str(models)]
+    assert main(args) == 2
+    assert "error PARITY_FAILED" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "kidney-blob" / "classifier" / "best.pt").exists()
+    assert main([*args[:-1], str(tmp_path / "none")]) == 2
+    assert "error CHECKPOINT_NOT_FOUND" in capsys.readouterr().err
+
+
+def test_should_apply_the_r1_penalty_and_the_d_input_clamp_when_configured(exported, tmp_path: Path, capfd):
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", runs / "kidney-blob" / "classifier")
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs), "--steps", "2"]
+    assert _cli("train-coin", *common) == 0
+    logged = capfd.readouterr()
+    r1 = [float(t.split("=")[1]) for line in (logged.out + logged.err).splitlines() if " r1=" in line
+          for t in line.split() if t.startswith("r1=")]
+    assert r1 and all(v > 0 for v in r1)  # the tiny preset sets r1 = 1, r1Every = 2, dInputClamp = 0.98
+    assert _cli("train-coin", *common, "--set", "coin.r1=0") == 0  # and off: no penalty logged
+    logged = capfd.readouterr()
+    assert " r1=" not in logged.out + logged.err
