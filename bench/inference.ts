@@ -4,12 +4,13 @@
 //          [--iters 20] [--warmup 3] [--rise-n 6000] [--no-torch] [--out bench/results/inference.json]
 // Not a test: prints a table and writes JSON (STYLE.md). Close other CPU-heavy jobs for clean numbers.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { SegmentationMethod } from "../core/domain/enums.ts";
 import { ModelDirectoryRegistry } from "../adapters/onnx/model-directory-registry.ts";
+import { readFloat32File } from "../adapters/onnx/float32-file.ts";
 import { OnnxInferenceEngine } from "../adapters/onnx/onnx-inference-engine.ts";
 import type { Image2D } from "../imaging/volume.ts";
 import { RiseMaskCache } from "../workers/methods/rise-mask-cache.ts";
@@ -46,19 +47,12 @@ if (missing.length > 0) console.warn(`warning: ${missing.join(", ")} not in ${va
 const [height, width] = classifierSpec.preprocess.size;
 const plane = height * width;
 
-function readF32(file: string): Float32Array {
-  const b = readFileSync(file);
-  const out = new Float32Array(b.byteLength / 4);
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = v.getFloat32(i * 4, true);
-  return out;
-}
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // The same input for both runtimes: the classifier's first golden slice, tiled to the batch.
 const goldenX = classifierSpec.golden?.inputs.x;
 if (!goldenX) throw new Error(`${keys.classifier} has no golden x`);
-const x1 = readF32(join(values.models!, keys.classifier, goldenX.file)).slice(0, plane);
+const x1 = readFloat32File(join(values.models!, keys.classifier, goldenX.file)).slice(0, plane);
 const tile = (b: number): Float32Array => {
   const out = new Float32Array(b * plane);
   for (let i = 0; i < b; i++) out.set(x1, i * plane);
@@ -103,7 +97,7 @@ for (const threads of THREADS) {
         const out = await engine.run(key, inputs);
         let m = 0;
         for (const [name, tensor] of Object.entries(out)) {
-          const ref = readF32(join(torchOut, `${key}.${name}.bin`));
+          const ref = readFloat32File(join(torchOut, `${key}.${name}.bin`));
           for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(ref[i]! - tensor.data[i]!));
         }
         parity[key] = m;

@@ -1,10 +1,12 @@
 // Helpers for tests on the tiny fixture models (test/fixtures/make_tiny_models.py).
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ModelDirectoryRegistry } from "../../../adapters/onnx/model-directory-registry.ts";
+import { readFloat32File } from "../../../adapters/onnx/float32-file.ts";
 import { OnnxInferenceEngine } from "../../../adapters/onnx/onnx-inference-engine.ts";
 import type { MethodInput } from "../../../workers/methods/segmentation-method.ts";
+
+export { readFloat32File };
 
 /** Folder of the tiny models and references. */
 export const FIXTURE_MODELS_DIR = fileURLToPath(new URL("../../fixtures/models/", import.meta.url));
@@ -12,15 +14,6 @@ export const FIXTURE_MODELS_DIR = fileURLToPath(new URL("../../fixtures/models/"
 /** Reads a raw little-endian float32 file under the fixtures folder. */
 export function readFloat32(relativePath: string): Float32Array {
   return readFloat32File(join(FIXTURE_MODELS_DIR, relativePath));
-}
-
-/** Reads a raw little-endian float32 file (a golden tensor written by the exporter). */
-export function readFloat32File(path: string): Float32Array {
-  const bytes = readFileSync(path);
-  const out = new Float32Array(bytes.byteLength / 4);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
 }
 
 /** A CPU engine on the fixture registry (2 threads). */
