@@ -6,9 +6,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { readFloat32File } from "../../adapters/onnx/float32-file.ts";
 import { ModelDirectoryRegistry } from "../../adapters/onnx/model-directory-registry.ts";
 import { OnnxInferenceEngine } from "../../adapters/onnx/onnx-inference-engine.ts";
-import { maxAbsDiff, readFloat32File } from "./support/tiny-models.ts";
+import { maxAbsDiff } from "./support/tiny-models.ts";
 
 const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 const TOLERANCE = 1e-4;

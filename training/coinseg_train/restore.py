@@ -117,7 +117,6 @@ def restore_classifier(benchmark: str, cfg: dict[str, Any], runs_root: Path, mod
         "model": "classifier", "benchmark": benchmark, "windowHU": card["preprocess"]["windowHU"], "size": size,
         "config": full_cfg, "step": int(card["training"]["selectedStep"]),
         "elapsedSeconds": float(card["training"]["wallClockSeconds"]),
-        "threads": int(str(card["training"]["machine"]).rsplit(",", 1)[-1].split()[0]),
         "best": {"step": int(card["training"]["selectedStep"]), "val": card.get("metrics", {})},
         "command": card["training"]["command"], "restoredFrom": {"model": d.name, "sha256": card["sha256"]},
         "state": {"net": model.state_dict()},

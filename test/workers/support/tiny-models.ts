@@ -6,8 +6,6 @@ import { readFloat32File } from "../../../adapters/onnx/float32-file.ts";
 import { OnnxInferenceEngine } from "../../../adapters/onnx/onnx-inference-engine.ts";
 import type { MethodInput } from "../../../workers/methods/segmentation-method.ts";
 
-export { readFloat32File };
-
 /** Folder of the tiny models and references. */
 export const FIXTURE_MODELS_DIR = fileURLToPath(new URL("../../fixtures/models/", import.meta.url));
 
