@@ -14,7 +14,8 @@ import numpy as np
 
 from .data import Benchmark, load_split
 from .errors import TrainError
-from .metrics import cleanup_mask, classification_scores, counterfactual_validity, diff_mask, flip_rate, segmentation_scores
+from .metrics import (cleanup_mask, classification_scores, counterfactual_validity, diff_mask, flip_rate, recall_by_tissue,
+                      segmentation_scores)
 from .runtime import json_safe, log, run_dir
 from .train_classifier import classifier_probs, load_classifier
 from .train_gan import counterfactuals, load_generator
@@ -74,6 +75,9 @@ def evaluate_model(kind: str, bench: Benchmark, size: int, runs_root: Path, spli
         rows = _method_rows(kind.upper(), data.x, x_cf, data.gt, pos, neg, p, p_cf, threshold)
         rows.update(_method_rows("ORACLE", data.x, data.x_clean, data.gt, pos, neg, p, p_clean, threshold))
         rows[kind.upper()]["msPerSlice"] = g_ms + 2 * clf_ms
+        rows[kind.upper()]["recallByTissue"] = recall_by_tissue(
+            diff_mask(data.x[pos], x_cf[pos], threshold), diff_mask(data.x[pos], data.x_clean[pos], threshold),
+            data.gt[pos], data.x_clean[pos])
         report.update(rows=rows, gtPositiveSlices=int(len(pos)), checkpointStep=ck.get("step"),
                       selection=ck.get("best"))
     else:
@@ -99,6 +103,9 @@ def _print_report(report: dict[str, Any]) -> None:
     for name, r in report["rows"].items():
         log(f"  {name:<18}{_fmt(r['pooledIoU']):>10}{_fmt(r['pooledDice']):>11}"
             f"{_fmt(r['meanIoU']) + '±' + _fmt(r['sdIoU']).strip():>16}{_fmt(r['cv']):>7}{_fmt(r['flipRate']):>7}")
+    log("  recall by the clean slice's intensity under the ground truth ([0, 1] scale): "
+        + "  ".join(f"{r['clean'][0]:.2f}-{r['clean'][1]:.2f} share {_fmt(r['gtShare'])} recall {_fmt(r['recall'])}"
+                    f" (oracle {_fmt(r['oracleRecall'])})" for r in report["rows"][report["model"].upper()]["recallByTissue"]))
     for name in (report["model"].upper(), "ORACLE"):
         sweep = report["rows"][name]["sweep"]
         log(f"  sweep {name}: " + "  ".join(f"@{t} {_fmt(v['pooledIoU'])}/{_fmt(v['pooledIoUCleanup'])}" for t, v in sweep.items())

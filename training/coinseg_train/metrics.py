@@ -71,6 +71,36 @@ def segmentation_scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, Any]:
     }
 
 
+#: Bins of the clean slice's intensity on the window's [0, 1] scale for ``recall_by_tissue``: what
+#: the window clips to 0 (fat and air beside a kidney), dim, kidney-bright, and what is too bright for
+#: any counterfactual to change by more than 0.25 (the oracle cannot find it either).
+TISSUE_BINS = ((0.0, 0.05), (0.05, 0.3), (0.3, 0.75), (0.75, 1.0))
+
+
+def recall_by_tissue(pred: np.ndarray, oracle: np.ndarray, gt: np.ndarray, x_clean: np.ndarray,
+                     bins: tuple[tuple[float, float], ...] = TISSUE_BINS) -> list[dict[str, Any]]:
+    """Where the ground truth is missed, by what lies under it: for each bin ``[lo, hi)`` of the clean
+    slice's intensity on [0, 1] (the last bin includes 1), the share of ground-truth pixels in it and
+    the recall of ``pred`` and of the ``oracle`` mask there.
+
+    ``pred``, ``oracle``, ``gt``: bool ``[N, ...]``; ``x_clean`` in [-1, 1], same shape. A bin with
+    no ground-truth pixel has NaN recalls."""
+    g = gt.astype(bool)
+    c01 = (x_clean + 1.0) / 2.0
+    total = int(g.sum())
+    rows = []
+    for i, (lo, hi) in enumerate(bins):
+        upper = c01 <= hi if i == len(bins) - 1 else c01 < hi
+        m = g & (c01 >= lo) & upper
+        n = int(m.sum())
+        rows.append({
+            "clean": [lo, hi], "gtPixels": n, "gtShare": n / total if total else math.nan,
+            "recall": float(pred[m].mean()) if n else math.nan,
+            "oracleRecall": float(oracle[m].mean()) if n else math.nan,
+        })
+    return rows
+
+
 def counterfactual_validity(p: np.ndarray, p_cf: np.ndarray, tau: float = 0.8) -> dict[str, Any]:
     """CV: over slices with f(X) > tau, the fraction with |f(X) - f(X_cf)| > tau.
 

@@ -10,6 +10,7 @@ from coinseg_train.metrics import (
     counterfactual_validity,
     diff_mask,
     flip_rate,
+    recall_by_tissue,
     roc_auc,
     segmentation_scores,
 )
@@ -72,3 +73,24 @@ def test_should_compute_auc_with_ties_as_half():
 def test_should_compute_accuracy_and_f1_with_abnormal_as_positive():
     s = classification_scores(np.array([1, 1, 0, 0]), np.array([0.9, 0.2, 0.7, 0.1]))
     assert s["accuracy"] == 0.5 and s["precision"] == 0.5 and s["recall"] == 0.5 and s["f1"] == 0.5
+
+
+def test_should_split_recall_by_the_clean_intensity_under_the_ground_truth():
+    gt = np.zeros((1, 2, 4), bool)
+    gt[0, 0, :] = True  # 4 GT px
+    gt[0, 1, 0] = True  # 5th GT px
+    # clean on [0, 1]: 0 (clipped fat), 0.1, 0.5, 1.0 (the last bin includes 1), 0.5
+    c01 = np.array([[[0.0, 0.1, 0.5, 1.0], [0.5, 0.5, 0.5, 0.5]]])
+    x_clean = c01 * 2 - 1
+    pred = np.zeros_like(gt)
+    pred[0, 0, 2] = True  # one of the two GT px on 0.3-0.75
+    pred[0, 1, 1] = True  # outside the GT: counts nowhere
+    oracle = gt.copy()
+    oracle[0, 0, 3] = False
+    rows = recall_by_tissue(pred, oracle, gt, x_clean)
+    assert [r["gtPixels"] for r in rows] == [1, 1, 2, 1]
+    assert [r["gtShare"] for r in rows] == [0.2, 0.2, 0.4, 0.2]
+    assert [r["recall"] for r in rows] == [0.0, 0.0, 0.5, 0.0]
+    assert [r["oracleRecall"] for r in rows] == [1.0, 1.0, 1.0, 0.0]
+    empty = recall_by_tissue(pred, oracle, np.zeros_like(gt), x_clean)
+    assert all(math.isnan(r["recall"]) and r["gtPixels"] == 0 for r in empty)
