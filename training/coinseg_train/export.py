@@ -137,6 +137,7 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
             "meanDice": m["meanDice"], "sdDice": m["sdDice"], "cv": m["cv"], "flipRate": m["flipRate"],
             "pooledIoUCleanup": rows[f"{kind.upper()}+cleanup"]["pooledIoU"],
             "normalSlicesWithMask": m["normalSlicesWithMask"], "sweep": m["sweep"],
+            "recallByTissue": m["recallByTissue"],
             "oraclePooledIoU": rows["ORACLE"]["pooledIoU"], "oracleSweep": rows["ORACLE"]["sweep"],
             "gtPositiveSlices": report["gtPositiveSlices"], "split": "test",
             "selection": "checkpoint with the best pooled IoU at the mask threshold on the VAL split "
