@@ -65,3 +65,19 @@ def test_should_keep_outputs_and_drop_parametrizations_when_baking_spectral_norm
     assert not any(parametrize.is_parametrized(m) for m in d.modules())
     with torch.no_grad():
         assert torch.allclose(d(x, y), before, atol=1e-5)
+
+
+def test_should_sum_patch_logits_to_the_global_logit_when_discriminator_is_patch():
+    # The patch D applies the global D's linear + projection per location: with the same weights,
+    # its logits summed over locations equal the global logit (the linear bias counted once per
+    # location), so the only change is where the loss is taken.
+    torch.manual_seed(3)
+    g = Discriminator([4, 4, 8, 8, 8]).eval()
+    p = Discriminator([4, 4, 8, 8, 8], patch=True).eval()
+    p.load_state_dict(g.state_dict())
+    x, y = torch.randn(3, 1, 32, 32), torch.tensor([0, 1, 1])
+    with torch.no_grad():
+        out_g, out_p = g(x, y), p(x, y)
+    assert out_p.shape == (3, 1, 2, 2)
+    bias = g.linear.bias.detach()
+    assert torch.allclose(out_p.sum(dim=(2, 3)) - 3 * bias, out_g, atol=1e-4)

@@ -38,11 +38,16 @@ class Discriminator(nn.Module):
     """D(x, y): x ``[B, 1, S, S]``, y ``[B]`` int64 class (0 normal, 1 abnormal) → logit ``[B, 1]``.
 
     Output = linear(sum-pooled features) + <embed(y), features> (projection). widths has 5 entries:
-    4 downsampling blocks then one block at the same resolution.
+    4 downsampling blocks then one block at the same resolution. With ``patch`` the same linear and
+    projection are applied at every location of the last feature map instead of to its sum, and the
+    logit is ``[B, 1, S/16, S/16]`` (one judgement per receptive field, as in a PatchGAN): the losses
+    average over locations, so a local flaw (a kidney outline that bulges where the lesion was) is
+    not diluted by the rest of the slice.
     """
 
-    def __init__(self, widths: list[int], num_classes: int = 2) -> None:
+    def __init__(self, widths: list[int], num_classes: int = 2, patch: bool = False) -> None:
         super().__init__()
+        self.patch = patch
         blocks = [DiscBlock(1, widths[0], True, first=True)]
         for i in range(1, 4):
             blocks.append(DiscBlock(widths[i - 1], widths[i], True))
@@ -54,11 +59,17 @@ class Discriminator(nn.Module):
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> "Discriminator":
         """Build from the ``coin`` / ``singla`` section of a preset."""
-        return cls(cfg["discriminator"]["widths"])
+        d = cfg["discriminator"]
+        return cls(d["widths"], patch=bool(d.get("patch", False)))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = x
         for block in self.blocks:
             h = block(h)
-        h = F.relu(h).sum(dim=(2, 3))
+        h = F.relu(h)
+        if self.patch:
+            f = h.permute(0, 2, 3, 1)  # [B, H, W, C]
+            out = self.linear(f) + (self.embed(y)[:, None, None, :] * f).sum(dim=-1, keepdim=True)
+            return out.permute(0, 3, 1, 2)
+        h = h.sum(dim=(2, 3))
         return self.linear(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)
