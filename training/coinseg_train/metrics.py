@@ -41,7 +41,8 @@ def cleanup_mask(mask: np.ndarray) -> np.ndarray:
 
 
 def segmentation_scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, Any]:
-    """Pooled IoU / Dice (TP, FP, FN summed over all slices first) and per-slice mean ± sd.
+    """Pooled IoU / Dice / precision / recall (TP, FP, FN summed over all slices first) and per-slice
+    mean ± sd.
 
     ``pred``, ``gt``: bool ``[N, ...]``; pass only ground-truth-positive slices. With no slices or an
     empty union the pooled score is NaN (reported as null).
@@ -64,6 +65,8 @@ def segmentation_scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, Any]:
         "fn": int(FN),
         "pooledIoU": float(TP / den_iou) if den_iou > 0 else math.nan,
         "pooledDice": float(2 * TP / (2 * TP + FP + FN)) if den_iou > 0 else math.nan,
+        "pooledPrecision": float(TP / (TP + FP)) if TP + FP > 0 else math.nan,
+        "pooledRecall": float(TP / (TP + FN)) if TP + FN > 0 else math.nan,
         "meanIoU": float(iou_s.mean()) if n else math.nan,
         "sdIoU": float(iou_s.std()) if n else math.nan,
         "meanDice": float(dice_s.mean()) if n else math.nan,

@@ -27,8 +27,16 @@ def test_should_pool_tp_fp_fn_over_slices_before_dividing():
     assert (s["tp"], s["fp"], s["fn"]) == (3, 2, 2)
     assert abs(s["pooledIoU"] - 3 / 7) < 1e-12
     assert abs(s["pooledDice"] - 6 / 10) < 1e-12
+    assert abs(s["pooledPrecision"] - 3 / 5) < 1e-12 and abs(s["pooledRecall"] - 3 / 5) < 1e-12
     assert abs(s["meanIoU"] - (0.5 + 1 / 3) / 2) < 1e-12
     assert abs(s["sdIoU"] - np.std([0.5, 1 / 3])) < 1e-12
+
+
+def test_should_report_nan_precision_when_nothing_is_predicted():
+    gt = np.zeros((1, 4, 4), bool)
+    gt[0, 0, 0] = True
+    s = segmentation_scores(np.zeros_like(gt), gt)
+    assert math.isnan(s["pooledPrecision"]) and s["pooledRecall"] == 0.0
 
 
 def test_should_threshold_half_the_absolute_difference_strictly():
