@@ -102,7 +102,7 @@ def _print_report(report: dict[str, Any]) -> None:
     log(f"  {'method':<18}{'pooledIoU':>10}{'pooledDice':>11}{'precision':>10}{'recall':>8}{'IoU mean±sd':>16}{'CV':>7}{'flip':>7}")
     for name, r in report["rows"].items():
         log(f"  {name:<18}{_fmt(r['pooledIoU']):>10}{_fmt(r['pooledDice']):>11}"
-            f"{_fmt(r.get('pooledPrecision', math.nan)):>10}{_fmt(r.get('pooledRecall', math.nan)):>8}"
+            f"{_fmt(r['pooledPrecision']):>10}{_fmt(r['pooledRecall']):>8}"
             f"{_fmt(r['meanIoU']) + '±' + _fmt(r['sdIoU']).strip():>16}{_fmt(r['cv']):>7}{_fmt(r['flipRate']):>7}")
     log("  recall by the clean slice's intensity under the ground truth ([0, 1] scale): "
         + "  ".join(f"{r['clean'][0]:.2f}-{r['clean'][1]:.2f} share {_fmt(r['gtShare'])} recall {_fmt(r['recall'])}"

@@ -67,9 +67,8 @@ class Discriminator(nn.Module):
         for block in self.blocks:
             h = block(h)
         h = F.relu(h)
-        if self.patch:
-            f = h.permute(0, 2, 3, 1)  # [B, H, W, C]
-            out = self.linear(f) + (self.embed(y)[:, None, None, :] * f).sum(dim=-1, keepdim=True)
-            return out.permute(0, 3, 1, 2)
-        h = h.sum(dim=(2, 3))
-        return self.linear(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)
+        # Features with channels last: [B, C] summed over locations, or [B, H, W, C] per location.
+        f = h.permute(0, 2, 3, 1) if self.patch else h.sum(dim=(2, 3))
+        e = self.embed(y).view(y.shape[0], *([1] * (f.dim() - 2)), -1)
+        out = self.linear(f) + (e * f).sum(dim=-1, keepdim=True)
+        return out.permute(0, 3, 1, 2) if self.patch else out
