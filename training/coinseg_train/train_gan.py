@@ -222,6 +222,12 @@ def train_gan(
         iou = scores[f"{mask_thr:.2f}"]
         log(f"[val] step={step} t={budget.elapsed_s():.0f}s pooledIoU@{mask_thr}={iou:.4f} "
             f"@0.20={scores['0.20']:.4f} @0.30={scores['0.30']:.4f} cv={cv['cv']:.3f} (n={cv['cvSlices']})")
+        if g_cfg.get("snapshots"):
+            # Every evaluated EMA generator, for post-hoc analysis (snapshot ensembles, averaging).
+            snap = payload()
+            snap["state"] = {"generator": G_ema.state_dict()}
+            snap["val"] = {"pooledIoU": iou, "sweep": scores, "cv": cv["cv"]}
+            save_checkpoint(out / "snapshots" / f"step-{step:06d}.pt", snap)
         if iou == iou and iou > best["pooledIoU"]:
             best = {"pooledIoU": iou, "step": step, "seconds": budget.elapsed_s(), "sweep": scores, "cv": cv["cv"]}
             p = payload()

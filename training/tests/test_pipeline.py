@@ -165,3 +165,20 @@ def test_should_apply_the_r1_penalty_and_the_d_input_clamp_when_configured(expor
     assert _cli("train-coin", *common, "--set", "coin.r1=0") == 0  # and off: no penalty logged
     logged = capfd.readouterr()
     assert " r1=" not in logged.out + logged.err
+
+
+def test_should_keep_every_evaluated_generator_as_a_snapshot_when_configured(exported, tmp_path: Path):
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", runs / "kidney-blob" / "classifier")
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs), "--steps", "4"]
+    assert _cli("train-coin", *common) == 0
+    assert not (runs / "kidney-blob" / "coin" / "snapshots").exists()  # off by default
+    shutil.rmtree(runs / "kidney-blob" / "coin")
+    assert _cli("train-coin", *common, "--set", "coin.snapshots=true") == 0
+    snaps = sorted((runs / "kidney-blob" / "coin" / "snapshots").glob("step-*.pt"))
+    # evalEverySteps = 2 in the tiny preset: steps 2 and 4, and the final evaluation at step 4 again.
+    assert [p.name for p in snaps] == ["step-000002.pt", "step-000004.pt"]
+    ck = load_checkpoint(snaps[-1], "coin")
+    assert ck["step"] == 4 and set(ck["state"]) == {"generator"} and "pooledIoU" in ck["val"]
