@@ -1,6 +1,6 @@
 """Command line: ``python3 -m coinseg_train <command> --benchmark <name> [--preset cpu] ...``.
 
-Commands: train-classifier, train-coin, train-singla, evaluate, export, restore-classifier. Exit status 0 on success,
+Commands: train-classifier, train-coin, train-singla, ensemble, evaluate, export, restore-classifier. Exit status 0 on success,
 2 on a coded error (printed as ``error <CODE>: <message>``)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python3 -m coinseg_train", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    for name in ("train-classifier", "train-coin", "train-singla", "evaluate", "export", "restore-classifier"):
+    for name in ("train-classifier", "train-coin", "train-singla", "ensemble", "evaluate", "export", "restore-classifier"):
         p = sub.add_parser(name)
         p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
         p.add_argument("--preset", default="cpu", help="preset name in training/configs/ or a JSON path (default cpu)")
@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--resume", action="store_true", help="continue from <runs>/<benchmark>/<model>/last.pt")
         if name in ("evaluate", "export"):
             p.add_argument("--model", required=True, choices=["classifier", "coin", "singla"])
+        if name == "ensemble":
+            p.add_argument("--model", required=True, choices=["coin", "singla"])
+            p.add_argument("--top", default="auto", help="snapshots to average, or auto (chosen on val; default)")
+            p.add_argument("--flip", default="auto", choices=["auto", "on", "off"],
+                           help="also average each member on the mirrored slice (auto: chosen on val)")
         if name == "evaluate":
             p.add_argument("--split", default="test", choices=["train", "val", "test"])
             p.add_argument("--checkpoint", default="best", choices=["best", "last"])
@@ -47,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--out", type=Path, default=REPO_ROOT / "models", help="models root (default <repo>/models)")
             p.add_argument("--command", dest="train_command", help="training command recorded in model.json")
     return ap
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise TrainError("USAGE", f"--top must be a positive integer or auto, got {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             from .train_gan import train_gan
 
             train_gan(args.command.split("-")[1], bench, cfg, args.runs, args.resume, args.minutes, args.steps)
+        elif args.command == "ensemble":
+            from .ensemble import build_ensemble
+
+            build_ensemble(args.model, bench, cfg, args.runs, args.top if args.top == "auto" else _positive_int(args.top),
+                           {"auto": "auto", "on": True, "off": False}[args.flip])
         elif args.command == "evaluate":
             from .evaluate import evaluate_model
 

@@ -18,12 +18,12 @@ from .errors import TrainError
 from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variation_255
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores
 from .nets.discriminator import Discriminator
-from .nets.generator import Generator
+from .nets.generator import Generator, GeneratorEnsemble
 from .runtime import Budget, batched, command_line, device, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
 from .train_classifier import classifier_probs, load_classifier
 
 
-def counterfactuals(g: Generator, x: np.ndarray, p: np.ndarray, singla: bool, batch_size: int = 32) -> np.ndarray:
+def counterfactuals(g: torch.nn.Module, x: np.ndarray, p: np.ndarray, singla: bool, batch_size: int = 32) -> np.ndarray:
     """X_cf for slices ``x`` ``[N, 1, S, S]`` with classifier probabilities ``p`` ``[N]``; Singla is
     conditioned on the flipped class bin(1 - f(X)). Switches ``g`` to eval mode."""
     g.eval()
@@ -39,14 +39,26 @@ def counterfactuals(g: Generator, x: np.ndarray, p: np.ndarray, singla: bool, ba
     return np.concatenate(outs) if outs else np.zeros_like(x)
 
 
-def load_generator(path: Path, kind: str) -> tuple[Generator, dict[str, Any]]:
+def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Load the selected generator weights (EMA when enabled) of a ``coin`` / ``singla`` checkpoint,
-    in eval mode. Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID)."""
+    in eval mode: a :class:`Generator`, or a :class:`GeneratorEnsemble` for a checkpoint written by
+    ``ensemble`` (``state.generators`` + ``ensemble.flip``). Raises TrainError(CHECKPOINT_NOT_FOUND |
+    CHECKPOINT_INVALID)."""
     ck = load_checkpoint(path, kind)
-    g = Generator.from_config(ck["config"][kind], singla=kind == "singla")
-    g.load_state_dict(ck["state"]["generator"])
-    g.to(device()).eval()
-    return g, ck
+    singla = kind == "singla"
+
+    def build(state: dict[str, Any]) -> Generator:
+        g = Generator.from_config(ck["config"][kind], singla=singla)
+        g.load_state_dict(state)
+        return g
+
+    module: torch.nn.Module
+    if "generators" in ck["state"]:
+        module = GeneratorEnsemble([build(s) for s in ck["state"]["generators"]], bool(ck["ensemble"]["flip"]))
+    else:
+        module = build(ck["state"]["generator"])
+    module.to(device()).eval()
+    return module, ck
 
 
 def _ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> None:
@@ -315,6 +327,12 @@ def train_gan(
         p_["state"] = {"generator": G_ema.state_dict()}
         save_checkpoint(out / "best.pt", p_)
     save_checkpoint(out / "last.pt", payload())
+    ens_cfg = g_cfg.get("ensemble")
+    if ens_cfg and g_cfg.get("snapshots") and len(val_idx):
+        # Replace the single selected checkpoint by a val-chosen snapshot ensemble (ensemble.py).
+        from .ensemble import build_ensemble
+
+        build_ensemble(kind, bench, cfg, runs_root, ens_cfg.get("top", "auto"), ens_cfg.get("flip", "auto"))
     log(f"{kind} done: {step} generator steps, {budget.elapsed_s():.0f} s; selected step {best.get('step')} "
         f"val pooled IoU {best['pooledIoU']:.4f}")
     return best

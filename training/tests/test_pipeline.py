@@ -182,3 +182,41 @@ def test_should_keep_every_evaluated_generator_as_a_snapshot_when_configured(exp
     assert [p.name for p in snaps] == ["step-000002.pt", "step-000004.pt"]
     ck = load_checkpoint(snaps[-1], "coin")
     assert ck["step"] == 4 and set(ck["state"]) == {"generator"} and "pooledIoU" in ck["val"]
+
+
+def test_should_export_a_val_chosen_snapshot_ensemble_as_one_onnx_generator(exported, tmp_path: Path, capsys):
+    import shutil
+
+    runs, models = tmp_path / "runs", tmp_path / "models"
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", runs / "kidney-blob" / "classifier")
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
+    assert _cli("train-coin", *common, "--steps", "4", "--set", "coin.snapshots=true") == 0
+    single = load_checkpoint(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    assert _cli("ensemble", "--model", "coin", *common, "--top", "3") == 2  # only 2 snapshots
+    assert "error USAGE" in capsys.readouterr().err
+    kept = load_checkpoint(runs / "kidney-blob" / "coin" / "best.pt", "coin")["state"]
+    assert set(kept) == {"generator"} and all(torch.equal(kept["generator"][k], v) for k, v in single["state"]["generator"].items())
+    assert _cli("ensemble", "--model", "coin", *common, "--top", "2", "--flip", "on") == 0
+    ck = load_checkpoint(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    assert len(ck["state"]["generators"]) == 2 and ck["ensemble"]["flip"] is True
+    assert sorted(ck["ensemble"]["steps"]) == [2, 4]
+    assert (runs / "kidney-blob" / "coin" / "best-single.pt").is_file()
+    assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
+    card = _strict_json(models / "kidney-blob-coin" / "model.json")
+    assert card["golden"]["maxAbsDiff"] <= 1e-4
+    # ONNX Runtime on the exported ensemble = the mean of the members and their mirrored runs.
+    from coinseg_train.nets.generator import Generator
+
+    x = np.fromfile(models / "kidney-blob-coin" / "golden" / "x.bin", dtype="<f4").reshape(card["golden"]["inputs"]["x"]["shape"])
+    sess = ort.InferenceSession(str(models / "kidney-blob-coin" / "model.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = sess.run(["x_cf"], {"x": x})
+    outs = []
+    with torch.no_grad():
+        for state in ck["state"]["generators"]:
+            g = Generator.from_config(ck["config"]["coin"], singla=False)
+            g.load_state_dict(state)
+            g.eval()
+            t = torch.from_numpy(x)
+            outs += [g(t), torch.flip(g(torch.flip(t, dims=[3])), dims=[3])]
+    assert np.abs(got - torch.stack(outs).mean(0).numpy()).max() <= 1e-4
+    assert card["parameters"] == 2 * sum(p.numel() for p in g.parameters())

@@ -127,3 +127,24 @@ class Generator(nn.Module):
         h = self.dec1(h, e1, c)
         p = self.out_conv(F.relu(self.out_bn(h, c)))
         return torch.tanh(p + x) if self.perturbation else torch.tanh(p)
+
+
+class GeneratorEnsemble(nn.Module):
+    """Several generators (e.g. EMA snapshots of one run) as one: X_cf = the mean of the members'
+    counterfactuals, each optionally also run on the left-right mirrored slice and mirrored back
+    (``flip``). Same signature as :class:`Generator`; every member output is in [-1, 1], so is the mean."""
+
+    def __init__(self, members: list[Generator], flip: bool = False) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one generator")
+        self.members = nn.ModuleList(members)
+        self.flip = flip
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        outs = []
+        for g in self.members:
+            outs.append(g(x, condition))
+            if self.flip:
+                outs.append(torch.flip(g(torch.flip(x, dims=[3]), condition), dims=[3]))
+        return torch.stack(outs, 0).mean(0)
