@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="also average each member on the mirrored slice (auto: chosen on val)")
         if name == "evaluate":
             p.add_argument("--split", default="test", choices=["train", "val", "test"])
-            p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+            p.add_argument("--checkpoint", default="best", choices=["best", "best-single", "last"])
         if name == "restore-classifier":
             p.add_argument("--models", type=Path, default=REPO_ROOT / "models",
                            help="models root holding <benchmark>-classifier (default <repo>/models)")
