@@ -32,7 +32,7 @@ def _snapshots(folder: Path, kind: str) -> list[dict[str, Any]]:
     if not paths:
         raise TrainError("CHECKPOINT_NOT_FOUND", f"no snapshots in {folder} (train with --set {kind}.snapshots=true)")
     snaps = [load_checkpoint(p, kind) for p in paths]
-    snaps = [s for s in snaps if s.get("val", {}).get("pooledIoU", float("nan")) == s.get("val", {}).get("pooledIoU")]
+    snaps = [s for s in snaps if not np.isnan(float(s.get("val", {}).get("pooledIoU", "nan")))]
     if not snaps:
         raise TrainError("CHECKPOINT_INVALID", f"no snapshot in {folder} has a val score")
     return sorted(snaps, key=lambda s: (-float(s["val"]["pooledIoU"]), -int(s["step"])))

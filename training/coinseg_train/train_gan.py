@@ -221,6 +221,12 @@ def train_gan(
                       "optG": opt_g.state_dict(), "optD": opt_d.state_dict(), "gen": gen.get_state()},
         }
 
+    def generator_payload() -> dict[str, Any]:
+        # best.pt and snapshots keep only the EMA generator, not the resumable training state.
+        p_ = payload()
+        p_["state"] = {"generator": G_ema.state_dict()}
+        return p_
+
     def evaluate_val() -> None:
         nonlocal best
         if len(val_idx) == 0:
@@ -236,15 +242,12 @@ def train_gan(
             f"@0.20={scores['0.20']:.4f} @0.30={scores['0.30']:.4f} cv={cv['cv']:.3f} (n={cv['cvSlices']})")
         if g_cfg.get("snapshots"):
             # Every evaluated EMA generator, for post-hoc analysis (snapshot ensembles, averaging).
-            snap = payload()
-            snap["state"] = {"generator": G_ema.state_dict()}
+            snap = generator_payload()
             snap["val"] = {"pooledIoU": iou, "sweep": scores, "cv": cv["cv"]}
             save_checkpoint(out / "snapshots" / f"step-{step:06d}.pt", snap)
         if iou == iou and iou > best["pooledIoU"]:
             best = {"pooledIoU": iou, "step": step, "seconds": budget.elapsed_s(), "sweep": scores, "cv": cv["cv"]}
-            p = payload()
-            p["state"] = {"generator": G_ema.state_dict()}
-            save_checkpoint(out / "best.pt", p)
+            save_checkpoint(out / "best.pt", generator_payload())
 
     G.train(); D.train()
     while not budget.done(step):
@@ -323,9 +326,7 @@ def train_gan(
     evaluate_val()
     if not (out / "best.pt").is_file():
         # No GT-positive val slice to select on: keep the final EMA weights.
-        p_ = payload()
-        p_["state"] = {"generator": G_ema.state_dict()}
-        save_checkpoint(out / "best.pt", p_)
+        save_checkpoint(out / "best.pt", generator_payload())
     save_checkpoint(out / "last.pt", payload())
     ens_cfg = g_cfg.get("ensemble")
     if ens_cfg and g_cfg.get("snapshots") and len(val_idx):
