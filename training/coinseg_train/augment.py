@@ -117,3 +117,44 @@ def fgsm_perturb(
     (grad,) = torch.autograd.grad(loss, delta)
     delta = (delta.detach() + step_factor * eps * grad.sign()).clamp(-eps, eps)
     return (x + delta).clamp(-1.0, 1.0).detach()
+
+
+def saliency_erase(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    partner_x: torch.Tensor,
+    has_partner: torch.Tensor,
+    cfg: dict[str, Any],
+    gen: torch.Generator,
+) -> torch.Tensor:
+    """Adversarial erasing (after Wei et al., CVPR 2017, "Object region mining with adversarial
+    erasing"), driven by the classifier's own input gradient and image-level labels only.
+
+    With probability ``prob`` a sample's ``topPixels`` most salient pixels under the current model
+    (|d logit / d x|, smoothed over 3×3) — grown by ``dilate`` pixels — are replaced by the same
+    pixels of the nearest normal slice of the same scan; its label is kept. An abnormal slice
+    whose most telling pixels are hidden must then be recognised by the rest of its abnormality
+    (a blob's faint rim over fat, say), so the classifier stops relying on the one most
+    discriminative spot, and a counterfactual generator trained against it has to remove the
+    whole abnormality rather than its core. Normal slices are erased the same way, so a patch
+    from a neighbour is no cue. Returns a detached tensor; parameter gradients are untouched."""
+    prob = float(cfg.get("prob", 0.0))
+    if prob <= 0:
+        return x
+    use = (torch.rand(x.shape[0], generator=gen) < prob) & has_partner
+    if not bool(use.any()):
+        return x
+    was_training = model.training
+    model.eval()  # saliency of the model as it stands, without updating batch-norm statistics
+    probe = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(model(probe).sum(), probe)
+    model.train(was_training)
+    sal = F.avg_pool2d(grad.abs(), 3, stride=1, padding=1).flatten(1)
+    k = max(1, int(cfg.get("topPixels", 8)))
+    top = sal.topk(k, dim=1).indices
+    region = torch.zeros_like(sal).scatter_(1, top, 1.0).view_as(x)
+    r = int(cfg.get("dilate", 1))
+    if r > 0:
+        region = F.max_pool2d(region, 2 * r + 1, stride=1, padding=r)
+    region = region * use.view(-1, 1, 1, 1).to(region)
+    return (x * (1 - region) + partner_x * region).detach()

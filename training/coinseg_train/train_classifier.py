@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine
+from .augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine, saliency_erase
 from .data import Benchmark, load_split
 from .metrics import classification_scores
 from .nets.classifier import Classifier
@@ -126,6 +126,8 @@ def train_classifier(
         has_p = torch.from_numpy(partner[idx] >= 0)
         px = torch.from_numpy(train.x[np.maximum(partner[idx], 0)])
         x, y = mixup(x, y, px, has_p, mix, gen)  # before the affine: a mixed pair stays aligned
+        if c.get("erase"):
+            x = saliency_erase(model, x.to(dev), px.to(dev), has_p, c["erase"], gen).cpu()
         x = random_affine(x, aug, gen).to(dev)
         y = y.to(dev)
         adv_eps = float((c.get("adversarial") or {}).get("eps", 0.0))

@@ -1,11 +1,11 @@
-"""Classifier augmentations: label-only mixup partners, soft labels, affine fill, FGSM."""
+"""Classifier augmentations: label-only mixup partners, soft labels, affine fill, FGSM, saliency erasing."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from coinseg_train.augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine
+from coinseg_train.augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine, saliency_erase
 from coinseg_train.nets.classifier import Classifier
 
 
@@ -90,3 +90,44 @@ def test_should_refuse_an_unknown_label_rule():
     with pytest.raises(ValueError, match="labelRule"):
         mixup(torch.zeros(2, 1, 2, 2), torch.zeros(2), torch.zeros(2, 1, 2, 2), torch.ones(2, dtype=torch.bool),
               {"prob": 1.0, "pairing": "nearest-normal", "labelRule": "or"}, torch.Generator())
+
+
+class _SpotModel(torch.nn.Module):
+    """A 'classifier' that looks mostly at pixel (10, 12), a little at everything, with batch norm
+    so that a change of mode would show."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bn = torch.nn.BatchNorm2d(1)
+        self.w = torch.nn.Parameter(torch.full((1, 1, 32, 32), 0.01))
+        with torch.no_grad():
+            self.w[0, 0, 10, 12] = 5.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.bn(x) * self.w).flatten(1).sum(1, keepdim=True)
+
+
+def test_should_replace_only_the_most_salient_pixels_with_the_normal_partner_when_erasing():
+    model = _SpotModel().train()
+    x = torch.rand(4, 1, 32, 32) * 1.6 - 0.8
+    partner = torch.full_like(x, -1.0)
+    has = torch.tensor([True, True, True, False])
+    cfg = {"prob": 1.0, "topPixels": 1, "dilate": 1}
+    out = saliency_erase(model, x, partner, has, cfg, torch.Generator().manual_seed(0))
+    assert model.training and model.bn.num_batches_tracked.item() == 0
+    assert all(p.grad is None for p in model.parameters())
+    assert not out.requires_grad
+    changed = (out != x).flatten(1)
+    for i in range(3):
+        assert out[i, 0, 10, 12] == -1.0  # the spot itself
+        assert changed[i].sum() <= 9  # one pixel grown by one: at most a 3x3 square
+        assert (out[i, 0, 20:, :] == x[i, 0, 20:, :]).all()  # far away: untouched
+    assert torch.equal(out[3], x[3])  # no normal partner in its scan: left alone
+
+
+def test_should_leave_the_batch_unchanged_when_erasing_is_off():
+    model = _SpotModel().eval()
+    x = torch.rand(2, 1, 32, 32)
+    has = torch.ones(2, dtype=torch.bool)
+    assert saliency_erase(model, x, -x, has, {"prob": 0.0}, torch.Generator()) is x
+    assert saliency_erase(model, x, -x, ~has, {"prob": 1.0}, torch.Generator()) is x
