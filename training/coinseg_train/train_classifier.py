@@ -127,7 +127,7 @@ def train_classifier(
         px = torch.from_numpy(train.x[np.maximum(partner[idx], 0)])
         x, y = mixup(x, y, px, has_p, mix, gen)  # before the affine: a mixed pair stays aligned
         if c.get("erase"):
-            x = saliency_erase(model, x.to(dev), px.to(dev), has_p, c["erase"], gen).cpu()
+            x = saliency_erase(model, x.to(dev), px.to(dev), has_p, c["erase"], gen)  # random_affine keeps its device
         x = random_affine(x, aug, gen).to(dev)
         y = y.to(dev)
         adv_eps = float((c.get("adversarial") or {}).get("eps", 0.0))
