@@ -158,3 +158,26 @@ def saliency_erase(
         region = F.max_pool2d(region, 2 * r + 1, stride=1, padding=r)
     region = region * use.view(-1, 1, 1, 1).to(region)
     return (x * (1 - region) + partner_x * region).detach()
+
+
+def intensity_ceiling(x: torch.Tensor, cfg: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
+    """Random intensity ceiling: with probability ``prob`` a sample becomes ``min(x, c)``, the
+    ceiling ``c`` ~ U(``low``, ``high``) on the window's [0, 1] scale; labels kept.
+
+    Why: a blob over the kidney saturates the window, and a classifier that has learnt "brighter
+    than kidney = abnormal" ignores the part of the blob over fat, whose halo has kidney
+    intensity — so a counterfactual generator trained against it can leave that halo in place.
+    Under a ceiling at kidney intensity the bright core is no longer a cue and the classifier has
+    to read the abnormality's extent and the kidney's outline. Normal and abnormal slices are
+    capped alike, so the ceiling itself is no cue. ``x``: ``[B, 1, S, S]`` in [-1, 1]."""
+    prob = float(cfg.get("prob", 0.0))
+    if prob <= 0:
+        return x
+    b = x.shape[0]
+    lo, hi = float(cfg.get("low", 0.4)), float(cfg.get("high", 0.8))
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ValueError(f"ceiling needs 0 <= low <= high <= 1, got low={lo}, high={hi}")
+    use = torch.rand(b, generator=gen) < prob
+    ceiling01 = lo + torch.rand(b, generator=gen) * (hi - lo)
+    ceiling = torch.where(use, ceiling01 * 2.0 - 1.0, torch.ones(b)).view(-1, 1, 1, 1).to(x)
+    return torch.minimum(x, ceiling)

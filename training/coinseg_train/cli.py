@@ -1,6 +1,7 @@
 """Command line: ``python3 -m coinseg_train <command> --benchmark <name> [--preset cpu] ...``.
 
-Commands: train-classifier, train-coin, train-singla, ensemble, evaluate, export, restore-classifier. Exit status 0 on success,
+Commands: train-classifier, train-coin, train-singla, ensemble, evaluate, export, restore-classifier,
+probe-classifier. Exit status 0 on success,
 2 on a coded error (printed as ``error <CODE>: <message>``)."""
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python3 -m coinseg_train", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    for name in ("train-classifier", "train-coin", "train-singla", "ensemble", "evaluate", "export", "restore-classifier"):
+    for name in ("train-classifier", "train-coin", "train-singla", "ensemble", "evaluate", "export", "restore-classifier",
+                 "probe-classifier"):
         p = sub.add_parser(name)
         p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
         p.add_argument("--preset", default="cpu", help="preset name in training/configs/ or a JSON path (default cpu)")
@@ -48,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
         if name == "restore-classifier":
             p.add_argument("--models", type=Path, default=REPO_ROOT / "models",
                            help="models root holding <benchmark>-classifier (default <repo>/models)")
+        if name == "probe-classifier":
+            p.add_argument("--split", default="val", choices=["train", "val", "test"])
+            p.add_argument("--counterfactual", type=Path,
+                           help="an exported generator (ONNX, X -> X_cf) whose counterfactuals to probe too")
         if name == "export":
             p.add_argument("--out", type=Path, default=REPO_ROOT / "models", help="models root (default <repo>/models)")
             p.add_argument("--command", dest="train_command", help="training command recorded in model.json")
@@ -93,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
 
             evaluate_model(args.model, bench, cfg["size"], args.runs, args.split,
                            float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint)
+        elif args.command == "probe-classifier":
+            from .probe import probe_classifier
+
+            probe_classifier(bench, cfg, args.runs, args.split, args.counterfactual)
         elif args.command == "export":
             from .export import export_model
 

@@ -11,6 +11,7 @@ ErrorCode = Literal[
     "CONFIG_INVALID",  # a preset file is missing, unreadable or has a bad value
     "CHECKPOINT_NOT_FOUND",  # a checkpoint (or the classifier a generator needs) does not exist
     "CHECKPOINT_INVALID",  # a checkpoint does not match the model / preset it is loaded into
+    "MODEL_NOT_FOUND",  # an exported model file (ONNX) named on the command line does not exist
     "PARITY_FAILED",  # ONNX Runtime and PyTorch outputs differ by more than the tolerance
     "USAGE",  # bad command-line arguments
 ]

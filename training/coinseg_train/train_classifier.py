@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine, saliency_erase
+from .augment import fgsm_perturb, intensity_ceiling, mixup, nearest_normal_partner, random_affine, saliency_erase
 from .data import Benchmark, load_split
 from .metrics import classification_scores
 from .nets.classifier import Classifier
@@ -128,6 +128,8 @@ def train_classifier(
         x, y = mixup(x, y, px, has_p, mix, gen)  # before the affine: a mixed pair stays aligned
         if c.get("erase"):
             x = saliency_erase(model, x.to(dev), px.to(dev), has_p, c["erase"], gen)  # random_affine keeps its device
+        if c.get("ceiling"):
+            x = intensity_ceiling(x, c["ceiling"], gen)
         x = random_affine(x, aug, gen).to(dev)
         y = y.to(dev)
         adv_eps = float((c.get("adversarial") or {}).get("eps", 0.0))

@@ -5,7 +5,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coinseg_train.augment import fgsm_perturb, mixup, nearest_normal_partner, random_affine, saliency_erase
+from coinseg_train.augment import (
+    fgsm_perturb,
+    intensity_ceiling,
+    mixup,
+    nearest_normal_partner,
+    random_affine,
+    saliency_erase,
+)
 from coinseg_train.nets.classifier import Classifier
 
 
@@ -131,3 +138,25 @@ def test_should_leave_the_batch_unchanged_when_erasing_is_off():
     has = torch.ones(2, dtype=torch.bool)
     assert saliency_erase(model, x, -x, has, {"prob": 0.0}, torch.Generator()) is x
     assert saliency_erase(model, x, -x, ~has, {"prob": 1.0}, torch.Generator()) is x
+
+
+def test_should_cap_chosen_slices_at_a_ceiling_within_the_range_and_leave_the_rest():
+    x = torch.linspace(-1, 1, 8 * 16 * 16).reshape(8, 1, 16, 16)
+    out = intensity_ceiling(x, {"prob": 0.5, "low": 0.3, "high": 0.6}, torch.Generator().manual_seed(3))
+    capped = [i for i in range(8) if not torch.equal(out[i], x[i])]
+    assert 0 < len(capped) < 8  # prob 0.5 over 8 slices with this seed: some of each
+    for i in range(8):
+        top01 = (out[i].max().item() + 1) / 2
+        if i in capped:
+            assert 0.3 - 1e-6 <= top01 <= 0.6 + 1e-6
+            below = x[i] <= out[i].max()
+            assert torch.equal(out[i][below], x[i][below])  # only what is above the ceiling moves
+        else:
+            assert torch.equal(out[i], x[i])
+
+
+def test_should_leave_the_batch_alone_without_a_ceiling_and_refuse_a_bad_range():
+    x = torch.rand(2, 1, 8, 8)
+    assert intensity_ceiling(x, {"prob": 0.0}, torch.Generator()) is x
+    with pytest.raises(ValueError, match="low <= high"):
+        intensity_ceiling(x, {"prob": 1.0, "low": 0.8, "high": 0.4}, torch.Generator())

@@ -220,3 +220,29 @@ def test_should_export_a_val_chosen_snapshot_ensemble_as_one_onnx_generator(expo
             outs += [g(t), torch.flip(g(torch.flip(t, dims=[3])), dims=[3])]
     assert np.abs(got - torch.stack(outs).mean(0).numpy()).max() <= 1e-4
     assert card["parameters"] == 2 * sum(p.numel() for p in g.parameters())
+
+
+def test_should_probe_the_classifier_on_slices_and_counterfactuals(exported):
+    from coinseg_train.config import load_config
+    from coinseg_train.data import load_benchmark, load_split
+    from coinseg_train.probe import probe_classifier
+
+    cfg = load_config(TINY_PRESET, [])
+    bench = load_benchmark(exported["data"])
+    onnx = exported["models"] / "kidney-blob-coin" / "model.onnx"
+    got = probe_classifier(bench, cfg, exported["runs"], "val", onnx)
+    val = load_split(bench, "val", cfg["size"])
+    assert got["slices"] == int(val.gt.reshape(len(val), -1).any(1).sum()) > 0
+    for key in ("overFatShareOfGt", "abnormalRate", "overFatOnlyRate", "normalFalseRate"):
+        assert 0.0 <= got[key] <= 1.0
+    cf = got["counterfactual"]
+    assert 0.0 <= cf["abnormalRate"] <= 1.0 and np.isfinite(cf["medianLogit"])
+    if got["overFatShareOfGt"] == 0.0:  # nothing over fat: restoring it changes nothing
+        assert cf["overFatRestoredMedianLogit"] == pytest.approx(cf["medianLogit"])
+
+
+def test_should_exit_2_when_the_probed_counterfactual_model_is_missing(exported, tmp_path: Path, capsys):
+    args = ["probe-classifier", "--benchmark", "kidney-blob", "--data", str(exported["data"]),
+            "--runs", str(exported["runs"]), "--counterfactual", str(tmp_path / "none.onnx")]
+    assert _cli(*args) == 2
+    assert "error MODEL_NOT_FOUND" in capsys.readouterr().err
