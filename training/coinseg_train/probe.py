@@ -6,8 +6,10 @@ On the GT-positive slices of a split it reports, for the classifier at
 
 - ``abnormalRate``: share of the slices as given called abnormal (P > 0.5);
 - ``overFatOnlyRate``: share called abnormal when only the part of the abnormality that lies over
-  clipped tissue (clean intensity <= 0.05 on the window's [0, 1] scale: fat, air) is kept, i.e.
-  ``clean + (x - clean) * M`` with ``M = gt & clean <= 0.05`` — the blob's halo beside the kidney;
+  clipped tissue (the clean slice in the first of :data:`metrics.TISSUE_BINS`, [0, 0.05) on the
+  window's [0, 1] scale: fat, air — the bin the evaluation's recall breakdown calls clipped) is kept,
+  i.e. ``clean + (x - clean) * M`` with ``M = gt & clean in that bin`` — the blob's halo beside the
+  kidney;
 - ``normalFalseRate``: share of label-0 slices called abnormal;
 - given a counterfactual generator (an exported ONNX file, X -> X_cf), the median logit of X_cf and
   of X_cf with ``M`` put back to the clean slice, and the share of each called abnormal. A
@@ -26,10 +28,11 @@ import torch
 
 from .data import Benchmark, load_split
 from .errors import TrainError
+from .metrics import TISSUE_BINS
 from .runtime import batched, log
 from .train_classifier import load_classifier
 
-CLIPPED = 0.05  # window [0, 1] scale
+CLIPPED = TISSUE_BINS[0]  # [lo, hi) on the window's [0, 1] scale, as in recall_by_tissue
 
 
 def _logits(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
@@ -37,10 +40,7 @@ def _logits(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
 
 
 def _counterfactuals(onnx_path: Path, x: np.ndarray, batch: int = 16) -> np.ndarray:
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:  # pragma: no cover - onnxruntime is a training dependency
-        raise TrainError("USAGE", "probing a counterfactual needs the onnxruntime package") from exc
+    import onnxruntime as ort
     if not onnx_path.is_file():
         raise TrainError("MODEL_NOT_FOUND", f"no ONNX file at {onnx_path}")
     opts = ort.SessionOptions()
@@ -60,7 +60,8 @@ def probe_classifier(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, spl
     if len(pos) == 0:
         raise TrainError("DATA_INVALID", f"split {split!r} has no GT-positive slices")
     x, clean, gt = data.x[pos], data.x_clean[pos], data.gt[pos]
-    fat = gt & ((clean + 1.0) / 2.0 <= CLIPPED)
+    clean01 = (clean + 1.0) / 2.0
+    fat = gt & (clean01 >= CLIPPED[0]) & (clean01 < CLIPPED[1])
     over_fat_only = np.where(fat, x, clean).astype(np.float32)
     normals = data.x[data.label == 0]
     out: dict[str, Any] = {
