@@ -15,6 +15,7 @@ import torch
 from .augment import random_affine
 from .data import Benchmark, SliceSet, load_split
 from .errors import TrainError
+from .local_crops import crop_at, edit_centres
 from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variation_255
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores
 from .nets.discriminator import Discriminator
@@ -156,12 +157,20 @@ def train_gan(
     dev = device()
     G = Generator.from_config(g_cfg, singla).to(dev)
     D = Discriminator.from_config(g_cfg).to(dev)
+    # Optional local discriminator (coin.localDiscriminator = {widths, crop, weight}): judges a
+    # crop x crop window centred where the generator changed the slice most (local_crops.py).
+    # COIN only: its counterfactuals all have one class (normal); Singla's section ignores it.
+    local_cfg = None if singla else (g_cfg.get("localDiscriminator") or None)
+    D_local = Discriminator(local_cfg["widths"]).to(dev) if local_cfg else None
+    crop = int(local_cfg.get("crop", 32)) if local_cfg else 0
+    w_local = float(local_cfg.get("weight", 1.0)) if local_cfg else 0.0
     G_ema = copy.deepcopy(G)
     for p in G_ema.parameters():
         p.requires_grad_(False)
     betas = tuple(g_cfg["betas"])
     opt_g = torch.optim.Adam(G.parameters(), lr=g_cfg["lrG"], betas=betas)  # type: ignore[arg-type]
-    opt_d = torch.optim.Adam(D.parameters(), lr=g_cfg["lrD"], betas=betas)  # type: ignore[arg-type]
+    d_params = list(D.parameters()) + (list(D_local.parameters()) if D_local is not None else [])
+    opt_d = torch.optim.Adam(d_params, lr=g_cfg["lrD"], betas=betas)  # type: ignore[arg-type]
     w = g_cfg["lossWeights"]
     mask_thr = float(cfg.get("thresholds", {}).get("mask", 0.25))
     ema_cfg = g_cfg.get("ema", {}) or {}
@@ -174,6 +183,10 @@ def train_gan(
         ck = load_checkpoint(out / "last.pt", kind)
         st = ck["state"]
         G.load_state_dict(st["G"]); D.load_state_dict(st["D"]); G_ema.load_state_dict(st["generator"])
+        if D_local is not None:
+            if "Dlocal" not in st:
+                raise TrainError("CHECKPOINT_INVALID", "last.pt has no local discriminator; resume without coin.localDiscriminator")
+            D_local.load_state_dict(st["Dlocal"])
         opt_g.load_state_dict(st["optG"]); opt_d.load_state_dict(st["optD"]); gen.set_state(st["gen"])
         step, elapsed, best = ck["step"], ck["elapsedSeconds"], ck["best"]
         warmup = ck.get("warmup", {"steps": 0, "seconds": 0.0})
@@ -218,7 +231,8 @@ def train_gan(
             "threads": torch.get_num_threads(),
             "command": command_line(), "classifierStep": clf_ck.get("step"), "warmup": warmup,
             "state": {"G": G.state_dict(), "D": D.state_dict(), "generator": G_ema.state_dict(),
-                      "optG": opt_g.state_dict(), "optD": opt_d.state_dict(), "gen": gen.get_state()},
+                      "optG": opt_g.state_dict(), "optD": opt_d.state_dict(), "gen": gen.get_state(),
+                      **({"Dlocal": D_local.state_dict()} if D_local is not None else {})},
         }
 
     def generator_payload() -> dict[str, Any]:
@@ -271,9 +285,23 @@ def train_gan(
             fake_class = (cond if singla else torch.zeros(bs, device=dev)).long()  # type: ignore[union-attr]
             with torch.set_grad_enabled(update_g):
                 x_cf = G(x, cond)
+            if D_local is not None:
+                corners = edit_centres(x, x_cf, crop)
+                # Real crops: normal-labelled slices of the batch at the same windows, so real and
+                # fake crops share one distribution of locations (only the content differs).
+                normal_rows = torch.nonzero(fb < 0.5).flatten()
+                if len(normal_rows) == 0:
+                    normal_rows = torch.arange(bs, device=dev)
+                donors = normal_rows[torch.randint(len(normal_rows), (bs,), generator=gen).to(dev)]
+                real_local = crop_at(x[donors], corners, crop)
+                zeros = torch.zeros(bs, dtype=torch.long, device=dev)
             if update_g:
                 G.train()
                 adv = adversarial_bce(D(d_in(x_cf), fake_class), real=True)
+                adv_local = torch.zeros((), device=dev)
+                if D_local is not None:
+                    adv_local = adversarial_bce(D_local(d_in(crop_at(x_cf, corners, crop)), zeros), real=True)
+                    logs["advLocal"] = adv_local.item()
                 # Expectation over transformation: the classifier judges X_cf through a random flip,
                 # small affine and noise, so a faint pattern that fools f only on the exact pixel
                 # grid does not satisfy the KL term and the generator has to remove the lesion.
@@ -287,7 +315,7 @@ def train_gan(
                     kl = bernoulli_kl_from_logits(target, logit_cf)
                     rec = l1(x, x_cf) + l1(x, G(x_cf))
                     tv = total_variation_255(x, x_cf)
-                loss_g = w["adv"] * adv + w["kl"] * kl + w["rec"] * rec + float(w.get("tv", 0.0)) * tv
+                loss_g = w["adv"] * (adv + w_local * adv_local) + w["kl"] * kl + w["rec"] * rec + float(w.get("tv", 0.0)) * tv
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
@@ -299,9 +327,19 @@ def train_gan(
             d_real = D(x_real, fb.long())
             d_fake = D(d_in(x_cf.detach()), fake_class)
             loss_d = 0.5 * (adversarial_bce(d_real, real=True) + adversarial_bce(d_fake, real=False))
+            if D_local is not None:
+                local_real_in = d_in(real_local).detach().requires_grad_(do_r1)
+                dl_real = D_local(local_real_in, zeros)
+                dl_fake = D_local(d_in(crop_at(x_cf.detach(), corners, crop)), zeros)
+                loss_dl = 0.5 * (adversarial_bce(dl_real, real=True) + adversarial_bce(dl_fake, real=False))
+                logs["dLocal"] = loss_dl.item()
+                loss_d = loss_d + w_local * loss_dl
             if do_r1:
                 (grad,) = torch.autograd.grad(d_real.sum(), x_real, create_graph=True)
                 r1 = grad.pow(2).flatten(1).sum(1).mean()
+                if D_local is not None:
+                    (grad_l,) = torch.autograd.grad(dl_real.sum(), local_real_in, create_graph=True)
+                    r1 = r1 + grad_l.pow(2).flatten(1).sum(1).mean()
                 loss_d = loss_d + 0.5 * r1_gamma * r1_every * r1
                 logs["r1"] = r1.item()
             d_updates += 1
@@ -313,7 +351,8 @@ def train_gan(
         if step % int(g_cfg.get("logEverySteps", 10)) == 0:
             log(f"step={step} t={budget.elapsed_s():.0f}s d={logs['d']:.3f} adv={logs['adv']:.3f} kl={logs['kl']:.4f} "
                 f"rec={logs['rec']:.4f} tv={logs['tv']:.3f} lr={opt_g.param_groups[0]['lr']:.2e}"
-                + (f" r1={logs['r1']:.4f}" if "r1" in logs else ""))
+                + (f" r1={logs['r1']:.4f}" if "r1" in logs else "")
+                + (f" dLocal={logs['dLocal']:.3f} advLocal={logs['advLocal']:.3f}" if "advLocal" in logs else ""))
         due = (eval_every_steps and step % int(eval_every_steps) == 0) or (
             not eval_every_steps and time.monotonic() - last_eval > eval_every_s)
         if due:

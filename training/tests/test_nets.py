@@ -81,3 +81,27 @@ def test_should_sum_patch_logits_to_the_global_logit_when_discriminator_is_patch
     assert out_p.shape == (3, 1, 2, 2)
     bias = g.linear.bias.detach()
     assert torch.allclose(out_p.sum(dim=(2, 3)) - 3 * bias, out_g, atol=1e-4)
+
+
+def test_should_centre_the_crop_on_the_largest_change_and_keep_it_inside_the_image():
+    from coinseg_train.local_crops import crop_at, edit_centres
+
+    x = torch.zeros(3, 1, 16, 16)
+    x_cf = x.clone()
+    x_cf[0, 0, 8, 9] = 1.0  # interior change
+    x_cf[1, 0, 0, 15] = 1.0  # top-right corner: the window is moved inwards
+    # slice 2 unchanged: first maximum in raster order, i.e. the top-left window
+    corners = edit_centres(x, x_cf, crop=6, smooth=1)
+    assert corners.tolist() == [[5, 6], [0, 10], [0, 0]]
+    crops = crop_at(x_cf, corners, 6)
+    assert crops.shape == (3, 1, 6, 6)
+    assert crops[0, 0, 3, 3] == 1.0 and crops[1, 0, 0, 5] == 1.0 and crops[2].abs().sum() == 0
+
+
+def test_should_pass_gradients_through_the_crop():
+    from coinseg_train.local_crops import crop_at
+
+    x = torch.randn(2, 1, 8, 8, requires_grad=True)
+    crop_at(x, torch.tensor([[1, 2], [4, 4]]), 4).sum().backward()
+    assert x.grad is not None and x.grad.sum().item() == 32.0
+    assert x.grad[0, 0, 1:5, 2:6].eq(1).all() and x.grad[0, 0, 0].eq(0).all()

@@ -167,6 +167,28 @@ def test_should_apply_the_r1_penalty_and_the_d_input_clamp_when_configured(expor
     assert " r1=" not in logged.out + logged.err
 
 
+def test_should_train_a_local_discriminator_and_resume_it_when_configured(exported, tmp_path: Path, capfd):
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", runs / "kidney-blob" / "classifier")
+    local = ["--set", 'coin.localDiscriminator={"widths":[4,4,8,8,8],"crop":16,"weight":1}']
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
+    assert _cli("train-coin", *common, "--steps", "2", *local) == 0
+    logged = capfd.readouterr()
+    assert " dLocal=" in logged.out + logged.err and " advLocal=" in logged.out + logged.err
+    ck = load_checkpoint(runs / "kidney-blob" / "coin" / "last.pt", "coin")
+    assert "Dlocal" in ck["state"] and ck["step"] == 2
+    assert _cli("train-coin", *common, "--steps", "3", "--resume", *local) == 0
+    assert load_checkpoint(runs / "kidney-blob" / "coin" / "last.pt", "coin")["step"] == 3
+    # A run started without a local D cannot resume with one; Singla ignores the option.
+    assert _cli("train-singla", *common, "--steps", "1", *local) == 0  # ignored for Singla
+    shutil.rmtree(runs / "kidney-blob" / "coin")
+    assert _cli("train-coin", *common, "--steps", "1") == 0
+    assert _cli("train-coin", *common, "--steps", "2", "--resume", *local) == 2
+    assert "error CHECKPOINT_INVALID" in capfd.readouterr().err
+
+
 def test_should_keep_every_evaluated_generator_as_a_snapshot_when_configured(exported, tmp_path: Path):
     import shutil
 
