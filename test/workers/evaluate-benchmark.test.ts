@@ -68,6 +68,7 @@ describe("evaluateBenchmark", () => {
     const oracle = ev.rows.find((r) => r.row === "ORACLE")!;
     assert.equal(oracle.summary.pooledIoU, 1);
     assert.equal(oracle.sweep!.find((s) => s.threshold === 0.25)!.pooledIoU, 1);
+    assert.equal(oracle.nativeSummary.pooledIoU, 1); // native grid = model grid here
     assert.deepEqual(ev.rows.map((r) => r.row), ["COIN", "COIN_CLEAN", "LAYER_CAM", "RISE", "SCORE_CAM", "ORACLE", "ORACLE_CLEAN"]);
     assert.equal(ev.rows.find((r) => r.row === "RISE")!.slices, 2);
     assert.equal(ev.rows.find((r) => r.row === "SCORE_CAM")!.slices, 1);
@@ -82,10 +83,38 @@ describe("evaluateBenchmark", () => {
     const context = { benchmark: "kidney-blob", generatedAt: "t", command: "c", machine: "m", models: [], rise: { n: 32, s: 8, p1: 0.1, seed: 0 }, intraOpThreads: 2 };
     const md = renderMarkdownReport(ev, context);
     assert.match(md, /\| COIN \| [0-9.]+ \| [0-9.]+ \| .* \| 0\.646 \|/);
-    assert.match(md, /\| Oracle \(x_cf = clean slice\) \| 1\.000 \| 1\.000 \|/);
+    assert.match(md, /\| Oracle \(x_cf = clean slice\) \| 1\.000 \| 1\.000 \|.*\| 1\.000 \| 1\.000 \|$/m);
     assert.match(md, /RISE \(first 2 slices\)/);
     assert.match(md, /ScoreCAM \(first 1 slices\)/);
     assert.match(md, /\*\*0\.25\*\* \(paper\)/);
     assert.match(renderHtmlReport(ev, context), /<img src="overlay-oracle-scan-/);
+  });
+
+  it("should score native masks against the native ground truth when slices are twice the model size", async () => {
+    const twice = (img: { data: ArrayLike<number> }, make: (n: number) => Int16Array | Uint8Array) => {
+      const out = make(256 * 256);
+      for (let r = 0; r < 256; r++) for (let c = 0; c < 256; c++) out[r * 256 + c] = img.data[(r >> 1) * 128 + (c >> 1)]!;
+      return { width: 256, height: 256, data: out };
+    };
+    const base = syntheticSlice(0);
+    const clean = twice(base.clean, (n) => new Int16Array(n));
+    const hu = { ...clean, data: Int16Array.from(clean.data) };
+    const truth = { width: 256, height: 256, data: new Uint8Array(256 * 256) };
+    // A 20 × 23 native square: its right edge (column 104) falls inside a model pixel.
+    for (let r = 100; r < 120; r++) {
+      for (let c = 82; c < 105; c++) {
+        truth.data[r * 256 + c] = 1;
+        hu.data[r * 256 + c] = Math.min(340, clean.data[r * 256 + c]! + 400);
+      }
+    }
+    const slice: BenchmarkSlice = { ...base, hu, clean: clean as BenchmarkSlice["clean"], truth };
+    const ev = await evaluateBenchmark([slice], { engine, classifierKey: "tiny-classifier", coinKey: "tiny-coin", singlaKey: "tiny-singla", methods: ["COIN"] });
+    const oracle = ev.rows.find((r) => r.row === "ORACLE")!;
+    const coin = ev.rows.find((r) => r.row === "COIN")!;
+    assert.equal(coin.nativeSummary.slices, 1);
+    // The native outline follows the half model pixel on the right edge: one column of 20 pixels
+    // is off at most, where the model-grid score counts the whole resized column.
+    assert.ok(oracle.nativeSummary.pooledIoU >= 440 / 480, `native oracle IoU ${oracle.nativeSummary.pooledIoU}`);
+    assert.ok(oracle.nativeSummary.tp + oracle.nativeSummary.fn === 460);
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
+import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
 import type { Image2D } from "../../imaging/volume.ts";
 import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
 import { maxAbsDiff, readFloat32, tinyEngine } from "./support/tiny-models.ts";
@@ -66,10 +67,11 @@ describe("SegmentationPipeline", () => {
       params: { cleanUp: true, differencePng: true },
     });
     assert.deepEqual(clean!.model.mask.data, cleanUpMask(raw!.model.rawMask).data);
+    assert.deepEqual(clean!.mask.data, cleanUpMask(raw!.mask).data); // clean-up on the native grid
     assert.deepEqual([...clean!.differencePng!.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   });
 
-  it("should map the mask back to a native grid twice the model size", async () => {
+  it("should threshold the map upsampled to a native grid twice the model size", async () => {
     const small = goldenSliceHU(0);
     const big = new Float32Array(256 * 256);
     for (let r = 0; r < 256; r++) for (let c = 0; c < 256; c++) big[r * 256 + c] = small.data[(r >> 1) * 128 + (c >> 1)]!;
@@ -79,7 +81,12 @@ describe("SegmentationPipeline", () => {
       slices: [{ width: 256, height: 256, data: big }],
     });
     assert.equal(r!.mask.width, 256);
+    const expected = mapToNativeMask({ width: 128, height: 128, data: r!.model.map! }, 256, 256, 0.975);
+    assert.deepEqual(r!.mask.data, expected.data);
     const modelArea = r!.model.mask.data.reduce((s, v) => s + v, 0);
-    assert.equal(r!.areaPx, 4 * modelArea);
+    assert.ok(modelArea > 0);
+    assert.equal(r!.areaPx, expected.data.reduce((s, v) => s + v, 0));
+    // Same region, finer outline: within one model pixel's width of the 2×2-block copy.
+    assert.ok(Math.abs(r!.areaPx - 4 * modelArea) < 2 * modelArea, `${r!.areaPx} vs ${4 * modelArea}`);
   });
 });

@@ -4,16 +4,16 @@ import { join } from "node:path";
 import type { SegmentationMethod } from "../../core/domain/enums.ts";
 import type { BinaryMask } from "../../imaging/mask/binary-mask.ts";
 import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
+import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
 import { thresholdMap } from "../../imaging/mask/threshold-map.ts";
 import { confusionCounts, type ConfusionCounts } from "../../imaging/metrics/confusion-counts.ts";
 import { counterfactualValidity } from "../../imaging/metrics/counterfactual-validity.ts";
 import { summariseSegmentation, type SegmentationSummary } from "../../imaging/metrics/segmentation-summary.ts";
 import { groundTruthToModelSize } from "../../imaging/preprocess/ground-truth-to-model-size.ts";
-import { maskToNative } from "../../imaging/preprocess/mask-to-native.ts";
 import { preprocessSlices } from "../../imaging/preprocess/preprocess-slices.ts";
 import { renderMaskOverlayPng } from "../../imaging/render/mask-overlay-png.ts";
 import type { InferenceEngine } from "../engine/inference-engine.port.ts";
-import { counterfactualMask } from "../methods/counterfactual-mask.ts";
+import { counterfactualMask, DEFAULT_MASK_THRESHOLD } from "../methods/counterfactual-mask.ts";
 import { DEFAULT_RISE_PARAMS, type RiseParams } from "../methods/rise-method.ts";
 import { RiseMaskCache } from "../methods/rise-mask-cache.ts";
 import { runBatched } from "../methods/run-batched.ts";
@@ -39,7 +39,13 @@ export interface RowEvaluation {
   readonly row: EvaluationRowId;
   /** Slices scored (RISE may be limited). */
   readonly slices: number;
+  /** At model size against the ground truth resized the training way (the paper's protocol). */
   readonly summary: SegmentationSummary;
+  /**
+   * The mask the service returns (the map upsampled to the native grid, then thresholded; clean-up
+   * on that grid) against the native ground truth.
+   */
+  readonly nativeSummary: SegmentationSummary;
   /** Counterfactual rows only (τ from the classifier's model.json). */
   readonly validity: RowValidity | null;
   /** Mean SegmentationPipeline total per slice (ms); for the oracle, its own preprocess + classify + mask. */
@@ -102,7 +108,7 @@ const DEFAULT_SWEEP = [0.15, 0.2, 0.25, 0.3, 0.35];
  * Evaluates the methods on `slices` (DESIGN.md §2): every method runs through {@link SegmentationPipeline}
  * with `forceSegmentation` (every ground-truth-positive slice is segmented, whatever the classifier
  * says); masks are scored at model size against the ground truth resized the training way
- * (bilinear, ≥ 0.5). Pooled and per-slice IoU/Dice, CV (slices with f(X) > τ) and flip rate (slices called abnormal),
+ * (bilinear, ≥ 0.5), and the native masks the service returns against the native ground truth. Pooled and per-slice IoU/Dice, CV (slices with f(X) > τ) and flip rate (slices called abnormal),
  * ms/slice. The ORACLE row applies COIN's mask rule with x_cf = the clean slice.
  */
 export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], options: EvaluateBenchmarkOptions): Promise<BenchmarkEvaluation> {
@@ -159,6 +165,8 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     const counterfactual = method === "COIN" || method === "SINGLA";
     const counts: ConfusionCounts[] = [];
     const cleanCounts: ConfusionCounts[] = [];
+    const nativeCounts: ConfusionCounts[] = [];
+    const nativeCleanCounts: ConfusionCounts[] = [];
     const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
     const pairs: { pBefore: number; pAfter: number }[] = [];
     let totalMs = 0;
@@ -175,12 +183,14 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
         const i = start + j;
         const r = results[j]!;
         totalMs += r.timingsMs.total ?? 0;
-        const c = confusionCounts(r.model.mask, truths[i]!);
-        counts.push(c);
-        await writeOverlay(method, i, r.mask, c);
+        counts.push(confusionCounts(r.model.mask, truths[i]!));
+        const nc = confusionCounts(r.mask, slices[i]!.truth);
+        nativeCounts.push(nc);
+        await writeOverlay(method, i, r.mask, nc);
         if (counterfactual) {
           pairs.push({ pBefore: r.pBefore, pAfter: r.pAfter });
           cleanCounts.push(confusionCounts(cleanUpMask(r.model.rawMask), truths[i]!));
+          nativeCleanCounts.push(confusionCounts(cleanUpMask(r.mask), slices[i]!.truth));
           sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(r.model.map!, width, height, t), truths[i]!)));
         }
         options.onProgress?.(method, i + 1);
@@ -195,18 +205,28 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       row: method,
       slices: count,
       summary: summariseSegmentation(counts),
+      nativeSummary: summariseSegmentation(nativeCounts),
       validity: counterfactual ? validityOf(pairs) : null,
       msPerSlice: totalMs / count,
       ...(counterfactual ? { sweep } : {}),
     });
     if (counterfactual) {
-      rows.push({ row: `${method}_CLEAN`, slices: count, summary: summariseSegmentation(cleanCounts), validity: validityOf(pairs), msPerSlice: totalMs / count });
+      rows.push({
+        row: `${method}_CLEAN`,
+        slices: count,
+        summary: summariseSegmentation(cleanCounts),
+        nativeSummary: summariseSegmentation(nativeCleanCounts),
+        validity: validityOf(pairs),
+        msPerSlice: totalMs / count,
+      });
     }
   }
 
   // ORACLE: x_cf = the clean slice, same preprocessing and mask rule.
   const counts: ConfusionCounts[] = [];
   const cleanCounts: ConfusionCounts[] = [];
+  const nativeCounts: ConfusionCounts[] = [];
+  const nativeCleanCounts: ConfusionCounts[] = [];
   const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
   const pairs: { pBefore: number; pAfter: number }[] = [];
   let oracleMs = 0;
@@ -224,13 +244,16 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     for (let j = 0; j < n; j++) {
       const i = start + j;
       const { diff, mask } = masks[j]!;
-      const c = confusionCounts(mask, truths[i]!);
-      counts.push(c);
-      const clean = cleanUpMask(mask);
-      cleanCounts.push(confusionCounts(clean, truths[i]!));
+      counts.push(confusionCounts(mask, truths[i]!));
+      cleanCounts.push(confusionCounts(cleanUpMask(mask), truths[i]!));
+      const s = chunk[j]!;
+      const native = mapToNativeMask({ width, height, data: diff }, s.hu.height, s.hu.width, DEFAULT_MASK_THRESHOLD);
+      const nc = confusionCounts(native, s.truth);
+      nativeCounts.push(nc);
+      nativeCleanCounts.push(confusionCounts(cleanUpMask(native), s.truth));
       sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(diff, width, height, t), truths[i]!)));
       pairs.push({ pBefore: sigmoid(before.logit!.data[j]!), pAfter: sigmoid(after.logit!.data[j]!) });
-      await writeOverlay("ORACLE", i, maskToNative(mask, chunk[j]!.hu.height, chunk[j]!.hu.width), c);
+      await writeOverlay("ORACLE", i, native, nc);
       options.onProgress?.("ORACLE", i + 1);
     }
   }
@@ -239,8 +262,9 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       const s = summariseSegmentation(sweepCounts[k]!);
       return { threshold, pooledIoU: s.pooledIoU, pooledDice: s.pooledDice };
     });
-    rows.push({ row: "ORACLE", slices: slices.length, summary: summariseSegmentation(counts), validity: validityOf(pairs), msPerSlice: oracleMs / slices.length, sweep });
-    rows.push({ row: "ORACLE_CLEAN", slices: slices.length, summary: summariseSegmentation(cleanCounts), validity: validityOf(pairs), msPerSlice: oracleMs / slices.length });
+    const base = { slices: slices.length, validity: validityOf(pairs), msPerSlice: oracleMs / slices.length };
+    rows.push({ row: "ORACLE", ...base, summary: summariseSegmentation(counts), nativeSummary: summariseSegmentation(nativeCounts), sweep });
+    rows.push({ row: "ORACLE_CLEAN", ...base, summary: summariseSegmentation(cleanCounts), nativeSummary: summariseSegmentation(nativeCleanCounts) });
   }
   return { rows, overlays, slices: slices.length, riseSlices: methods.includes("RISE") ? riseCount : 0, scoreCamSlices: methods.includes("SCORE_CAM") ? scoreCamCount : 0, modelSize: [height, width] };
 }

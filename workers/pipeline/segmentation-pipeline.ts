@@ -5,7 +5,7 @@ import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
 import { maskArea } from "../../imaging/mask/mask-area.ts";
 import { maskBoundingBox, type MaskBoundingBox } from "../../imaging/mask/mask-bounding-box.ts";
 import { encodeRle } from "../../imaging/mask/rle.ts";
-import { maskToNative } from "../../imaging/preprocess/mask-to-native.ts";
+import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
 import { preprocessSlices } from "../../imaging/preprocess/preprocess-slices.ts";
 import type { Image2D, VoxelArray } from "../../imaging/volume.ts";
 import { InferenceError } from "../errors/inference-error.ts";
@@ -74,7 +74,11 @@ export interface SliceSegmentation {
     /** The final mask (after clean-up when requested). */
     readonly mask: BinaryMask;
   };
-  /** The final mask on the native slice grid (nearest-neighbour, half-pixel centres). */
+  /**
+   * The final mask on the native slice grid: the model-size map upsampled bilinearly to the native
+   * size and thresholded there with the method's threshold (`mapToNativeMask`), then the clean-up on
+   * the native grid when requested. `model.mask` is the same rule at model size (the paper's grid).
+   */
   readonly mask: BinaryMask;
   /** imaging/mask/rle.ts encoding of the native mask. */
   readonly maskRle: string;
@@ -104,7 +108,8 @@ export interface SegmentationPipelineOptions {
  * 1. preprocess: window → [−1, 1] → bilinear resize to the classifier's size (its model.json);
  * 2. classify: one batched classifier pass → logits, target-layer activations and gradients;
  * 3. infer: the method on the slices to segment (abnormal ones, or all with `forceSegmentation`);
- * 4. postprocess: optional clean-up, mask to the native grid, RLE, bbox, area, optional PNG.
+ * 4. postprocess: optional clean-up; the native mask from the map upsampled to the slice's grid; RLE,
+ *    bbox, area, optional PNG.
  *
  * Errors: MODEL_KIND_MISMATCH (classifier not a CLASSIFIER; generator preprocessing differs from
  * the classifier's), INVALID_METHOD_INPUT, imaging INVALID_ARGUMENT for malformed slices, and the
@@ -168,7 +173,11 @@ export class SegmentationPipeline {
       const out = byIndex.get(i);
       const rawMask = out?.mask ?? empty;
       const mask = out && params.cleanUp ? cleanUpMask(rawMask) : rawMask;
-      const native = maskToNative(mask, slice.height, slice.width);
+      let native: BinaryMask = { width: slice.width, height: slice.height, data: new Uint8Array(slice.width * slice.height) };
+      if (out) {
+        native = mapToNativeMask({ width, height, data: out.map }, slice.height, slice.width, out.threshold);
+        if (params.cleanUp) native = cleanUpMask(native);
+      }
       const pAfter = out?.pAfter ?? pBefore[i]!;
       return {
         pBefore: pBefore[i]!,
