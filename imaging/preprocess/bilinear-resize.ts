@@ -28,6 +28,9 @@ import { assertImage2D, assertImageSize } from "./assert-image.ts";
  * @param out optional destination with room for `heightOut · widthOut` values from `outOffset`
  *   (used to fill a batched NCHW tensor without copies)
  * @param outOffset first index written in `out` (default 0)
+ * @param window compute only the output pixels in these rows and columns (clamped to the output;
+ *   the others are left as they are in `out`, 0 in a new buffer); each computed pixel is exactly what
+ *   the whole resize gives it
  * @returns the resized image; its `data` is `out` when given (the whole buffer, not a view)
  * @throws ImagingError INVALID_ARGUMENT for inconsistent image sizes or a too-short `out`;
  *   IMAGING_TOO_LARGE when either size exceeds the 2D image limit.
@@ -38,6 +41,7 @@ export function resizeBilinear(
   widthOut: number,
   out?: Float32Array,
   outOffset = 0,
+  window?: OutputWindow,
 ): Image2D<Float32Array> {
   assertImage2D(image, "resize input");
   assertImageSize(widthOut, heightOut, "resize output");
@@ -50,13 +54,14 @@ export function resizeBilinear(
   const xs = sourceTaps(widthIn, widthOut);
   const ys = sourceTaps(heightIn, heightOut);
   const f = Math.fround;
-  for (let r = 0; r < heightOut; r++) {
+  const [r0, r1, c0, c1] = window ? [Math.max(0, window.rowStart), Math.min(heightOut, window.rowEnd), Math.max(0, window.colStart), Math.min(widthOut, window.colEnd)] : [0, heightOut, 0, widthOut];
+  for (let r = r0; r < r1; r++) {
     const row0 = ys.i0[r]! * widthIn;
     const row1 = ys.i1[r]! * widthIn;
     const wy0 = ys.w0[r]!;
     const wy1 = ys.w1[r]!;
     const base = outOffset + r * widthOut;
-    for (let c = 0; c < widthOut; c++) {
+    for (let c = c0; c < c1; c++) {
       const x0 = xs.i0[c]!;
       const x1 = xs.i1[c]!;
       const wx0 = xs.w0[c]!;
@@ -68,6 +73,14 @@ export function resizeBilinear(
     }
   }
   return { width: widthOut, height: heightOut, data: dst };
+}
+
+/** Output rows `[rowStart, rowEnd)` and columns `[colStart, colEnd)` (output pixels). */
+export interface OutputWindow {
+  readonly rowStart: number;
+  readonly rowEnd: number;
+  readonly colStart: number;
+  readonly colEnd: number;
 }
 
 /**
