@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "evaluate":
             p.add_argument("--split", default="test", choices=["train", "val", "test"])
             p.add_argument("--checkpoint", default="best", choices=["best", "best-single", "last"])
+            p.add_argument("--onnx", type=Path,
+                           help="evaluate this exported generator (ONNX) instead of a checkpoint, e.g. "
+                                "models/kidney-blob-coin/model.onnx")
         if name == "restore-classifier":
             p.add_argument("--models", type=Path, default=REPO_ROOT / "models",
                            help="models root holding <benchmark>-classifier (default <repo>/models)")
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             from .evaluate import evaluate_model
 
             evaluate_model(args.model, bench, cfg["size"], args.runs, args.split,
-                           float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint)
+                           float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint, args.onnx)
         elif args.command == "probe-classifier":
             from .probe import probe_classifier
 

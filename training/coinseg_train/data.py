@@ -155,6 +155,36 @@ def _load_nifti(path: Path) -> np.ndarray:
     return data
 
 
+def load_native_gt(bench: Benchmark, split: str, keep: np.ndarray | None = None) -> np.ndarray:
+    """Ground-truth target masks of ``split`` on the native slice grid, bool ``[N, H, W]``, in the order
+    of :func:`load_split` (scanId, sliceIndex); only the rows ``keep`` when given. Evaluation only:
+    what the service's native masks are scored against. Reads the label volumes (not cached).
+
+    Raises TrainError(DATA_NOT_FOUND | DATA_INVALID), the latter also when the split's scans differ
+    in slice size (one benchmark has one native size)."""
+    rows = sorted((r for r in bench.rows if r["split"] == split), key=lambda r: (r["scanId"], r["sliceIndex"]))
+    idx = np.arange(len(rows)) if keep is None else np.asarray(keep, dtype=np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= len(rows)):
+        raise TrainError("DATA_INVALID", f"row index out of range [0, {len(rows)}) for split {split!r}")
+    wanted: dict[str, list[tuple[int, int]]] = {}
+    for out_pos, i in enumerate(idx.tolist()):
+        r = rows[i]
+        wanted.setdefault(r["scanId"], []).append((out_pos, r["sliceIndex"]))
+    out: np.ndarray | None = None
+    for scan_id, items in wanted.items():
+        lab = _load_nifti(bench.root / "labels" / f"{scan_id}.nii.gz")
+        hw = (lab.shape[1], lab.shape[0])  # image rows = j, columns = i
+        if out is None:
+            out = np.zeros((len(idx), *hw), dtype=bool)
+        elif out.shape[1:] != hw:
+            raise TrainError("DATA_INVALID", f"{scan_id}: slice size {hw} differs from {out.shape[1:]} in split {split!r}")
+        for out_pos, k in items:
+            if not 0 <= k < lab.shape[2]:
+                raise TrainError("DATA_INVALID", f"{scan_id}: sliceIndex {k} out of range [0, {lab.shape[2]})")
+            out[out_pos] = lab[:, :, k].T == 2
+    return out if out is not None else np.zeros((0, 0, 0), dtype=bool)
+
+
 def _manifest_digest(bench: Benchmark, split: str) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(bench.card, sort_keys=True).encode())

@@ -1,6 +1,9 @@
 """Python evaluation following DESIGN.md §2 (until the TypeScript evaluation exists): classifier
 scores, and for generators pooled / per-slice IoU and Dice over GT-positive slices, CV, flip rate,
-an ORACLE row (X_cf = the clean slice), with and without clean-up, and a threshold sweep."""
+an ORACLE row (X_cf = the clean slice), with and without clean-up, and a threshold sweep. The
+headline is the paper's model-size protocol; ``native`` scores the mask the service returns (the
+model-size difference map upsampled bilinearly to the slice's grid, then thresholded) against the
+native ground truth, as the TypeScript evaluation's native columns."""
 
 from __future__ import annotations
 
@@ -12,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .data import Benchmark, load_split
+from .data import Benchmark, load_native_gt, load_split
 from .errors import TrainError
-from .metrics import (cleanup_mask, classification_scores, counterfactual_validity, diff_mask, flip_rate, recall_by_tissue,
-                      segmentation_scores)
-from .runtime import json_safe, log, run_dir
+from .metrics import (cleanup_mask, classification_scores, counterfactual_validity, diff_mask, flip_rate,
+                      native_diff_mask, recall_by_tissue, segmentation_scores)
+from .runtime import json_safe, log, onnx_counterfactuals, run_dir
 from .train_classifier import classifier_probs, load_classifier
 from .train_gan import counterfactuals, load_generator
 
@@ -47,9 +50,14 @@ def _method_rows(name: str, x: np.ndarray, x_cf: np.ndarray, gt: np.ndarray, pos
 
 
 def evaluate_model(kind: str, bench: Benchmark, size: int, runs_root: Path, split: str = "test",
-                   threshold: float = 0.25, checkpoint: str = "best") -> dict[str, Any]:
-    """Evaluate ``<runs>/<benchmark>/<kind>/<checkpoint>.pt`` on ``split``; writes
-    ``eval-<split>.json`` next to it and returns the report. Raises TrainError(CHECKPOINT_*)."""
+                   threshold: float = 0.25, checkpoint: str = "best", onnx: Path | None = None) -> dict[str, Any]:
+    """Evaluate ``<runs>/<benchmark>/<kind>/<checkpoint>.pt`` on ``split`` — or, with ``onnx``, the
+    generator exported there (e.g. a committed models/<key>/model.onnx; the classifier is still
+    ``<runs>/<benchmark>/classifier/best.pt``, see ``restore-classifier``); writes ``eval-<split>.json``
+    next to the checkpoint (``eval-<split>-onnx.json`` for an ONNX file) and returns the report.
+    Raises TrainError(CHECKPOINT_* | MODEL_NOT_FOUND | USAGE)."""
+    if onnx is not None and kind not in ("coin", "singla"):
+        raise TrainError("USAGE", "--onnx evaluates a generator (coin or singla)")
     clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
     data = load_split(bench, split, size)
     t0 = time.perf_counter()
@@ -62,9 +70,14 @@ def evaluate_model(kind: str, bench: Benchmark, size: int, runs_root: Path, spli
         report["classifier"]["msPerSlice"] = clf_ms
         report["checkpointStep"] = clf_ck.get("step")
     elif kind in ("coin", "singla"):
-        g, ck = load_generator(run_dir(runs_root, bench.name, kind) / f"{checkpoint}.pt", kind)
         t0 = time.perf_counter()
-        x_cf = counterfactuals(g, data.x, p, kind == "singla")
+        if onnx is not None:
+            cond = (1.0 - (p > 0.5)).astype(np.float32) if kind == "singla" else None
+            x_cf = onnx_counterfactuals(onnx, data.x, cond)
+            ck: dict[str, Any] = {"step": None, "best": {"onnx": str(onnx)}}
+        else:
+            g, ck = load_generator(run_dir(runs_root, bench.name, kind) / f"{checkpoint}.pt", kind)
+            x_cf = counterfactuals(g, data.x, p, kind == "singla")
         g_ms = (time.perf_counter() - t0) * 1000 / max(1, len(data))
         p_cf = classifier_probs(clf, x_cf)
         p_clean = classifier_probs(clf, data.x_clean)
@@ -75,6 +88,10 @@ def evaluate_model(kind: str, bench: Benchmark, size: int, runs_root: Path, spli
         rows = _method_rows(kind.upper(), data.x, x_cf, data.gt, pos, neg, p, p_cf, threshold)
         rows.update(_method_rows("ORACLE", data.x, data.x_clean, data.gt, pos, neg, p, p_clean, threshold))
         rows[kind.upper()]["msPerSlice"] = g_ms + 2 * clf_ms
+        gt_native = load_native_gt(bench, split, pos)
+        for name, cf in ((kind.upper(), x_cf), ("ORACLE", data.x_clean)):
+            rows[name]["native"] = segmentation_scores(
+                native_diff_mask(data.x[pos], cf[pos], gt_native.shape[1:], threshold), gt_native)
         rows[kind.upper()]["recallByTissue"] = recall_by_tissue(
             diff_mask(data.x[pos], x_cf[pos], threshold), diff_mask(data.x[pos], data.x_clean[pos], threshold),
             data.gt[pos], data.x_clean[pos])
@@ -82,7 +99,7 @@ def evaluate_model(kind: str, bench: Benchmark, size: int, runs_root: Path, spli
                       selection=ck.get("best"))
     else:
         raise TrainError("USAGE", f"unknown model {kind!r}")
-    out = run_dir(runs_root, bench.name, kind) / f"eval-{split}.json"
+    out = run_dir(runs_root, bench.name, kind) / f"eval-{split}{'-onnx' if onnx is not None else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(json_safe(report), indent=2, allow_nan=False))
     _print_report(report)
@@ -104,6 +121,9 @@ def _print_report(report: dict[str, Any]) -> None:
         log(f"  {name:<18}{_fmt(r['pooledIoU']):>10}{_fmt(r['pooledDice']):>11}"
             f"{_fmt(r['pooledPrecision']):>10}{_fmt(r['pooledRecall']):>8}"
             f"{_fmt(r['meanIoU']) + '±' + _fmt(r['sdIoU']).strip():>16}{_fmt(r['cv']):>7}{_fmt(r['flipRate']):>7}")
+    log("  native grid (the service's mask against the native ground truth): " + "  ".join(
+        f"{name} IoU {_fmt(r['native']['pooledIoU'])} P {_fmt(r['native']['pooledPrecision'])} R {_fmt(r['native']['pooledRecall'])}"
+        for name, r in report["rows"].items() if "native" in r))
     log("  recall by the clean slice's intensity under the ground truth ([0, 1] scale): "
         + "  ".join(f"{r['clean'][0]:.2f}-{r['clean'][1]:.2f} share {_fmt(r['gtShare'])} recall {_fmt(r['recall'])}"
                     f" (oracle {_fmt(r['oracleRecall'])})" for r in report["rows"][report["model"].upper()]["recallByTissue"]))

@@ -15,6 +15,27 @@ def diff_mask(x: np.ndarray, x_cf: np.ndarray, threshold: float) -> np.ndarray:
     return np.abs(x - x_cf) / 2.0 > threshold
 
 
+def native_diff_mask(x: np.ndarray, x_cf: np.ndarray, native_hw: tuple[int, int], threshold: float,
+                     chunk: int = 64) -> np.ndarray:
+    """The service's native mask (imaging/mask/map-to-native-mask.ts): the model-size difference map
+    ``|x - x_cf| / 2`` upsampled bilinearly to ``native_hw`` (half-pixel centres, PyTorch's
+    ``align_corners=False``, as the preprocessing) and thresholded there (strictly).
+
+    ``x``, ``x_cf``: ``[N, 1, S, S]`` or ``[N, S, S]`` in [-1, 1]; returns bool ``[N, H, W]``."""
+    import torch
+    import torch.nn.functional as F
+
+    d = np.abs(np.asarray(x, dtype=np.float32) - np.asarray(x_cf, dtype=np.float32)) / 2.0
+    d = d.reshape(d.shape[0], 1, *d.shape[-2:])
+    out = np.zeros((d.shape[0], *native_hw), dtype=bool)
+    for start in range(0, d.shape[0], chunk):
+        t = torch.from_numpy(np.ascontiguousarray(d[start:start + chunk]))
+        if tuple(t.shape[-2:]) != tuple(native_hw):
+            t = F.interpolate(t, size=tuple(native_hw), mode="bilinear", align_corners=False, antialias=False)
+        out[start:start + chunk] = (t[:, 0] > threshold).numpy()
+    return out
+
+
 def cleanup_mask(mask: np.ndarray) -> np.ndarray:
     """3x3 opening, 3x3 closing, then keep the largest 8-connected component, per 2D mask (same
     border and tie conventions as the TypeScript clean-up).

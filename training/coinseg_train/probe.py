@@ -29,7 +29,7 @@ import torch
 from .data import Benchmark, load_split
 from .errors import TrainError
 from .metrics import TISSUE_BINS
-from .runtime import batched, log
+from .runtime import batched, log, onnx_counterfactuals
 from .train_classifier import load_classifier
 
 CLIPPED = TISSUE_BINS[0]  # [lo, hi) on the window's [0, 1] scale, as in recall_by_tissue
@@ -37,18 +37,6 @@ CLIPPED = TISSUE_BINS[0]  # [lo, hi) on the window's [0, 1] scale, as in recall_
 
 def _logits(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     return batched(lambda t: model(t).reshape(-1), x).astype(np.float64)
-
-
-def _counterfactuals(onnx_path: Path, x: np.ndarray, batch: int = 16) -> np.ndarray:
-    import onnxruntime as ort
-    if not onnx_path.is_file():
-        raise TrainError("MODEL_NOT_FOUND", f"no ONNX file at {onnx_path}")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = torch.get_num_threads()
-    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    out = [sess.run(None, {name: x[i:i + batch]})[0] for i in range(0, len(x), batch)]
-    return np.concatenate(out).astype(np.float32)
 
 
 def probe_classifier(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, split: str,
@@ -74,7 +62,7 @@ def probe_classifier(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, spl
         "normalFalseRate": float((_logits(model, normals) > 0).mean()) if len(normals) else None,
     }
     if counterfactual is not None:
-        cf = _counterfactuals(counterfactual, x)
+        cf = onnx_counterfactuals(counterfactual, x)
         fixed = np.where(fat, clean, cf).astype(np.float32)
         lc, lf = _logits(model, cf), _logits(model, fixed)
         out["counterfactual"] = {

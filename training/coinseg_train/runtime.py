@@ -159,3 +159,29 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     return value
+
+
+def onnx_counterfactuals(onnx_path: Path, x: np.ndarray, condition: np.ndarray | None = None,
+                         batch_size: int = 16) -> np.ndarray:
+    """X_cf of an exported generator (ONNX Runtime, CPU, this process's torch thread count) for slices
+    ``x`` ``[N, 1, S, S]``; a Singla* graph also takes ``condition`` ``[N]`` (its second input).
+    Raises TrainError(MODEL_NOT_FOUND) when the file is missing, TrainError(USAGE) when the graph's
+    inputs and ``condition`` do not match."""
+    import onnxruntime as ort
+
+    if not onnx_path.is_file():
+        raise TrainError("MODEL_NOT_FOUND", f"no ONNX file at {onnx_path}")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    if len(names) != (1 if condition is None else 2):
+        raise TrainError("USAGE", f"{onnx_path} takes inputs {names}; "
+                         + ("a condition is needed (a Singla* graph)" if condition is None else "it takes no condition"))
+    out = []
+    for s in range(0, len(x), batch_size):
+        feeds = {names[0]: np.ascontiguousarray(x[s:s + batch_size], dtype=np.float32)}
+        if condition is not None:
+            feeds[names[1]] = np.ascontiguousarray(condition[s:s + batch_size], dtype=np.float32)
+        out.append(sess.run(None, feeds)[0])
+    return np.concatenate(out).astype(np.float32) if out else np.zeros_like(x, dtype=np.float32)

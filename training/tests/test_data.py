@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coinseg_train.data import golden_indices, load_benchmark, load_split, preprocess_hu
+from coinseg_train.data import golden_indices, load_benchmark, load_native_gt, load_split, preprocess_hu
 from coinseg_train.errors import TrainError
 from fixture_data import write_fixture
 
@@ -42,6 +42,23 @@ def test_should_resize_gt_and_keep_labels_when_loading_the_fixture(fixture_root:
     has_gt = data.gt.reshape(len(data), -1).any(1)
     assert has_gt.sum() > 0 and not has_gt[data.label == 0].any()
     assert list(data.slice_index) == sorted(data.slice_index)  # one test scan, in slice order
+
+
+def test_should_read_native_ground_truth_in_load_split_order(tmp_path: Path):
+    root = write_fixture(tmp_path / "b", scans=4, nx=40, ny=36, nz=8)
+    bench = load_benchmark(root)
+    data = load_split(bench, "train", 32, use_cache=False)
+    keep = np.array([len(data) - 1, 0])
+    got = load_native_gt(bench, "train", keep)
+    assert got.shape == (2, 36, 40) and got.dtype == bool
+    for row, i in enumerate(keep):
+        lab = nib.load(str(root / "labels" / f"{data.scan_ids[i]}.nii.gz")).get_fdata()
+        assert (got[row] == (lab[:, :, int(data.slice_index[i])].T == 2)).all()
+    whole = load_native_gt(bench, "train")
+    assert whole.shape == (len(data), 36, 40) and whole.any()
+    with pytest.raises(TrainError) as err:
+        load_native_gt(bench, "train", np.array([len(data)]))
+    assert err.value.code == "DATA_INVALID"
 
 
 def test_should_reuse_the_cache_and_rebuild_it_when_the_manifest_changes(tmp_path: Path, fixture_root: Path):

@@ -10,6 +10,7 @@ from coinseg_train.metrics import (
     counterfactual_validity,
     diff_mask,
     flip_rate,
+    native_diff_mask,
     recall_by_tissue,
     roc_auc,
     segmentation_scores,
@@ -102,3 +103,16 @@ def test_should_split_recall_by_the_clean_intensity_under_the_ground_truth():
     assert [r["oracleRecall"] for r in rows] == [1.0, 1.0, 1.0, 0.0]
     empty = recall_by_tissue(pred, oracle, np.zeros_like(gt), x_clean)
     assert all(math.isnan(r["recall"]) and r["gtPixels"] == 0 for r in empty)
+
+
+def test_should_threshold_the_bilinearly_upsampled_difference_map_for_the_native_mask():
+    x = np.full((1, 1, 2, 2), -1.0, np.float32)
+    x_cf = x.copy()
+    x[0, 0, 0, 0] = 0.2  # diff (0.2 + 1) / 2 = 0.6 at model pixel (0, 0), 0 elsewhere
+    m = native_diff_mask(x, x_cf, (4, 4), 0.25)
+    # Half-pixel centres: native pixel (r, c) samples model coordinate ((r + 0.5) / 2 - 0.5), clamped,
+    # so rows/cols 0-1 weigh pixel 0 by 1, 1; row/col 2 by 0.25; 3 by 0. 0.6 · 0.25 < 0.25 < 0.6.
+    want = np.zeros((4, 4), bool)
+    want[:2, :2] = True
+    assert m.shape == (1, 4, 4) and (m[0] == want).all()
+    assert (native_diff_mask(x, x_cf, (2, 2), 0.25)[0] == diff_mask(x, x_cf, 0.25)[0, 0]).all()  # same grid: the paper's rule

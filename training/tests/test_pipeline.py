@@ -109,6 +109,30 @@ def test_should_write_strict_json_evaluation_with_an_oracle_row(exported):
     assert {"COIN", "COIN+cleanup", "ORACLE", "ORACLE+cleanup"} <= rows.keys()
     assert list(rows["ORACLE"]["sweep"].keys()) == ["0.15", "0.20", "0.25", "0.30", "0.35"]
     assert rows["ORACLE"]["pooledIoU"] > rows["COIN"]["pooledIoU"]
+    native = rows["ORACLE"]["native"]  # the service's mask, on the fixture's native grid
+    assert native["slices"] == rows["ORACLE"]["slices"] and native["tp"] > 0
+    assert native["pooledIoU"] > 0.5
+
+
+@pytest.mark.parametrize("model", ["coin", "singla"])
+def test_should_evaluate_an_exported_generator_as_its_checkpoint(exported, model):
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(exported["runs"]),
+              "--model", model, "--split", "val"]
+    assert _cli("evaluate", *common) == 0
+    assert _cli("evaluate", *common, "--onnx", str(exported["models"] / f"kidney-blob-{model}" / "model.onnx")) == 0
+    run = exported["runs"] / "kidney-blob" / model
+    torch_rows, onnx_rows = (_strict_json(run / name)["rows"] for name in ("eval-val.json", "eval-val-onnx.json"))
+    for name in (model.upper(), "ORACLE"):
+        for key in ("tp", "fp", "fn"):  # ONNX Runtime within 1e-4 of PyTorch: the same masks, bar a pixel at the edge
+            assert abs(torch_rows[name][key] - onnx_rows[name][key]) <= 2
+            assert abs(torch_rows[name]["native"][key] - onnx_rows[name]["native"][key]) <= 4
+
+
+def test_should_exit_2_when_asked_to_evaluate_a_classifier_through_onnx(exported, capsys):
+    args = ["evaluate", "--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(exported["runs"]),
+            "--model", "classifier", "--onnx", str(exported["models"] / "kidney-blob-coin" / "model.onnx")]
+    assert _cli(*args) == 2
+    assert "error USAGE" in capsys.readouterr().err
 
 
 def test_should_exit_2_with_a_code_when_the_data_is_missing(tmp_path: Path, capsys):
