@@ -6,7 +6,12 @@
 Loads each model with coinseg_train's checkpoint loaders (load_classifier / load_generator on
 <runs>/<benchmark>/<model>/best.pt, the checkpoint `export` turns into models/<key>/model.onnx) and runs
 the same forward the ONNX graph holds (ClassifierExport for the classifier: logit, activations,
-activations_grad; the generator's forward, with the flipped condition for Singla). The input is the
+activations_grad; the generator's forward, with the flipped condition for Singla).
+Where a checkpoint is missing (runs/ is not committed; `restore-classifier` rebuilds only the
+classifier's), the network is built from its model card instead — training.config, and
+training.ensemble's members and mirror for an ensemble graph — with seeded random weights: the same
+layers and the same multiply-adds, so the same time, but not the same outputs. Such a model is listed
+under "randomWeights" and the caller skips its output check. The input is the
 model's golden x (models/<key>/golden/x.bin), its first slice tiled to the batch size.
 Prints one JSON document on stdout: timings (median ms per forward) and peak RSS; writes each model's
 batch-1 outputs to --out/<key>.<output>.bin so the caller can check that both runtimes ran the same model.
@@ -28,9 +33,35 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "training"))
 
-from coinseg_train.nets.classifier import ClassifierExport  # noqa: E402
+from coinseg_train.nets.classifier import Classifier, ClassifierExport  # noqa: E402
+from coinseg_train.nets.generator import Generator, GeneratorEnsemble  # noqa: E402
 from coinseg_train.train_classifier import load_classifier  # noqa: E402
 from coinseg_train.train_gan import load_generator  # noqa: E402
+
+RANDOM_WEIGHTS: list[str] = []
+
+
+def load_or_build(a: argparse.Namespace, role: str) -> torch.nn.Module:
+    """The checkpoint at <runs>/<benchmark>/<role>/best.pt, else the card's architecture with seeded
+    random weights (recorded in RANDOM_WEIGHTS), in eval mode."""
+    path = a.runs / a.benchmark / role / "best.pt"
+    if path.is_file():
+        return load_classifier(path)[0] if role == "classifier" else load_generator(path, role)[0]
+    key = f"{a.benchmark}-{role}"
+    card = json.loads((a.models / key / "model.json").read_text())
+    torch.manual_seed(0)
+    config = card["training"]["config"]
+    if role == "classifier":
+        net: torch.nn.Module = Classifier.from_config(config)
+    else:
+        ens = card["training"].get("ensemble")
+        members = [Generator.from_config(config, singla=role == "singla") for _ in range((ens or {}).get("members", 1))]
+        net = GeneratorEnsemble(members, bool(ens["flip"])) if ens else members[0]
+    params = sum(p.numel() for p in net.parameters())
+    if params != card["parameters"]:
+        raise SystemExit(f"{key}: the card's architecture builds {params} parameters, the card says {card['parameters']}")
+    RANDOM_WEIGHTS.append(key)
+    return net.eval()
 
 
 def golden_x(models: Path, key: str) -> torch.Tensor:
@@ -56,9 +87,9 @@ def main() -> None:
     torch.set_grad_enabled(False)
 
     roles = a.roles.split(",")
-    clf, _ = load_classifier(a.runs / a.benchmark / "classifier" / "best.pt")
-    coin = load_generator(a.runs / a.benchmark / "coin" / "best.pt", "coin")[0] if "coin" in roles else None
-    singla = load_generator(a.runs / a.benchmark / "singla" / "best.pt", "singla")[0] if "singla" in roles else None
+    clf = load_or_build(a, "classifier")
+    coin = load_or_build(a, "coin") if "coin" in roles else None
+    singla = load_or_build(a, "singla") if "singla" in roles else None
     clf_export = ClassifierExport(clf).eval()
     x1 = golden_x(a.models, f"{a.benchmark}-classifier")
     p = torch.sigmoid(clf(x1)).reshape(-1)
@@ -89,7 +120,7 @@ def main() -> None:
                 results.append({"model": key, "threads": threads, "batch": batch, "msPerForward": statistics.median(times),
                                 "iters": a.iters})
     json.dump({"runtime": f"torch {torch.__version__} eager", "results": results,
-               "cond": cond1.tolist(),
+               "cond": cond1.tolist(), "randomWeights": RANDOM_WEIGHTS,
                "maxRssKB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, sys.stdout)
 
 

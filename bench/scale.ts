@@ -28,7 +28,7 @@ const gpu = config.workers.kind === "gpu";
  * CPU: measured, cpu preset on one core (bench/results/inference.json: COIN 11.98 ms per slice
  * through the pipeline at 128², plus 3.44 ms of host work on a native 512² slice ⇒ 15.4 ms ⇒ 65).
  */
-const sliceRate = Number(values["slices-per-second-per-task"] ?? (gpu ? 75 : 65));
+const sliceRate = Number(values["slices-per-second-per-task"] ?? (gpu ? 75 : 29));
 const slicesPerMessage = Number(values["slices-per-message"]);
 const durationSeconds = Math.round(Number(values.hours) * 3600);
 const steps = queueDepthSteps(config.scaling.messagesPerTask, config.scaling.maxTasks);

@@ -208,6 +208,10 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
             "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
                        f"{int(last_ck.get('threads', ck.get('threads', torch.get_num_threads())))} threads",
             "config": section,
+            # How the exported graph is built from `config`'s generator (ensemble.py): members and mirror.
+            **({"ensemble": {"members": len(ck["ensemble"]["steps"]), "flip": bool(ck["ensemble"]["flip"]),
+                             "steps": [int(v) for v in ck["ensemble"]["steps"]]}}
+               if isinstance(ck.get("ensemble"), dict) else {}),
             "dataset": {k: bench.card.get(k) for k in ("benchmark", "generatorVersion", "seed", "scans", "windowHU")},
         },
         "metrics": metrics,

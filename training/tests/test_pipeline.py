@@ -51,6 +51,7 @@ def test_should_write_a_model_card_matching_the_onnx_file_when_exporting(exporte
     assert spec["training"]["preset"] == "tiny" and spec["training"]["steps"] > 0
     assert spec["training"]["command"] == f"npm run train -- kidney-blob {model}"
     assert spec["thresholds"]["mask"] == 0.25
+    assert "ensemble" not in spec["training"]  # one network, built from training.config as it stands
     import onnx
 
     proto = onnx.load(str(d / "model.onnx"))
@@ -266,6 +267,7 @@ def test_should_export_a_val_chosen_snapshot_ensemble_as_one_onnx_generator(expo
             outs += [g(t), torch.flip(g(torch.flip(t, dims=[3])), dims=[3])]
     assert np.abs(got - torch.stack(outs).mean(0).numpy()).max() <= 1e-4
     assert card["parameters"] == 2 * sum(p.numel() for p in g.parameters())
+    assert card["training"]["ensemble"] == {"members": 2, "flip": True, "steps": ck["ensemble"]["steps"]}
 
 
 def test_should_probe_the_classifier_on_slices_and_counterfactuals(exported):
