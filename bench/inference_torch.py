@@ -7,8 +7,10 @@ Loads each model with coinseg_train's checkpoint loaders (load_classifier / load
 <runs>/<benchmark>/<model>/best.pt, the checkpoint `export` turns into models/<key>/model.onnx) and runs
 the same forward the ONNX graph holds (ClassifierExport for the classifier: logit, activations,
 activations_grad; the generator's forward, with the flipped condition for Singla).
-Where a checkpoint is missing (runs/ is not committed; `restore-classifier` rebuilds only the
-classifier's), the network is built from its model card instead — training.config, and
+runs/ is not committed: on a fresh machine `python3 -m coinseg_train restore-classifier` and
+`restore-generator --model coin|singla` (PYTHONPATH=training) rebuild those checkpoints from the
+committed ONNX files, checked against their golden outputs. Where a checkpoint is still missing, the
+network is built from its model card instead — training.config, and
 training.ensemble's members and mirror for an ensemble graph — with seeded random weights: the same
 layers and the same multiply-adds, so the same time, but not the same outputs. Such a model is listed
 under "randomWeights" and the caller skips its output check. The input is the

@@ -1,6 +1,7 @@
 """Command line: ``python3 -m coinseg_train <command> --benchmark <name> [--preset cpu] ...``.
 
 Commands: train-classifier, train-coin, train-singla, ensemble, evaluate, export, restore-classifier,
+restore-generator,
 probe-classifier. Exit status 0 on success,
 2 on a coded error (printed as ``error <CODE>: <message>``)."""
 
@@ -23,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     for name in ("train-classifier", "train-coin", "train-singla", "ensemble", "evaluate", "export", "restore-classifier",
-                 "probe-classifier"):
+                 "restore-generator", "probe-classifier"):
         p = sub.add_parser(name)
         p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
         p.add_argument("--preset", default="cpu", help="preset name in training/configs/ or a JSON path (default cpu)")
@@ -50,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--onnx", type=Path,
                            help="evaluate this exported generator (ONNX) instead of a checkpoint, e.g. "
                                 "models/kidney-blob-coin/model.onnx")
-        if name == "restore-classifier":
+        if name == "restore-generator":
+            p.add_argument("--model", required=True, choices=["coin", "singla"])
+        if name in ("restore-classifier", "restore-generator"):
             p.add_argument("--models", type=Path, default=REPO_ROOT / "models",
                            help="models root holding <benchmark>-classifier (default <repo>/models)")
         if name == "probe-classifier":
@@ -80,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             from .restore import restore_classifier
 
             restore_classifier(args.benchmark, cfg, args.runs, args.models)
+            return 0
+        if args.command == "restore-generator":
+            from .restore import restore_generator
+
+            restore_generator(args.benchmark, args.model, cfg, args.runs, args.models)
             return 0
         bench = load_benchmark(args.data or default_data_dir(args.benchmark))
         if bench.name != args.benchmark:

@@ -1,4 +1,5 @@
-"""Rebuild a classifier checkpoint from a committed ONNX export (``models/<benchmark>-classifier``).
+"""Rebuild a classifier checkpoint from a committed ONNX export (``models/<benchmark>-classifier``), and
+a generator checkpoint from ``models/<benchmark>-coin`` / ``-singla`` (``restore_generator``).
 
 Training a generator needs ``runs/<benchmark>/classifier/best.pt``, and ``runs/`` is not committed.
 Retraining the classifier would give a different one (the budget is wall-clock), and every committed
@@ -72,15 +73,20 @@ def _conv_bn_in_execution_order(model: Classifier, size: int) -> list[tuple[nn.C
     return [(c, bn_after[id(c)]) for c in order]
 
 
+def _committed(models_root: Path | None, key: str, what: str) -> tuple[Path, dict[str, Any]]:
+    """``<models>/<key>`` and its parsed card; TrainError(CHECKPOINT_NOT_FOUND) without card or graph."""
+    d = (models_root or REPO_ROOT / "models") / key
+    if not (d / "model.json").is_file() or not (d / "model.onnx").is_file():
+        raise TrainError("CHECKPOINT_NOT_FOUND", f"no committed {what} in {d}")
+    return d, json.loads((d / "model.json").read_text())
+
+
 def restore_classifier(benchmark: str, cfg: dict[str, Any], runs_root: Path, models_root: Path | None = None) -> Path:
     """Write ``<runs>/<benchmark>/classifier/best.pt`` from ``<models>/<benchmark>-classifier``.
 
     Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | PARITY_FAILED)."""
-    d = (models_root or REPO_ROOT / "models") / f"{benchmark}-classifier"
-    card_path, onnx_path = d / "model.json", d / "model.onnx"
-    if not card_path.is_file() or not onnx_path.is_file():
-        raise TrainError("CHECKPOINT_NOT_FOUND", f"no committed classifier in {d}")
-    card = json.loads(card_path.read_text())
+    d, card = _committed(models_root, f"{benchmark}-classifier", "classifier")
+    onnx_path = d / "model.onnx"
     section = card["training"]["config"]
     size = int(card["preprocess"]["size"][0])
     model = Classifier.from_config(section)
@@ -121,5 +127,144 @@ def restore_classifier(benchmark: str, cfg: dict[str, Any], runs_root: Path, mod
         "command": card["training"]["command"], "restoredFrom": {"model": d.name, "sha256": card["sha256"]},
         "state": {"net": model.state_dict()},
     })
+    log(f"restored {d.name} into {out}: max |d| {diff:.3g} against its PyTorch golden outputs")
+    return out
+
+
+class _OnnxValues:
+    """Constant values of an ONNX graph by name: initializers, Constant nodes, and Identity chains."""
+
+    def __init__(self, proto: Any) -> None:
+        from onnx import numpy_helper
+
+        self._init = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+        self._nodes = {n.name: n for n in proto.graph.node}
+        self._producer = {o: n for n in proto.graph.node for o in n.output}
+        self._helper = numpy_helper
+
+    def node(self, name: str) -> Any | None:
+        return self._nodes.get(name)
+
+    def const(self, value: str) -> np.ndarray | None:
+        """The constant behind ``value``, or None when it is computed from the inputs."""
+        if value in self._init:
+            return np.array(self._init[value])
+        n = self._producer.get(value)
+        if n is None:
+            return None
+        if n.op_type == "Identity":
+            return self.const(n.input[0])
+        if n.op_type == "Constant":
+            return np.array(self._helper.to_array(n.attribute[0].t))
+        return None
+
+    def const_input(self, node: Any, where: str) -> np.ndarray:
+        """The one constant input of ``node`` (a Mul or Add applying a scale or shift)."""
+        got = [c for c in (self.const(i) for i in node.input) if c is not None]
+        if len(got) != 1:
+            raise TrainError("CHECKPOINT_INVALID", f"{where}: expected one constant input of {node.name}, found {len(got)}")
+        return got[0]
+
+
+def _load_member(g: nn.Module, values: _OnnxValues, prefix: str, singla: bool, where: str) -> None:
+    """Load one generator's weights from the graph nodes named after its modules (``prefix`` + the
+    module path with '/' for '.', as torch.onnx names them). A conditional batch norm's running
+    statistics come from its BatchNormalization node; where the exporter folded that batch norm into
+    the convolution before it (conv → CBN with nothing between), the folded weights go into the
+    convolution and the batch norm becomes the identity (mean 0, var 1 − eps) — the same function in
+    eval mode. Its scale and shift come from the Mul / Add that apply them (Singla*: the condition-0
+    values and the condition-1 minus condition-0 differences)."""
+    from .nets.conditional_batch_norm import ConditionalBatchNorm2d
+
+    with torch.no_grad():
+        for name, mod in g.named_modules():
+            path = prefix + name.replace(".", "/")
+            if isinstance(mod, nn.Conv2d):
+                node = values.node(f"{path}/Conv")
+                w = values.const(node.input[1]) if node is not None else None
+                b = values.const(node.input[2]) if node is not None and len(node.input) > 2 else None
+                if w is None or b is None or w.shape != tuple(mod.weight.shape):
+                    raise TrainError("CHECKPOINT_INVALID", f"{where}: no convolution {path} of shape {tuple(mod.weight.shape)}")
+                mod.weight.copy_(torch.from_numpy(w))
+                mod.bias.copy_(torch.from_numpy(b.reshape(mod.bias.shape)))
+            elif isinstance(mod, ConditionalBatchNorm2d):
+                bn_node = values.node(f"{path}/bn/BatchNormalization")
+                if bn_node is not None:
+                    mean, var = values.const(bn_node.input[3]), values.const(bn_node.input[4])
+                    eps = next((a.f for a in bn_node.attribute if a.name == "epsilon"), mod.bn.eps)
+                    if mean is None or var is None or abs(eps - mod.bn.eps) > 1e-9:
+                        raise TrainError("CHECKPOINT_INVALID", f"{where}: batch norm {path} has no constant statistics")
+                    mod.bn.running_mean.copy_(torch.from_numpy(mean))
+                    mod.bn.running_var.copy_(torch.from_numpy(var))
+                else:  # folded into the convolution before it
+                    mod.bn.running_mean.zero_()
+                    mod.bn.running_var.fill_(1.0 - mod.bn.eps)
+                nodes = [values.node(f"{path}/{op}") for op in (("Mul", "Add", "Mul_1", "Add_1") if singla else ("Mul", "Add"))]
+                if any(n is None for n in nodes):
+                    raise TrainError("CHECKPOINT_INVALID", f"{where}: conditional batch norm {path} is not in the graph")
+                if singla:
+                    d_gamma, gamma0, d_beta, beta0 = (values.const_input(n, where) for n in nodes)
+                    mod.gamma.copy_(torch.from_numpy(np.stack([gamma0, gamma0 + d_gamma]).reshape(mod.gamma.shape)))
+                    mod.beta.copy_(torch.from_numpy(np.stack([beta0, beta0 + d_beta]).reshape(mod.beta.shape)))
+                else:
+                    gamma, beta = (values.const_input(n, where) for n in nodes)
+                    mod.gamma.copy_(torch.from_numpy(gamma.reshape(mod.gamma.shape)))
+                    mod.beta.copy_(torch.from_numpy(beta.reshape(mod.beta.shape)))
+
+
+def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root: Path,
+                      models_root: Path | None = None) -> Path:
+    """Write ``<runs>/<benchmark>/<kind>/best.pt`` (``kind`` coin or singla) from the committed
+    ``<models>/<benchmark>-<kind>``: the card's architecture (``training.config``, and
+    ``training.ensemble`` for a snapshot ensemble) with the weights read back from the ONNX graph,
+    checked against the card's PyTorch golden outputs (PARITY_FAILED beyond 1e-4). For benchmarks,
+    evaluation and probes on a machine without the training run; not resumable (no optimiser state).
+
+    Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | PARITY_FAILED | USAGE)."""
+    import onnx
+
+    from .nets.generator import Generator, GeneratorEnsemble
+
+    if kind not in ("coin", "singla"):
+        raise TrainError("USAGE", f"restore-generator restores coin or singla, not {kind!r}")
+    d, card = _committed(models_root, f"{benchmark}-{kind}", f"{kind} generator")
+    onnx_path = d / "model.onnx"
+    section = card["training"]["config"]
+    ens = card["training"].get("ensemble")
+    singla = kind == "singla"
+    try:
+        values = _OnnxValues(onnx.load(str(onnx_path)))
+    except Exception as exc:  # onnx raises DecodeError and friends on a corrupt file
+        raise TrainError("CHECKPOINT_INVALID", f"{onnx_path}: {exc}") from exc
+    members = [Generator.from_config(section, singla=singla) for _ in range(int(ens["members"]) if ens else 1)]
+    for k, g in enumerate(members):
+        _load_member(g, values, f"/g/members.{k}/" if ens else "/g/", singla, str(onnx_path))
+    module: nn.Module = GeneratorEnsemble(members, bool(ens["flip"])) if ens else members[0]
+    module.eval()
+    if sum(p.numel() for p in module.parameters()) != card["parameters"]:
+        raise TrainError("CHECKPOINT_INVALID", f"{d.name}: the card's architecture does not have its {card['parameters']} parameters")
+    golden = card["golden"]
+    read = lambda e: np.fromfile(d / e["file"], dtype="<f4").reshape(e["shape"])  # noqa: E731
+    x = torch.from_numpy(read(golden["inputs"]["x"]))
+    cond = torch.from_numpy(read(golden["inputs"]["condition"])) if singla else None
+    with torch.no_grad():
+        x_cf = module(x, cond).numpy()
+    diff = float(np.abs(x_cf - read(golden["torchOutputs"]["x_cf"])).max())
+    if not diff <= TOLERANCE:
+        raise TrainError("PARITY_FAILED", f"restored {kind} generator differs from {d.name}'s golden outputs by {diff:.3g}")
+    states = [g.state_dict() for g in members]
+    step = int(card["training"]["selectedStep"])
+    payload: dict[str, Any] = {
+        "model": kind, "benchmark": benchmark, "windowHU": card["preprocess"]["windowHU"],
+        "size": int(card["preprocess"]["size"][0]), "config": {**cfg, kind: section}, "step": step,
+        "elapsedSeconds": float(card["training"]["selectedAtSeconds"]),
+        "best": {"step": step, "val": card.get("metrics", {})}, "command": card["training"]["command"],
+        "restoredFrom": {"model": d.name, "sha256": card["sha256"]},
+        "state": {"generators": states} if ens else {"generator": states[0]},
+    }
+    if ens:
+        payload["ensemble"] = {"flip": bool(ens["flip"]), "steps": list(ens["steps"])}
+    out = run_dir(runs_root, benchmark, kind) / "best.pt"
+    save_checkpoint(out, payload)
     log(f"restored {d.name} into {out}: max |d| {diff:.3g} against its PyTorch golden outputs")
     return out

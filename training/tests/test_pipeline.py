@@ -176,6 +176,44 @@ def test_should_refuse_to_restore_a_classifier_whose_onnx_does_not_match_its_car
     assert "error CHECKPOINT_NOT_FOUND" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("model", ["coin", "singla"])
+def test_should_restore_an_exported_generator_as_a_checkpoint_with_the_same_outputs(exported, model, tmp_path: Path):
+    from coinseg_train.train_gan import load_generator
+
+    runs = tmp_path / "runs"
+    assert main(["restore-generator", "--benchmark", "kidney-blob", "--model", model, "--preset", TINY_PRESET,
+                 "--threads", "1", "--runs", str(runs), "--models", str(exported["models"])]) == 0
+    restored, ck = load_generator(runs / "kidney-blob" / model / "best.pt", model)
+    trained, _ = load_generator(exported["runs"] / "kidney-blob" / model / "best.pt", model)
+    x = torch.from_numpy(np.fromfile(exported["models"] / f"kidney-blob-{model}" / "golden" / "x.bin",
+                                     dtype="<f4").reshape(4, 1, 32, 32))
+    for c in ([None] if model == "coin" else [torch.zeros(4), torch.ones(4), torch.tensor([0.0, 1.0, 1.0, 0.0])]):
+        with torch.no_grad():
+            assert torch.abs(restored(x, c) - trained(x, c)).max().item() <= 1e-5
+    assert ck["restoredFrom"]["model"] == f"kidney-blob-{model}"
+
+
+def test_should_refuse_to_restore_a_generator_whose_onnx_does_not_match_its_card(exported, tmp_path: Path, capsys):
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(exported["models"] / "kidney-blob-coin", models / "kidney-blob-coin")
+    golden = models / "kidney-blob-coin" / "golden" / "x_cf.torch.bin"
+    golden.write_bytes((np.fromfile(golden, dtype="<f4") + 0.01).astype("<f4").tobytes())
+    args = ["restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--preset", TINY_PRESET,
+            "--threads", "1", "--runs", str(tmp_path / "runs"), "--models", str(models)]
+    assert main(args) == 2
+    assert "error PARITY_FAILED" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "kidney-blob" / "coin" / "best.pt").exists()
+    # Singla's graph under COIN's (intact) card: whatever it reads, it must not pass as COIN.
+    shutil.copy(exported["models"] / "kidney-blob-coin" / "golden" / "x_cf.torch.bin", golden)
+    shutil.copy(exported["models"] / "kidney-blob-singla" / "model.onnx", models / "kidney-blob-coin" / "model.onnx")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "error PARITY_FAILED" in err or "error CHECKPOINT_INVALID" in err
+    assert not (tmp_path / "runs" / "kidney-blob" / "coin" / "best.pt").exists()
+
+
 def test_should_apply_the_r1_penalty_and_the_d_input_clamp_when_configured(exported, tmp_path: Path, capfd):
     import shutil
 
@@ -268,6 +306,15 @@ def test_should_export_a_val_chosen_snapshot_ensemble_as_one_onnx_generator(expo
     assert np.abs(got - torch.stack(outs).mean(0).numpy()).max() <= 1e-4
     assert card["parameters"] == 2 * sum(p.numel() for p in g.parameters())
     assert card["training"]["ensemble"] == {"members": 2, "flip": True, "steps": ck["ensemble"]["steps"]}
+    # ...and restoring it from the graph gives back both members and the mirror.
+    from coinseg_train.train_gan import load_generator
+
+    assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "restored"),
+                "--models", str(models)) == 0
+    restored, rck = load_generator(tmp_path / "restored" / "kidney-blob" / "coin" / "best.pt", "coin")
+    assert len(rck["state"]["generators"]) == 2 and rck["ensemble"]["flip"] is True
+    with torch.no_grad():
+        assert np.abs(restored(torch.from_numpy(x)).numpy() - torch.stack(outs).mean(0).numpy()).max() <= 1e-5
 
 
 def test_should_probe_the_classifier_on_slices_and_counterfactuals(exported):
