@@ -1,5 +1,6 @@
 // Keep only the largest 8-connected foreground component of a mask.
 import { assertBinaryMask, type BinaryMask } from "./binary-mask.ts";
+import { floodFill8 } from "./flood-fill-8.ts";
 
 /**
  * Returns a new mask holding only the largest 8-connected component of the foreground (pixels
@@ -20,28 +21,12 @@ export function largestComponent8(mask: BinaryMask): BinaryMask {
   for (let seed = 0; seed < n; seed++) {
     if (!data[seed] || labels[seed]) continue;
     label++;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = seed;
+    queue[0] = seed;
     labels[seed] = label;
-    while (head < tail) {
-      const p = queue[head++]!;
-      const r = (p / width) | 0;
-      const c = p - r * width;
-      const r0 = r > 0 ? r - 1 : 0;
-      const r1 = r < height - 1 ? r + 1 : r;
-      const c0 = c > 0 ? c - 1 : 0;
-      const c1 = c < width - 1 ? c + 1 : c;
-      for (let rr = r0; rr <= r1; rr++) {
-        for (let cc = c0; cc <= c1; cc++) {
-          const q = rr * width + cc;
-          if (data[q] && !labels[q]) {
-            labels[q] = label;
-            queue[tail++] = q;
-          }
-        }
-      }
-    }
+    const current = label;
+    const tail = floodFill8(width, height, queue, 1, (q) => data[q] === 1 && labels[q] === 0, (q) => {
+      labels[q] = current;
+    });
     if (tail > bestSize) {
       bestSize = tail;
       bestLabel = label;

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
 import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
+import { refineMask } from "../../imaging/mask/refine-mask.ts";
+import { thresholdMap } from "../../imaging/mask/threshold-map.ts";
 import type { Image2D } from "../../imaging/volume.ts";
 import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
 import { maxAbsDiff, readFloat32, tinyEngine } from "./support/tiny-models.ts";
@@ -88,5 +90,30 @@ describe("SegmentationPipeline", () => {
     assert.equal(r!.areaPx, expected.data.reduce((s, v) => s + v, 0));
     // Same region, finer outline: within one model pixel's width of the 2×2-block copy.
     assert.ok(Math.abs(r!.areaPx - 4 * modelArea) < 2 * modelArea, `${r!.areaPx} vs ${4 * modelArea}`);
+  });
+
+  it("should refine the mask on both grids from the lower threshold when refine is set", async () => {
+    const slices = [goldenSliceHU(0)];
+    const request = { method: "COIN" as const, classifierKey: "tiny-classifier", generatorKey: "tiny-coin", slices };
+    const [raw] = await pipeline.segment(request);
+    const [refined] = await pipeline.segment({ ...request, params: { refine: true, hysteresisThreshold: 0.1 } });
+    const map = raw!.model.map!;
+    assert.deepEqual(refined!.model.mask.data, refineMask(raw!.model.rawMask, thresholdMap(map, 128, 128, 0.1)).data);
+    const native = (t: number) => mapToNativeMask({ width: 128, height: 128, data: map }, 128, 128, t);
+    assert.deepEqual(refined!.mask.data, refineMask(native(0.25), native(0.1)).data);
+    assert.deepEqual(refined!.model.rawMask.data, raw!.model.rawMask.data);
+  });
+
+  it("should reject refine without a threshold to use, with cleanUp, or above the mask threshold", async () => {
+    const request = { method: "COIN" as const, classifierKey: "tiny-classifier", generatorKey: "tiny-coin", slices: [goldenSliceHU(0)] };
+    const cases: [object, RegExp][] = [
+      [{ refine: true }, /no calibrated thresholds.hysteresis/],
+      [{ refine: true, cleanUp: true, hysteresisThreshold: 0.1 }, /one of cleanUp and refine/],
+      [{ refine: true, hysteresisThreshold: 0.3 }, /above the mask threshold 0.25/],
+      [{ hysteresisThreshold: 0.1 }, /needs refine: true/],
+    ];
+    for (const [params, message] of cases) {
+      await assert.rejects(pipeline.segment({ ...request, params }), { code: "INVALID_METHOD_INPUT", message });
+    }
   });
 });

@@ -21,6 +21,11 @@ export interface ModelThresholds {
   readonly abnormal: number;
   /** Counterfactual-validity τ (default 0.8). */
   readonly cvTau: number;
+  /**
+   * Generators, optional: the lower threshold of the refined mask (`refine`: hysteresis from `mask`
+   * down to this, then the largest region), calibrated on the val split; ≤ mask.
+   */
+  readonly hysteresis?: number;
 }
 
 /** A parsed, validated model.json. */
@@ -78,6 +83,7 @@ const specSchema = z.object({
       saliency: z.number().gt(0).lt(1).default(0.975),
       abnormal: z.number().gt(0).lt(1).default(0.5),
       cvTau: z.number().gt(0).lt(1).default(0.8),
+      hysteresis: z.number().gt(0).lt(1).optional(),
     })
     .default({ mask: 0.25, saliency: 0.975, abnormal: 0.5, cvTau: 0.8 }),
   golden: z.object({ inputs: goldenEntry, outputs: goldenEntry }).optional(),
@@ -130,6 +136,9 @@ export function parseModelSpec(value: unknown, expectedKey?: string): ModelSpec 
     problems.push(`targetLayer shape [${s.targetLayer.shape.join(", ")}] differs from activations [${act.shape.join(", ")}]`);
   }
   if (s.kind !== "CLASSIFIER" && !s.classifierKey) problems.push("generators need classifierKey");
+  if (s.thresholds.hysteresis !== undefined && s.thresholds.hysteresis > s.thresholds.mask) {
+    problems.push(`thresholds.hysteresis ${s.thresholds.hysteresis} is above thresholds.mask ${s.thresholds.mask}`);
+  }
   if (problems.length > 0) throw new InferenceError("MODEL_SPEC_INVALID", `model.json ${s.key}: ${problems.join("; ")}`);
   return {
     key: s.key,
@@ -144,7 +153,7 @@ export function parseModelSpec(value: unknown, expectedKey?: string): ModelSpec 
     outputs: s.outputs,
     preprocess,
     ...(s.targetLayer ? { targetLayer: { name: s.targetLayer.name, shape: s.targetLayer.shape } } : {}),
-    thresholds: s.thresholds,
+    thresholds: (({ hysteresis, ...rest }) => (hysteresis !== undefined ? { ...rest, hysteresis } : rest))(s.thresholds),
     ...(s.golden ? { golden: s.golden } : {}),
     raw: value as Record<string, unknown>,
   };

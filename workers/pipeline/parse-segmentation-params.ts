@@ -7,6 +7,8 @@ const schema = z
   .object({
     forceSegmentation: z.boolean().optional(),
     cleanUp: z.boolean().optional(),
+    refine: z.boolean().optional(),
+    hysteresisThreshold: z.number().gt(0).lt(1).optional(),
     maskThreshold: z.number().gt(0).lt(1).optional(),
     saliencyThreshold: z.number().gt(0).lt(1).optional(),
     rise: z

@@ -2,6 +2,8 @@
 import type { SegmentationMethod } from "../../core/domain/enums.ts";
 import type { BinaryMask } from "../../imaging/mask/binary-mask.ts";
 import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
+import { refineMask } from "../../imaging/mask/refine-mask.ts";
+import { thresholdMap } from "../../imaging/mask/threshold-map.ts";
 import { maskArea } from "../../imaging/mask/mask-area.ts";
 import { maskBoundingBox, type MaskBoundingBox } from "../../imaging/mask/mask-bounding-box.ts";
 import { encodeRle } from "../../imaging/mask/rle.ts";
@@ -26,6 +28,16 @@ export interface SegmentationParams {
   readonly forceSegmentation?: boolean;
   /** Apply the clean-up (3×3 open, 3×3 close, largest 8-component) to the mask (default false). */
   readonly cleanUp?: boolean;
+  /**
+   * Refine the mask instead (`refineMask`, default false): grow it into connected pixels whose map
+   * value exceeds the lower threshold, then keep the largest 8-connected region. Excludes `cleanUp`.
+   */
+  readonly refine?: boolean;
+  /**
+   * The refinement's lower threshold (≤ the method's threshold); default: the generator's model.json
+   * thresholds.hysteresis (calibrated on val). Saliency methods have none, so they need it. Only with `refine`.
+   */
+  readonly hysteresisThreshold?: number;
   /** COIN / SINGLA mask threshold (default: the generator's model.json, 0.25). */
   readonly maskThreshold?: number;
   /** Saliency threshold (default: the classifier's model.json, 0.975). */
@@ -131,12 +143,13 @@ export class SegmentationPipeline {
     if (classifier.kind !== "CLASSIFIER") {
       throw new InferenceError("MODEL_KIND_MISMATCH", `${request.classifierKey} is a ${classifier.kind}, not a CLASSIFIER`);
     }
-    if ((request.method === "COIN" || request.method === "SINGLA") && request.generatorKey) {
-      const generator = await engine.spec(request.generatorKey);
-      if (JSON.stringify(generator.preprocess) !== JSON.stringify(classifier.preprocess)) {
-        throw new InferenceError("MODEL_KIND_MISMATCH", `${request.generatorKey} and ${request.classifierKey} preprocess differently`);
-      }
+    const counterfactual = request.method === "COIN" || request.method === "SINGLA";
+    const generator = counterfactual && request.generatorKey ? await engine.spec(request.generatorKey) : undefined;
+    if (generator && JSON.stringify(generator.preprocess) !== JSON.stringify(classifier.preprocess)) {
+      throw new InferenceError("MODEL_KIND_MISMATCH", `${request.generatorKey} and ${request.classifierKey} preprocess differently`);
     }
+    const lowThreshold = refinementThreshold(params, counterfactual ? generator?.thresholds.hysteresis : undefined,
+      counterfactual ? params.maskThreshold ?? generator?.thresholds.mask : params.saliencyThreshold ?? classifier.thresholds.saliency);
     const runner = createMethodRunner(request.method, {
       engine,
       classifierKey: request.classifierKey,
@@ -172,11 +185,14 @@ export class SegmentationPipeline {
     const results = request.slices.map((slice, i) => {
       const out = byIndex.get(i);
       const rawMask = out?.mask ?? empty;
-      const mask = out && params.cleanUp ? cleanUpMask(rawMask) : rawMask;
+      // The final mask from the thresholded one, on either grid: clean-up, refinement or as is.
+      const finish = (strong: BinaryMask, weak: (low: number) => BinaryMask): BinaryMask =>
+        params.cleanUp ? cleanUpMask(strong) : lowThreshold !== undefined ? refineMask(strong, weak(lowThreshold)) : strong;
+      const mask = out ? finish(rawMask, (low) => thresholdMap(out.map, width, height, low)) : rawMask;
       let native: BinaryMask = { width: slice.width, height: slice.height, data: new Uint8Array(slice.width * slice.height) };
       if (out) {
-        native = mapToNativeMask({ width, height, data: out.map }, slice.height, slice.width, out.threshold);
-        if (params.cleanUp) native = cleanUpMask(native);
+        const toNative = (t: number): BinaryMask => mapToNativeMask({ width, height, data: out.map }, slice.height, slice.width, t);
+        native = finish(toNative(out.threshold), toNative);
       }
       const pAfter = out?.pAfter ?? pBefore[i]!;
       return {
@@ -222,4 +238,27 @@ function pickSamples(input: MethodInput, indices: readonly number[]): MethodInpu
     activations: pick(input.activations),
     activationsGrad: pick(input.activationsGrad),
   };
+}
+
+/**
+ * The refinement's lower threshold, or undefined when `params.refine` is off: `hysteresisThreshold`,
+ * else the generator's calibrated one. It must not exceed the method's threshold.
+ *
+ * @throws InferenceError INVALID_METHOD_INPUT for `refine` with `cleanUp`, `hysteresisThreshold`
+ *   without `refine`, no threshold to use, or one above the method's threshold.
+ */
+function refinementThreshold(params: SegmentationParams, calibrated: number | undefined, methodThreshold: number | undefined): number | undefined {
+  if (!params.refine) {
+    if (params.hysteresisThreshold !== undefined) throw new InferenceError("INVALID_METHOD_INPUT", "hysteresisThreshold needs refine: true");
+    return undefined;
+  }
+  if (params.cleanUp) throw new InferenceError("INVALID_METHOD_INPUT", "choose one of cleanUp and refine");
+  const low = params.hysteresisThreshold ?? calibrated;
+  if (low === undefined) {
+    throw new InferenceError("INVALID_METHOD_INPUT", "refine needs hysteresisThreshold: the model has no calibrated thresholds.hysteresis");
+  }
+  if (methodThreshold !== undefined && low > methodThreshold) {
+    throw new InferenceError("INVALID_METHOD_INPUT", `hysteresisThreshold ${low} is above the mask threshold ${methodThreshold}`);
+  }
+  return low;
 }
