@@ -2,7 +2,7 @@
 
 Commands: train-classifier, train-coin, train-singla, ensemble, evaluate, export, restore-classifier,
 restore-generator,
-probe-classifier. Exit status 0 on success,
+probe-classifier, calibrate-refinement. Exit status 0 on success,
 2 on a coded error (printed as ``error <CODE>: <message>``)."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     for name in ("train-classifier", "train-coin", "train-singla", "ensemble", "evaluate", "export", "restore-classifier",
-                 "restore-generator", "probe-classifier"):
+                 "restore-generator", "probe-classifier", "calibrate-refinement"):
         p = sub.add_parser(name)
         p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
         p.add_argument("--preset", default="cpu", help="preset name in training/configs/ or a JSON path (default cpu)")
@@ -51,9 +51,12 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--onnx", type=Path,
                            help="evaluate this exported generator (ONNX) instead of a checkpoint, e.g. "
                                 "models/kidney-blob-coin/model.onnx")
-        if name == "restore-generator":
+        if name in ("restore-generator", "calibrate-refinement"):
             p.add_argument("--model", required=True, choices=["coin", "singla"])
-        if name in ("restore-classifier", "restore-generator"):
+        if name == "calibrate-refinement":
+            p.add_argument("--split", default="val", choices=["train", "val"])
+            p.add_argument("--dry-run", action="store_true", help="print the sweep; leave model.json as it is")
+        if name in ("restore-classifier", "restore-generator", "calibrate-refinement"):
             p.add_argument("--models", type=Path, default=REPO_ROOT / "models",
                            help="models root holding <benchmark>-classifier (default <repo>/models)")
         if name == "probe-classifier":
@@ -114,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             from .probe import probe_classifier
 
             probe_classifier(bench, cfg, args.runs, args.split, args.counterfactual)
+        elif args.command == "calibrate-refinement":
+            from .calibrate import calibrate_refinement
+
+            calibrate_refinement(args.model, bench, args.models, args.split, write=not args.dry_run)
         elif args.command == "export":
             from .export import export_model
 

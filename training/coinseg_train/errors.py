@@ -12,6 +12,7 @@ ErrorCode = Literal[
     "CHECKPOINT_NOT_FOUND",  # a checkpoint (or the classifier a generator needs) does not exist
     "CHECKPOINT_INVALID",  # a checkpoint does not match the model / preset it is loaded into
     "MODEL_NOT_FOUND",  # an exported model file (ONNX) named on the command line does not exist
+    "MODEL_INVALID",  # a committed model's graph does not match the sha256 in its model.json
     "PARITY_FAILED",  # ONNX Runtime and PyTorch outputs differ by more than the tolerance
     "USAGE",  # bad command-line arguments
 ]

@@ -51,14 +51,7 @@ def cleanup_mask(mask: np.ndarray) -> np.ndarray:
     padded = np.pad(mask.astype(bool), 2)
     padded = ndimage.binary_opening(padded, structure=se)
     padded = ndimage.binary_closing(padded, structure=se)
-    m = padded[2:-2, 2:-2]
-    # Ties go to the component met first in raster order (scipy labels in that order; argmax takes
-    # the first maximum), as in imaging/mask/largest-component.ts.
-    lab, n = ndimage.label(m, structure=se)
-    if n <= 1:
-        return m
-    sizes = np.bincount(lab.ravel())[1:]
-    return lab == (int(np.argmax(sizes)) + 1)
+    return largest_component(padded[2:-2, 2:-2])
 
 
 def segmentation_scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, Any]:
@@ -182,3 +175,39 @@ def classification_scores(labels: np.ndarray, p_abnormal: np.ndarray, threshold:
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
         "rocAuc": roc_auc(y, p_abnormal),
     }
+
+
+def _per_slice(fn: Any, *masks: np.ndarray) -> np.ndarray:
+    """Apply a 2D mask function to each ``[H, W]`` plane of same-shaped ``[..., H, W]`` masks."""
+    if masks[0].ndim == 2:
+        return fn(*masks)
+    flat = [m.reshape(-1, *m.shape[-2:]) for m in masks]
+    return np.stack([fn(*planes) for planes in zip(*flat)]).reshape(masks[0].shape)
+
+
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    """Only the largest 8-connected component of each 2D mask, as imaging/mask/largest-component.ts: ties
+    go to the component met first in raster order (scipy labels in that order; argmax takes the first
+    maximum). ``[H, W]`` or ``[..., H, W]`` bool."""
+    def one(m: np.ndarray) -> np.ndarray:
+        lab, n = ndimage.label(m, structure=np.ones((3, 3), dtype=bool))
+        if n <= 1:
+            return m.astype(bool)
+        return lab == (int(np.argmax(np.bincount(lab.ravel())[1:])) + 1)
+    return _per_slice(one, mask)
+
+
+def hysteresis_mask(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """The 8-connected components of ``weak | strong`` that hold a ``strong`` pixel, per 2D mask, as
+    imaging/mask/hysteresis-mask.ts. Same-shaped bool ``[H, W]`` or ``[..., H, W]``."""
+    def one(w: np.ndarray, s: np.ndarray) -> np.ndarray:
+        lab, _ = ndimage.label(w | s, structure=np.ones((3, 3), dtype=bool))
+        keep = np.unique(lab[s])
+        return np.isin(lab, keep[keep > 0])
+    return _per_slice(one, weak.astype(bool), strong.astype(bool))
+
+
+def refine_mask(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """The refined mask (imaging/mask/refine-mask.ts): ``largest_component(hysteresis_mask(weak,
+    strong))`` with ``strong = diff > t`` and ``weak = diff > t_low``."""
+    return largest_component(hysteresis_mask(weak, strong))

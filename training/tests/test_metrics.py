@@ -10,8 +10,11 @@ from coinseg_train.metrics import (
     counterfactual_validity,
     diff_mask,
     flip_rate,
+    hysteresis_mask,
+    largest_component,
     native_diff_mask,
     recall_by_tissue,
+    refine_mask,
     roc_auc,
     segmentation_scores,
 )
@@ -54,6 +57,38 @@ def test_should_keep_only_the_largest_component_after_opening_and_closing():
     out = cleanup_mask(m)
     assert out[8, 8] and not out[2, 2] and not out[0, 11]
     assert out.sum() == 30
+
+
+def _rows(rows: list[str]) -> np.ndarray:
+    return np.array([[c == "#" for c in r] for r in rows])
+
+
+def _art(m: np.ndarray) -> list[str]:
+    return ["".join("#" if v else "." for v in r) for r in m]
+
+
+# The cases of test/imaging/mask/hysteresis-mask.test.ts: the Python and TypeScript rules agree.
+def test_should_keep_weak_regions_connected_to_a_strong_pixel_as_the_typescript_rule():
+    weak = _rows(["###...##", "#.#...##", "###.....", "......#."])
+    strong = _rows(["........", "..#.....", "........", "......#."])
+    assert _art(hysteresis_mask(weak, strong)) == ["###.....", "#.#.....", "###.....", "......#."]
+    diag = _rows(["#...", ".#..", "..#.", "...#"])
+    assert _art(hysteresis_mask(diag, _rows(["#...", "....", "....", "...."]))) == _art(diag)
+    assert _art(hysteresis_mask(_rows(["....", ".##."]), _rows(["#...", "...."]))) == ["#...", ".##."]
+    assert not hysteresis_mask(_rows(["###"]), _rows(["..."])).any()
+
+
+def test_should_refine_into_the_halo_and_keep_the_largest_region_as_the_typescript_rule():
+    weak = _rows(["###..#....", "###..#..##", "###..#...."])
+    strong = _rows(["..........", ".#...#....", ".........."])
+    assert _art(refine_mask(strong, weak)) == ["###.......", "###.......", "###......."]
+    thin_weak = _rows(["......", ".####.", ".####.", "......"])
+    thin_strong = _rows(["......", "..#...", "......", "......"])
+    assert _art(refine_mask(thin_strong, thin_weak)) == _art(thin_weak)
+    assert not cleanup_mask(thin_weak).any()  # the paper's clean-up opens it away
+    # Per slice on a stack; ties go to the component met first in raster order.
+    stack = np.stack([_rows(["##..", "....", "..##"]), _rows(["#...", "....", ".###"])])
+    assert [_art(m) for m in largest_component(stack)] == [["##..", "....", "...."], ["....", "....", ".###"]]
 
 
 def test_should_count_cv_over_confident_slices_only():

@@ -341,3 +341,44 @@ def test_should_exit_2_when_the_probed_counterfactual_model_is_missing(exported,
             "--runs", str(exported["runs"]), "--counterfactual", str(tmp_path / "none.onnx")]
     assert _cli(*args) == 2
     assert "error MODEL_NOT_FOUND" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["coin", "singla"])
+def test_should_calibrate_the_refinement_on_val_and_record_it_in_the_model_card(exported, model, tmp_path: Path):
+    import shutil
+
+    models = tmp_path / "models"
+    for key in ("kidney-blob-classifier", f"kidney-blob-{model}"):
+        shutil.copytree(exported["models"] / key, models / key)
+    before = json.loads((models / f"kidney-blob-{model}" / "model.json").read_text())
+    args = ["calibrate-refinement", "--benchmark", "kidney-blob", "--model", model, "--data", str(exported["data"]),
+            "--threads", "1", "--models", str(models)]
+    assert main(args) == 0
+    card = _strict_json(models / f"kidney-blob-{model}" / "model.json")
+    ref = card["refinement"]
+    assert ref["split"] == "val" and ref["slices"] > 0
+    assert card["thresholds"]["hysteresis"] == ref["chosen"]
+    assert [s["hysteresis"] for s in ref["sweep"]] == [round(0.05 + 0.01 * i, 2) for i in range(21)]
+    best = max(s["pooledIoU"] for s in ref["sweep"])
+    assert ref["refined"]["pooledIoU"] == best
+    # t_low = t grows nothing: the largest region of the paper's mask.
+    assert ref["sweep"][-1]["pooledIoU"] == ref["largestComponentOnly"]["pooledIoU"]
+    assert {k: v for k, v in card.items() if k not in ("refinement", "thresholds")} == \
+        {k: v for k, v in before.items() if k not in ("refinement", "thresholds")}
+
+
+def test_should_refuse_to_calibrate_on_the_test_split_or_a_tampered_graph(exported, tmp_path: Path, capsys):
+    import shutil
+
+    models = tmp_path / "models"
+    for key in ("kidney-blob-classifier", "kidney-blob-coin"):
+        shutil.copytree(exported["models"] / key, models / key)
+    common = ["--benchmark", "kidney-blob", "--model", "coin", "--data", str(exported["data"]), "--models", str(models)]
+    with pytest.raises(SystemExit):  # argparse: test is not a choice
+        main(["calibrate-refinement", *common, "--split", "test"])
+    graph = models / "kidney-blob-coin" / "model.onnx"
+    graph.write_bytes(graph.read_bytes() + b"\0")
+    before = (models / "kidney-blob-coin" / "model.json").read_text()
+    assert main(["calibrate-refinement", *common]) == 2
+    assert "error MODEL_INVALID" in capsys.readouterr().err
+    assert (models / "kidney-blob-coin" / "model.json").read_text() == before

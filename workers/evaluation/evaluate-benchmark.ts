@@ -5,6 +5,7 @@ import type { SegmentationMethod } from "../../core/domain/enums.ts";
 import type { BinaryMask } from "../../imaging/mask/binary-mask.ts";
 import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
 import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
+import { refineMask } from "../../imaging/mask/refine-mask.ts";
 import { thresholdMap } from "../../imaging/mask/threshold-map.ts";
 import { confusionCounts, type ConfusionCounts } from "../../imaging/metrics/confusion-counts.ts";
 import { counterfactualValidity } from "../../imaging/metrics/counterfactual-validity.ts";
@@ -21,8 +22,18 @@ import { sigmoid } from "../methods/sigmoid.ts";
 import { SegmentationPipeline } from "../pipeline/segmentation-pipeline.ts";
 import type { BenchmarkSlice } from "./benchmark-test-set.ts";
 
-/** A row of the report: a method, a method with clean-up, or the oracle. */
-export type EvaluationRowId = SegmentationMethod | "COIN_CLEAN" | "SINGLA_CLEAN" | "ORACLE" | "ORACLE_CLEAN";
+/**
+ * A row of the report: a method, a counterfactual method with the paper's clean-up or with the
+ * refinement (only for a generator whose model.json carries thresholds.hysteresis), or the oracle.
+ */
+export type EvaluationRowId =
+  | SegmentationMethod
+  | "COIN_CLEAN"
+  | "COIN_REFINED"
+  | "SINGLA_CLEAN"
+  | "SINGLA_REFINED"
+  | "ORACLE"
+  | "ORACLE_CLEAN";
 
 /** Counterfactual validity of a row (DESIGN.md §2). */
 export interface RowValidity {
@@ -50,6 +61,8 @@ export interface RowEvaluation {
   readonly validity: RowValidity | null;
   /** Mean SegmentationPipeline total per slice (ms); for the oracle, its own preprocess + classify + mask. */
   readonly msPerSlice: number;
+  /** Refined rows: the lower threshold used (the generator's thresholds.hysteresis). */
+  readonly hysteresis?: number;
   /** Mask-threshold sweep over the difference map (counterfactual rows without clean-up). */
   readonly sweep?: readonly { readonly threshold: number; readonly pooledIoU: number; readonly pooledDice: number }[];
 }
@@ -163,10 +176,14 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   for (const method of methods) {
     const count = countOf(method);
     const counterfactual = method === "COIN" || method === "SINGLA";
+    const generatorKey = method === "COIN" ? options.coinKey : options.singlaKey;
+    const low = counterfactual ? (await engine.spec(generatorKey)).thresholds.hysteresis : undefined;
     const counts: ConfusionCounts[] = [];
     const cleanCounts: ConfusionCounts[] = [];
+    const refinedCounts: ConfusionCounts[] = [];
     const nativeCounts: ConfusionCounts[] = [];
     const nativeCleanCounts: ConfusionCounts[] = [];
+    const nativeRefinedCounts: ConfusionCounts[] = [];
     const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
     const pairs: { pBefore: number; pAfter: number }[] = [];
     let totalMs = 0;
@@ -175,7 +192,7 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       const results = await pipeline.segment({
         method,
         classifierKey,
-        ...(counterfactual ? { generatorKey: method === "COIN" ? options.coinKey : options.singlaKey } : {}),
+        ...(counterfactual ? { generatorKey } : {}),
         slices: chunk.map((s) => s.hu),
         params: { forceSegmentation: true, ...(options.rise ? { rise: options.rise } : {}) },
       });
@@ -191,6 +208,13 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
           pairs.push({ pBefore: r.pBefore, pAfter: r.pAfter });
           cleanCounts.push(confusionCounts(cleanUpMask(r.model.rawMask), truths[i]!));
           nativeCleanCounts.push(confusionCounts(cleanUpMask(r.mask), slices[i]!.truth));
+          if (low !== undefined) {
+            // The pipeline's refine rule (same masks as params.refine), on both grids.
+            const s = slices[i]!;
+            refinedCounts.push(confusionCounts(refineMask(r.model.rawMask, thresholdMap(r.model.map!, width, height, low)), truths[i]!));
+            const weak = mapToNativeMask({ width, height, data: r.model.map! }, s.hu.height, s.hu.width, low);
+            nativeRefinedCounts.push(confusionCounts(refineMask(r.mask, weak), s.truth));
+          }
           sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(r.model.map!, width, height, t), truths[i]!)));
         }
         options.onProgress?.(method, i + 1);
@@ -219,6 +243,17 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
         validity: validityOf(pairs),
         msPerSlice: totalMs / count,
       });
+      if (low !== undefined) {
+        rows.push({
+          row: `${method}_REFINED`,
+          slices: count,
+          summary: summariseSegmentation(refinedCounts),
+          nativeSummary: summariseSegmentation(nativeRefinedCounts),
+          validity: validityOf(pairs),
+          msPerSlice: totalMs / count,
+          hysteresis: low,
+        });
+      }
     }
   }
 
