@@ -187,6 +187,21 @@ describe("PipelineTaskHandler", () => {
     assert.equal(sink.job.errorCode, "INVALID_METHOD_INPUT");
   });
 
+  it("should fail the job with INVALID_METHOD_INPUT when refine meets a generator with no calibrated threshold", async () => {
+    const { sink, handler, task } = await setup(1);
+    await handler.handle(task({ params: { refine: true } }));
+    assert.equal(sink.job.status, "FAILED");
+    assert.equal(sink.job.errorCode, "INVALID_METHOD_INPUT");
+    assert.equal(sink.results.size, 0);
+  });
+
+  it("should store refined masks when refine comes with a lower threshold", async () => {
+    const { sink, handler, task } = await setup(1);
+    await handler.handle(task({ params: { refine: true, hysteresisThreshold: 0.1, forceSegmentation: true } }));
+    assert.equal(sink.job.status, "SUCCEEDED");
+    assert.equal(sink.results.size, 1);
+  });
+
   it("should record NOT_FOUND for a slice without pixels and still finish when the others succeed", async () => {
     const { sink, handler, task } = await setup(2, 1);
     await handler.handle(task({ method: "LAYER_CAM", modelKey: "tiny-classifier" }));
