@@ -10,6 +10,7 @@ import type { Principal } from "../domain/principal.ts";
 import type { SegmentationJob } from "../domain/segmentation-job.ts";
 import type { SliceResult } from "../domain/slice-result.ts";
 import type { ModelEntry } from "../domain/model-entry.ts";
+import { checkSegmentationParams, type SegmentationParamsInput } from "../domain/segmentation-params.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import type { AuditLog } from "../ports/audit-log.port.ts";
 import type { JobRepository } from "../ports/job-repository.port.ts";
@@ -50,7 +51,9 @@ export class SegmentationService {
   /**
    * Creates a QUEUED job for the given slices (default: every slice of the study) and stores its
    * tasks in the outbox in the same transaction. Role: ANNOTATOR.
-   * @throws NOT_FOUND (study or slice), STUDY_HAS_NO_SLICES, UNKNOWN_MODEL, BAD_USER_INPUT.
+   * @throws NOT_FOUND (study or slice), STUDY_HAS_NO_SLICES, UNKNOWN_MODEL, BAD_USER_INPUT (a slice
+   *   listed twice; params that break core/domain/segmentation-params.ts, or `refine` without a
+   *   lower threshold for the model). Nothing is stored on error.
    */
   async requestSegmentation(
     principal: Principal | null,
@@ -70,8 +73,12 @@ export class SegmentationService {
       sliceIds = all.map((s) => s.id);
     }
     if (sliceIds.length === 0) throw new DomainError("STUDY_HAS_NO_SLICES", "the study has no slices; import pixels first");
+    const checked = checkSegmentationParams(input.params);
+    if (!checked.ok) throw new DomainError("BAD_USER_INPUT", `invalid params: ${checked.problems.join("; ")}`, { field: "params" });
     const model = await this.resolveModel(input.method, input.modelKey ?? null);
     const params = input.params ?? {};
+    const refineProblem = refinementProblem(input.method, model, checked.params);
+    if (refineProblem) throw new DomainError("BAD_USER_INPUT", `invalid params: ${refineProblem}`, { field: "params" });
     const job = await this.jobs.createWithTasks(
       { organizationId: p.organizationId, studyId: study.id, method: input.method, modelKey: model.key, params, totalSlices: sliceIds.length, createdById: p.userId },
       (jobId) => chunk(sliceIds, SLICES_PER_TASK).map((ids): InferenceTaskV1 => ({
@@ -225,6 +232,22 @@ export class SegmentationService {
     if (!model) throw new DomainError("UNKNOWN_MODEL", `no ${kind} model is registered`, { field: "modelKey" });
     return model;
   }
+}
+
+/**
+ * What the model makes wrong in `refine` params (as the worker's pipeline decides it), or null: no
+ * lower threshold at all (neither `hysteresisThreshold` nor the model's calibrated
+ * thresholds.hysteresis), or one above the method's threshold (model.json defaults of DESIGN.md §1).
+ */
+function refinementProblem(method: SegmentationMethod, model: ModelEntry, params: SegmentationParamsInput): string | null {
+  if (!params.refine) return null;
+  const thresholds = (model.spec.thresholds ?? {}) as Record<string, unknown>;
+  const num = (v: unknown, fallback?: number): number | undefined => (typeof v === "number" ? v : fallback);
+  const low = params.hysteresisThreshold ?? num(thresholds.hysteresis);
+  if (low === undefined) return `refine needs hysteresisThreshold: model ${model.key} has no calibrated thresholds.hysteresis`;
+  const counterfactual = method === "COIN" || method === "SINGLA";
+  const upper = counterfactual ? params.maskThreshold ?? num(thresholds.mask, 0.25) : params.saliencyThreshold ?? num(thresholds.saliency, 0.975);
+  return upper !== undefined && low > upper ? `hysteresisThreshold ${low} is above the mask threshold ${upper}` : null;
 }
 
 /** The STATUS event announcing a job's current state. */

@@ -44,6 +44,26 @@ describe("segmentation jobs", () => {
     assert.equal(await api.db.prisma.segmentationJob.count({ where: { studyId } }), 0);
   });
 
+  it("should answer BAD_USER_INPUT and store no job when the method parameters are invalid", async () => {
+    const { studyId } = await studyWithSlice(api, key());
+    const bad = [
+      { rise: { n: -5 } },
+      { unknownKey: 1 },
+      { refine: true, cleanUp: true, hysteresisThreshold: 0.1 },
+      { hysteresisThreshold: 0.1 },
+      { refine: true }, // test-coin's model.json has no calibrated thresholds.hysteresis
+      { refine: true, hysteresisThreshold: 0.3 }, // above the mask threshold 0.25
+    ];
+    for (const params of bad) {
+      const res = await api.gql(key(), REQUEST, { i: { studyId, method: "COIN", params } });
+      assert.deepEqual(codes(res), ["BAD_USER_INPUT"], JSON.stringify(params));
+      assert.match(res.body.errors![0]!.message, /^invalid params: /);
+    }
+    assert.equal(await api.db.prisma.segmentationJob.count({ where: { studyId } }), 0);
+    const ok = await api.gql(key(), REQUEST, { i: { studyId, method: "COIN", params: { refine: true, hysteresisThreshold: 0.1 } } });
+    assert.equal(ok.body.data!.requestSegmentation.job.status, "QUEUED");
+  });
+
   it("should answer STUDY_HAS_NO_SLICES when the study is empty", async () => {
     const studyId = await createStudy(api, key());
     assert.deepEqual(codes(await api.gql(key(), REQUEST, { i: { studyId, method: "COIN" } })), ["STUDY_HAS_NO_SLICES"]);
