@@ -95,6 +95,8 @@ def validate_config(cfg: dict[str, Any]) -> None:
                 problems.append(f"{model}.discriminator.widths needs 5 entries")
             if get_path(cfg, f"{model}.dStepsPerGStep", 1) < 1:
                 problems.append(f"{model}.dStepsPerGStep must be >= 1")
+            if get_path(cfg, f"{model}.selection", "paper") not in ("paper", "refined"):
+                problems.append(f"{model}.selection must be paper or refined")
         if len(cfg["classifier"]["widths"]) != 4 or len(cfg["classifier"]["blocks"]) != 4:
             problems.append("classifier.widths and classifier.blocks need 4 entries each")
     if problems:

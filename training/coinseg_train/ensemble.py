@@ -17,7 +17,7 @@ import numpy as np
 
 from .data import Benchmark, load_split
 from .errors import TrainError
-from .metrics import diff_mask, segmentation_scores
+from .metrics import diff_mask, segmentation_scores, selection_score
 from .nets.generator import Generator
 from .runtime import load_checkpoint, log, run_dir, save_checkpoint
 from .train_gan import counterfactuals
@@ -35,7 +35,8 @@ def _snapshots(folder: Path, kind: str) -> list[dict[str, Any]]:
     snaps = [s for s in snaps if not np.isnan(float(s.get("val", {}).get("pooledIoU", "nan")))]
     if not snaps:
         raise TrainError("CHECKPOINT_INVALID", f"no snapshot in {folder} has a val score")
-    return sorted(snaps, key=lambda s: (-float(s["val"]["pooledIoU"]), -int(s["step"])))
+    # Ranked by what selected them in training (the refined mask's score with selection = "refined").
+    return sorted(snaps, key=lambda s: (-float(s["val"].get("selectionScore", s["val"]["pooledIoU"])), -int(s["step"])))
 
 
 def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Path,
@@ -53,6 +54,7 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
         raise TrainError("USAGE", f"top must be 1..{len(ranked)} (snapshots with a val score), got {top}")
     flips = [False, True] if flip == "auto" else [bool(flip)]
     thr = float(cfg.get("thresholds", {}).get("mask", 0.25))
+    selection = str(cfg[kind].get("selection", "paper"))
     clf, _ = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
     val = load_split(bench, "val", cfg["size"])
     pos = np.flatnonzero(val.gt.reshape(len(val), -1).any(1))
@@ -74,11 +76,13 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
             members = [o for pair in outs[:k] for o in (pair if f else pair[:1])]
             x_cf = np.mean(members, axis=0)
             s = segmentation_scores(diff_mask(x, x_cf, thr), gt)
-            candidates.append({"top": k, "flip": f, "pooledIoU": s["pooledIoU"],
+            score = s["pooledIoU"] if selection == "paper" else selection_score(x, x_cf, gt, thr, selection)
+            candidates.append({"top": k, "flip": f, "pooledIoU": s["pooledIoU"], "selectionScore": score,
                                "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
             log(f"ensemble top={k} flip={f}: val pooled IoU {s['pooledIoU']:.4f} "
-                f"(precision {s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}, {len(pos)} slices)")
-    chosen = max(candidates, key=lambda c: (c["pooledIoU"], -c["top"], not c["flip"]))
+                f"(precision {s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}, {len(pos)} slices)"
+                + (f", refined {score:.4f}" if selection != "paper" else ""))
+    chosen = max(candidates, key=lambda c: (c["selectionScore"], -c["top"], not c["flip"]))
     members = ranked[: chosen["top"]]
     payload = dict(members[0])
     latest = max(members, key=lambda s: int(s["step"]))
@@ -87,8 +91,10 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
     payload["ensemble"] = {"flip": chosen["flip"], "steps": [int(m["step"]) for m in members],
                            "memberValSubsetIoU": [float(m["val"]["pooledIoU"]) for m in members],
                            "valPooledIoU": chosen["pooledIoU"], "candidates": candidates,
-                           "selection": "top snapshots by the val-subset pooled IoU logged in training; size "
-                                        "and mirror by pooled IoU on the whole val split"}
+                           "criterion": selection,
+                           "selection": "top snapshots by the val-subset score logged in training; size and mirror "
+                                        "by the same score on the whole val split (paper: pooled IoU of diff > t; "
+                                        "refined: best refined-mask pooled IoU over metrics.REFINE_SELECTION_GRID)"}
     best = out / "best.pt"
     if best.is_file() and "generators" not in load_checkpoint(best, kind)["state"]:
         os.replace(best, out / "best-single.pt")

@@ -211,3 +211,23 @@ def refine_mask(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     """The refined mask (imaging/mask/refine-mask.ts): ``largest_component(hysteresis_mask(weak,
     strong))`` with ``strong = diff > t`` and ``weak = diff > t_low``."""
     return largest_component(hysteresis_mask(weak, strong))
+
+
+#: Lower thresholds tried when a generator is selected by its refined mask (``selection: "refined"``);
+#: ``calibrate-refinement`` later picks the exact one on the whole val split.
+REFINE_SELECTION_GRID = (0.08, 0.11, 0.14, 0.17, 0.20, 0.25)
+
+
+def selection_score(x: np.ndarray, x_cf: np.ndarray, gt: np.ndarray, threshold: float, selection: str) -> float:
+    """The pooled IoU a GAN snapshot or ensemble is selected by: of the paper's mask ``diff > threshold``
+    (``selection = "paper"``), or the best over :data:`REFINE_SELECTION_GRID` of the refined mask
+    (``"refined"``: hysteresis down to the lower threshold, then the largest region), the mask the
+    service returns with ``refine``. Raises ValueError for another ``selection``."""
+    d = (np.abs(x - x_cf) / 2.0).reshape(-1, *x.shape[-2:])
+    g = gt.reshape(-1, *gt.shape[-2:])
+    strong = d > threshold
+    if selection == "paper":
+        return segmentation_scores(strong, g)["pooledIoU"]
+    if selection == "refined":
+        return max(segmentation_scores(refine_mask(strong, d > t), g)["pooledIoU"] for t in REFINE_SELECTION_GRID if t <= threshold)
+    raise ValueError(f"unknown selection {selection!r} (paper | refined)")

@@ -17,7 +17,7 @@ from .data import Benchmark, SliceSet, load_split
 from .errors import TrainError
 from .local_crops import crop_at, edit_centres
 from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variation_255
-from .metrics import counterfactual_validity, diff_mask, segmentation_scores
+from .metrics import counterfactual_validity, diff_mask, segmentation_scores, selection_score
 from .nets.discriminator import Discriminator
 from .nets.generator import Generator, GeneratorEnsemble
 from .runtime import Budget, batched, command_line, device, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
@@ -252,15 +252,20 @@ def train_gan(
         p_cf = classifier_probs(clf, x_cf)
         cv = counterfactual_validity(p_val[val_idx], p_cf)
         iou = scores[f"{mask_thr:.2f}"]
+        # What selects: the paper's mask (default) or the refined one (coin.selection = "refined").
+        selection = str(g_cfg.get("selection", "paper"))
+        score = iou if selection == "paper" else selection_score(x, x_cf, gt, mask_thr, selection)
         log(f"[val] step={step} t={budget.elapsed_s():.0f}s pooledIoU@{mask_thr}={iou:.4f} "
-            f"@0.20={scores['0.20']:.4f} @0.30={scores['0.30']:.4f} cv={cv['cv']:.3f} (n={cv['cvSlices']})")
+            f"@0.20={scores['0.20']:.4f} @0.30={scores['0.30']:.4f} cv={cv['cv']:.3f} (n={cv['cvSlices']})"
+            + (f" refined={score:.4f}" if selection != "paper" else ""))
         if g_cfg.get("snapshots"):
             # Every evaluated EMA generator, for post-hoc analysis (snapshot ensembles, averaging).
             snap = generator_payload()
-            snap["val"] = {"pooledIoU": iou, "sweep": scores, "cv": cv["cv"]}
+            snap["val"] = {"pooledIoU": iou, "sweep": scores, "cv": cv["cv"], "selection": selection, "selectionScore": score}
             save_checkpoint(out / "snapshots" / f"step-{step:06d}.pt", snap)
-        if iou == iou and iou > best["pooledIoU"]:
-            best = {"pooledIoU": iou, "step": step, "seconds": budget.elapsed_s(), "sweep": scores, "cv": cv["cv"]}
+        if score == score and score > best.get("selectionScore", best["pooledIoU"]):
+            best = {"pooledIoU": iou, "step": step, "seconds": budget.elapsed_s(), "sweep": scores, "cv": cv["cv"],
+                    "selection": selection, "selectionScore": score}
             save_checkpoint(out / "best.pt", generator_payload())
 
     G.train(); D.train()

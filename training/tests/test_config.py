@@ -45,3 +45,10 @@ def test_should_raise_config_invalid_when_the_preset_does_not_exist():
     with pytest.raises(TrainError) as err:
         load_config("no-such-preset")
     assert err.value.code == "CONFIG_INVALID"
+
+
+def test_should_refuse_an_unknown_selection_rule():
+    assert load_config("cpu", ["coin.selection=refined"])["coin"]["selection"] == "refined"
+    with pytest.raises(TrainError) as err:
+        load_config("cpu", ["coin.selection=best"])
+    assert err.value.code == "CONFIG_INVALID" and "coin.selection" in err.value.message

@@ -17,6 +17,7 @@ from coinseg_train.metrics import (
     refine_mask,
     roc_auc,
     segmentation_scores,
+    selection_score,
 )
 
 
@@ -151,3 +152,19 @@ def test_should_threshold_the_bilinearly_upsampled_difference_map_for_the_native
     want[:2, :2] = True
     assert m.shape == (1, 4, 4) and (m[0] == want).all()
     assert (native_diff_mask(x, x_cf, (2, 2), 0.25)[0] == diff_mask(x, x_cf, 0.25)[0, 0]).all()  # same grid: the paper's rule
+
+
+def test_should_select_by_the_refined_mask_when_asked_and_by_the_paper_rule_by_default():
+    # A 3x3 target; the counterfactual changes its centre by 0.3 (> 0.25) and the rest by 0.15.
+    x = np.zeros((1, 1, 7, 7), np.float32)
+    gt = np.zeros((1, 1, 7, 7), bool)
+    gt[0, 0, 2:5, 2:5] = True
+    x_cf = x.copy()
+    x_cf[0, 0, 2:5, 2:5] = -0.3
+    x_cf[0, 0, 3, 3] = -0.6
+    assert abs(selection_score(x, x_cf, gt, 0.25, "paper") - 1 / 9) < 1e-12
+    assert selection_score(x, x_cf, gt, 0.25, "refined") == 1.0  # grown at t_low <= 0.14
+    import pytest
+
+    with pytest.raises(ValueError):
+        selection_score(x, x_cf, gt, 0.25, "other")
