@@ -49,3 +49,26 @@ export function checkSegmentationParams(value: unknown): { ok: true; params: Seg
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`) };
   return { ok: true, params: Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as SegmentationParamsInput };
 }
+
+/**
+ * The refinement's lower threshold for a model, as both the API (before a job is stored) and the
+ * worker's pipeline decide it: `hysteresisThreshold`, else the model's calibrated
+ * `thresholds.hysteresis`; not above the method's threshold. `low` is undefined when `refine` is off.
+ *
+ * @param calibrated the model's thresholds.hysteresis, if any
+ * @param methodThreshold the threshold the method's mask uses (mask or saliency), if known
+ * @returns the threshold, or the problem (`refine` with `cleanUp`, `hysteresisThreshold` without
+ *   `refine`, no threshold to use, or one above the method's).
+ */
+export function refinementLowThreshold(
+  params: Pick<SegmentationParamsInput, "refine" | "cleanUp" | "hysteresisThreshold">,
+  calibrated: number | undefined,
+  methodThreshold: number | undefined,
+): { low: number | undefined } | { problem: string } {
+  if (!params.refine) return params.hysteresisThreshold !== undefined ? { problem: "hysteresisThreshold needs refine: true" } : { low: undefined };
+  if (params.cleanUp) return { problem: "choose one of cleanUp and refine" };
+  const low = params.hysteresisThreshold ?? calibrated;
+  if (low === undefined) return { problem: "refine needs hysteresisThreshold: the model has no calibrated thresholds.hysteresis" };
+  if (methodThreshold !== undefined && low > methodThreshold) return { problem: `hysteresisThreshold ${low} is above the mask threshold ${methodThreshold}` };
+  return { low };
+}

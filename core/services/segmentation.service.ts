@@ -10,7 +10,7 @@ import type { Principal } from "../domain/principal.ts";
 import type { SegmentationJob } from "../domain/segmentation-job.ts";
 import type { SliceResult } from "../domain/slice-result.ts";
 import type { ModelEntry } from "../domain/model-entry.ts";
-import { checkSegmentationParams, type SegmentationParamsInput } from "../domain/segmentation-params.ts";
+import { checkSegmentationParams, refinementLowThreshold, type SegmentationParamsInput } from "../domain/segmentation-params.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import type { AuditLog } from "../ports/audit-log.port.ts";
 import type { JobRepository } from "../ports/job-repository.port.ts";
@@ -235,19 +235,16 @@ export class SegmentationService {
 }
 
 /**
- * What the model makes wrong in `refine` params (as the worker's pipeline decides it), or null: no
- * lower threshold at all (neither `hysteresisThreshold` nor the model's calibrated
- * thresholds.hysteresis), or one above the method's threshold (model.json defaults of DESIGN.md §1).
+ * What the model makes wrong in `refine` params (the worker's rule, `refinementLowThreshold`, on the
+ * raw model.json with the defaults of DESIGN.md §1), or null.
  */
 function refinementProblem(method: SegmentationMethod, model: ModelEntry, params: SegmentationParamsInput): string | null {
-  if (!params.refine) return null;
   const thresholds = (model.spec.thresholds ?? {}) as Record<string, unknown>;
   const num = (v: unknown, fallback?: number): number | undefined => (typeof v === "number" ? v : fallback);
-  const low = params.hysteresisThreshold ?? num(thresholds.hysteresis);
-  if (low === undefined) return `refine needs hysteresisThreshold: model ${model.key} has no calibrated thresholds.hysteresis`;
   const counterfactual = method === "COIN" || method === "SINGLA";
   const upper = counterfactual ? params.maskThreshold ?? num(thresholds.mask, 0.25) : params.saliencyThreshold ?? num(thresholds.saliency, 0.975);
-  return upper !== undefined && low > upper ? `hysteresisThreshold ${low} is above the mask threshold ${upper}` : null;
+  const result = refinementLowThreshold(params, num(thresholds.hysteresis), upper);
+  return "problem" in result ? `${result.problem} (model ${model.key})` : null;
 }
 
 /** The STATUS event announcing a job's current state. */

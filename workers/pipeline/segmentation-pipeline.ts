@@ -10,6 +10,7 @@ import { encodeRle } from "../../imaging/mask/rle.ts";
 import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
 import { preprocessSlices } from "../../imaging/preprocess/preprocess-slices.ts";
 import type { Image2D, VoxelArray } from "../../imaging/volume.ts";
+import { refinementLowThreshold } from "../../core/domain/segmentation-params.ts";
 import { InferenceError } from "../errors/inference-error.ts";
 import type { Float32Tensor } from "../engine/float32-tensor.ts";
 import type { InferenceEngine } from "../engine/inference-engine.port.ts";
@@ -148,8 +149,10 @@ export class SegmentationPipeline {
     if (generator && JSON.stringify(generator.preprocess) !== JSON.stringify(classifier.preprocess)) {
       throw new InferenceError("MODEL_KIND_MISMATCH", `${request.generatorKey} and ${request.classifierKey} preprocess differently`);
     }
-    const lowThreshold = refinementThreshold(params, counterfactual ? generator?.thresholds.hysteresis : undefined,
+    const refinement = refinementLowThreshold(params, counterfactual ? generator?.thresholds.hysteresis : undefined,
       counterfactual ? params.maskThreshold ?? generator?.thresholds.mask : params.saliencyThreshold ?? classifier.thresholds.saliency);
+    if ("problem" in refinement) throw new InferenceError("INVALID_METHOD_INPUT", refinement.problem);
+    const lowThreshold = refinement.low;
     const runner = createMethodRunner(request.method, {
       engine,
       classifierKey: request.classifierKey,
@@ -240,25 +243,3 @@ function pickSamples(input: MethodInput, indices: readonly number[]): MethodInpu
   };
 }
 
-/**
- * The refinement's lower threshold, or undefined when `params.refine` is off: `hysteresisThreshold`,
- * else the generator's calibrated one. It must not exceed the method's threshold.
- *
- * @throws InferenceError INVALID_METHOD_INPUT for `refine` with `cleanUp`, `hysteresisThreshold`
- *   without `refine`, no threshold to use, or one above the method's threshold.
- */
-function refinementThreshold(params: SegmentationParams, calibrated: number | undefined, methodThreshold: number | undefined): number | undefined {
-  if (!params.refine) {
-    if (params.hysteresisThreshold !== undefined) throw new InferenceError("INVALID_METHOD_INPUT", "hysteresisThreshold needs refine: true");
-    return undefined;
-  }
-  if (params.cleanUp) throw new InferenceError("INVALID_METHOD_INPUT", "choose one of cleanUp and refine");
-  const low = params.hysteresisThreshold ?? calibrated;
-  if (low === undefined) {
-    throw new InferenceError("INVALID_METHOD_INPUT", "refine needs hysteresisThreshold: the model has no calibrated thresholds.hysteresis");
-  }
-  if (methodThreshold !== undefined && low > methodThreshold) {
-    throw new InferenceError("INVALID_METHOD_INPUT", `hysteresisThreshold ${low} is above the mask threshold ${methodThreshold}`);
-  }
-  return low;
-}
