@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parseManifest, type BenchmarkSlice } from "../../workers/evaluation/benchmark-test-set.ts";
 import { evaluateBenchmark } from "../../workers/evaluation/evaluate-benchmark.ts";
-import { renderHtmlReport, renderMarkdownReport } from "../../workers/evaluation/render-report.ts";
+import { renderHtmlReport, renderMarkdownReport, reportFindings } from "../../workers/evaluation/render-report.ts";
 import { isInferenceError } from "../../workers/errors/inference-error.ts";
 import { readFloat32, tinyEngine } from "./support/tiny-models.ts";
 
@@ -88,6 +88,12 @@ describe("evaluateBenchmark", () => {
     assert.match(md, /ScoreCAM \(first 1 slices\)/);
     assert.match(md, /\*\*0\.25\*\* \(paper\)/);
     assert.match(renderHtmlReport(ev, context), /<img src="overlay-oracle-scan-/);
+
+    // The acceptance finding says when the benchmark's own ceiling (the oracle) is below the bar.
+    const bar = (e: typeof ev) => reportFindings(e).find((f) => f.includes("acceptance bar"))!;
+    assert.doesNotMatch(bar(ev), /below it/);
+    const lowCeiling = { ...ev, rows: ev.rows.map((r) => (r.row === "ORACLE" ? { ...r, summary: { ...r.summary, pooledIoU: 0.547 } } : r)) };
+    assert.match(bar(lowCeiling), /does not meet the 0\.60 acceptance bar .*the oracle's ceiling on this benchmark \(0\.547\) is below it/);
   });
 
   it("should score native masks against the native ground truth when slices are twice the model size", async () => {

@@ -54,6 +54,9 @@ const HEADER = [
   "native pooled IoU", "native pooled Dice",
 ];
 
+/** The pooled IoU COIN must reach under the paper's rule (issue acceptance; the paper: 0.646 on its synthetic set). */
+const ACCEPTANCE_BAR = 0.6;
+
 /** Plain-language findings computed from the numbers (ranking, gaps, oracle ratio, speed ratio). */
 export function reportFindings(ev: BenchmarkEvaluation): string[] {
   const get = (id: EvaluationRowId): RowEvaluation | undefined => ev.rows.find((r) => r.row === id);
@@ -69,7 +72,13 @@ export function reportFindings(ev: BenchmarkEvaluation): string[] {
     const gap = coin.summary.pooledIoU - best.summary.pooledIoU;
     out.push(`COIN ${gap >= 0 ? "beats" : "trails"} the best baseline (${LABELS[best.row]}) by ${Math.abs(gap).toFixed(3)} pooled IoU.`);
   }
-  if (coin) out.push(`COIN pooled IoU ${coin.summary.pooledIoU >= 0.6 ? "meets" : "does not meet"} the 0.60 acceptance bar (${f3(coin.summary.pooledIoU)}).`);
+  if (coin) {
+    const unreachable = oracle && oracle.summary.pooledIoU < ACCEPTANCE_BAR;
+    out.push(
+      `COIN pooled IoU ${coin.summary.pooledIoU >= ACCEPTANCE_BAR ? "meets" : "does not meet"} the ${ACCEPTANCE_BAR.toFixed(2)} acceptance bar (${f3(coin.summary.pooledIoU)})` +
+        (unreachable ? `; the oracle's ceiling on this benchmark (${f3(oracle.summary.pooledIoU)}) is below it, so no method can meet it here.` : "."),
+    );
+  }
   const refined = get("COIN_REFINED");
   if (coin && refined) {
     out.push(
