@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--onnx", type=Path,
                            help="evaluate this exported generator (ONNX) instead of a checkpoint, e.g. "
                                 "models/kidney-blob-coin/model.onnx")
+            p.add_argument("--refine-low", type=float,
+                           help="also score the refined mask (hysteresis down to this threshold, then the largest "
+                                "region); default with --onnx: the model.json's thresholds.hysteresis")
         if name in ("restore-generator", "calibrate-refinement"):
             p.add_argument("--model", required=True, choices=["coin", "singla"])
         if name == "calibrate-refinement":
@@ -112,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             from .evaluate import evaluate_model
 
             evaluate_model(args.model, bench, cfg["size"], args.runs, args.split,
-                           float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint, args.onnx)
+                           float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint, args.onnx,
+                           args.refine_low)
         elif args.command == "probe-classifier":
             from .probe import probe_classifier
 

@@ -129,6 +129,27 @@ def test_should_evaluate_an_exported_generator_as_its_checkpoint(exported, model
             assert abs(torch_rows[name]["native"][key] - onnx_rows[name]["native"][key]) <= 4
 
 
+def test_should_score_the_refined_mask_when_given_a_lower_threshold(exported, capsys):
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(exported["runs"]),
+              "--model", "coin", "--split", "val"]
+    rows_at = {}
+    for low in ("0.25", "0.1"):
+        assert _cli("evaluate", *common, "--refine-low", low) == 0
+        rows_at[low] = _strict_json(exported["runs"] / "kidney-blob" / "coin" / "eval-val.json")["rows"]
+    paper, same, grown = rows_at["0.25"]["COIN"], rows_at["0.25"]["COIN+refined"], rows_at["0.1"]["COIN+refined"]
+    assert same["hysteresis"] == 0.25 and grown["hysteresis"] == 0.1
+    # t_low = 0.25 grows nothing: only the largest region of the paper's mask is left, a subset of it.
+    assert same["tp"] <= paper["tp"] and same["fp"] <= paper["fp"] and same["tp"] + same["fn"] == paper["tp"] + paper["fn"]
+    # A lower t_low only adds pixels connected to a seed: at least as large as the largest region alone.
+    assert grown["tp"] + grown["fp"] >= same["tp"] + same["fp"]
+    assert "native" in grown and "ORACLE+refined" not in rows_at["0.1"] and "cv" in grown
+    # The exported fixture's model.json has no calibrated threshold: no refined row by default.
+    assert _cli("evaluate", *common, "--onnx", str(exported["models"] / "kidney-blob-coin" / "model.onnx")) == 0
+    assert "COIN+refined" not in _strict_json(exported["runs"] / "kidney-blob" / "coin" / "eval-val-onnx.json")["rows"]
+    assert _cli("evaluate", *common, "--refine-low", "0.3") == 2
+    assert "error USAGE" in capsys.readouterr().err
+
+
 def test_should_exit_2_when_asked_to_evaluate_a_classifier_through_onnx(exported, capsys):
     args = ["evaluate", "--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(exported["runs"]),
             "--model", "classifier", "--onnx", str(exported["models"] / "kidney-blob-coin" / "model.onnx")]
