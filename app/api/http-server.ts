@@ -1,5 +1,6 @@
 // One HTTP server for GraphQL over HTTP (Apollo + Express), GraphQL over WebSocket (graphql-ws)
-// and, with the local object store, PUT /uploads/<token>.
+// and, with the local object store, PUT /uploads/<token>; GET /slices/:id/preview.png and the web
+// viewer at /viewer/.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
@@ -21,6 +22,8 @@ import type { GraphQLContext } from "../../resolvers/graphql-context.ts";
 import { createApolloServer } from "./create-apollo-server.ts";
 import { createErrorFormatter } from "./format-error.ts";
 import { createGraphQLContext } from "./graphql-context-factory.ts";
+import { slicePreviewHandler } from "./slice-preview-route.ts";
+import { viewerRouter } from "./viewer-routes.ts";
 import { costError, depthLimitRule, operationCost } from "./operation-limits.ts";
 import { credentialsFromConnectionParams, credentialsFromHeaders } from "./request-credentials.ts";
 import type { WiredServices } from "./wire-services.ts";
@@ -143,6 +146,9 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   await apollo.start();
 
   app.get("/healthz", (_req, res) => void res.json({ ok: true }));
+  app.get("/slices/:id/preview.png", slicePreviewHandler({ auth: o.services.auth, studies: o.services.studies }));
+  app.use("/viewer", viewerRouter());
+  app.get("/", (_req, res) => void res.redirect(302, "/viewer/"));
   if (o.localStore) {
     const store = o.localStore;
     app.put("/uploads/:token", express.raw({ type: () => true, limit: o.uploadMaxBytes }), async (req, res, next) => {

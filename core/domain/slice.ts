@@ -17,3 +17,19 @@ export interface Slice {
   /** Object-store key of the pixels: little-endian float32, row-major, HU (or raw for PNG). */
   readonly storageKey: string;
 }
+
+/**
+ * A slice's stored pixels (little-endian float32, row-major, `width × height`) as a Float32Array,
+ * or null when the byte count does not match the slice's size. Copies once on a little-endian host
+ * (the stored buffer may be unaligned or shared).
+ */
+export function decodeSlicePixels(bytes: Uint8Array, width: number, height: number): Float32Array | null {
+  if (bytes.byteLength !== width * height * 4) return null;
+  if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float32Array(width * height);
+  for (let p = 0; p < data.length; p++) data[p] = view.getFloat32(p * 4, true);
+  return data;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

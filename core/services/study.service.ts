@@ -6,7 +6,7 @@ import { isUuid } from "../domain/is-uuid.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Study } from "../domain/study.ts";
 import type { Series } from "../domain/series.ts";
-import type { Slice } from "../domain/slice.ts";
+import { decodeSlicePixels, type Slice } from "../domain/slice.ts";
 import type { Label } from "../domain/label.ts";
 import type { Page } from "../domain/page.ts";
 import type { GroundTruthMask } from "../domain/ground-truth-mask.ts";
@@ -266,6 +266,20 @@ export class StudyService {
     const stored = await this.labels.setLabels(p.organizationId, studyId, p.userId, labels);
     await this.audit.record({ organizationId: p.organizationId, actorId: p.userId, action: "labels.set", entityType: "Study", entityId: studyId, data: { count: labels.length } });
     return stored;
+  }
+
+  /**
+   * One slice and its pixels (HU, row-major), for display. Role: VIEWER.
+   * @throws NOT_FOUND when the slice is not in the caller's organisation (or its pixels are gone).
+   */
+  async slicePixels(principal: Principal | null, sliceId: string): Promise<{ slice: Slice; pixels: Float32Array }> {
+    const p = authorize(principal, "VIEWER");
+    const slice = isUuid(sliceId) ? (await this.studies.findSlices(p.organizationId, [sliceId])).get(sliceId) : undefined;
+    if (!slice) throw new DomainError("NOT_FOUND", "slice not found", { entity: "Slice" });
+    const bytes = await this.store.get(slice.storageKey);
+    const pixels = bytes ? decodeSlicePixels(bytes, slice.width, slice.height) : null;
+    if (!pixels) throw new DomainError("NOT_FOUND", "the slice's pixels are not in the store", { entity: "SlicePixels" });
+    return { slice, pixels };
   }
 
   /** Batch reads for DataLoader (role VIEWER). Keys missing from the result map have no rows. */

@@ -1,9 +1,8 @@
 // The worker's SegmentationTaskHandler: loads each task's slices, runs the pipeline, stores and publishes results.
-import { endianness } from "node:os";
 import type { InferenceTaskV1 } from "../../core/domain/inference-task.ts";
 import { encodeRle } from "../../core/domain/rle.ts";
 import type { SegmentationJob } from "../../core/domain/segmentation-job.ts";
-import type { Slice } from "../../core/domain/slice.ts";
+import { decodeSlicePixels, type Slice } from "../../core/domain/slice.ts";
 import type { SliceResultInput } from "../../core/domain/slice-result.ts";
 import type { ObjectStore } from "../../core/ports/object-store.port.ts";
 import type { JobEventV1 } from "../../core/domain/job-event.ts";
@@ -29,9 +28,6 @@ export interface PipelineTaskHandlerDeps {
   /** Slices per pipeline call (default 8). */
   readonly batchSize?: number;
 }
-
-/** Slice pixels are stored little-endian; on such a host they are used as they are. */
-const LITTLE_ENDIAN_HOST = endianness() === "LE";
 
 /** How the batches of a task ended: every batch ran, or a permanent error fails the job with `code`. */
 type BatchesOutcome = { readonly failedWith: string | null };
@@ -185,15 +181,8 @@ export class PipelineTaskHandler implements SegmentationTaskHandler {
   /** Slice pixels: little-endian float32, row-major, width × height (core/domain/slice.ts); null when absent or the wrong size. */
   private async readPixels(slice: Slice): Promise<Image2D<Float32Array> | null> {
     const bytes = await this.deps.store.get(slice.storageKey);
-    if (!bytes || bytes.byteLength !== slice.width * slice.height * 4) return null;
-    if (LITTLE_ENDIAN_HOST) {
-      // One copy (the buffer may be unaligned or shared), no per-pixel decode.
-      return { width: slice.width, height: slice.height, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const data = new Float32Array(slice.width * slice.height);
-    for (let p = 0; p < data.length; p++) data[p] = view.getFloat32(p * 4, true);
-    return { width: slice.width, height: slice.height, data };
+    const data = bytes ? decodeSlicePixels(bytes, slice.width, slice.height) : null;
+    return data ? { width: slice.width, height: slice.height, data } : null;
   }
 
   private async failJob(task: InferenceTaskV1, code: string): Promise<void> {

@@ -1,0 +1,351 @@
+// The coinseg web viewer: a plain client of the GraphQL API (HTTP for queries and mutations,
+// graphql-ws for the job stream) and of GET /slices/:id/preview.png for pixels. No build step:
+// served as-is by the API server at /viewer/. Every text from the server goes in via textContent.
+/* global graphqlWs */
+
+const $ = (id) => document.getElementById(id);
+const KEY_STORAGE = "coinseg.apiKey";
+const MASK_RGB = [0, 200, 255];
+const MASK_ALPHA = 0.5;
+const PREVIEW_CONCURRENCY = 4;
+const MAX_SLICES = 1000;
+
+const state = {
+  apiKey: "",
+  ws: null,
+  models: [],
+  study: null,
+  /** sliceId → { figure, canvas, caption, slice, bitmap, result } */
+  tiles: new Map(),
+  job: null,
+  stopWatching: null,
+  /** Bumped on every study or job switch; stale async work checks it and stops. */
+  generation: 0,
+};
+
+function setStatus(text, isError = false) {
+  const el = $("status");
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+}
+
+/** An error thrown for a GraphQL or HTTP error, with the server's code. */
+class ApiError extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+async function gql(query, variables = {}) {
+  const res = await fetch("/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": state.apiKey },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (body.errors?.length) {
+    const e = body.errors[0];
+    throw new ApiError(e.extensions?.code ?? "ERROR", e.message);
+  }
+  if (!res.ok || !body.data) throw new ApiError("HTTP_" + res.status, "the request failed");
+  return body.data;
+}
+
+/** Run lengths alternating background/foreground, starting with background → 0/1 per pixel. */
+export function decodeRle(rle, length) {
+  const out = new Uint8Array(length);
+  let at = 0;
+  rle.forEach((run, k) => {
+    if (k % 2 === 1) out.fill(1, at, Math.min(length, at + run));
+    at += run;
+  });
+  return out;
+}
+
+function windowOf(modelKey) {
+  const spec = state.models.find((m) => m.key === modelKey)?.spec;
+  const w = spec?.preprocess?.windowHU;
+  return Array.isArray(w) && w.length === 2 ? w : null;
+}
+
+async function loadPreview(sliceId, windowHU) {
+  const query = windowHU ? `?window=${encodeURIComponent(`${windowHU[0]},${windowHU[1]}`)}` : "";
+  const res = await fetch(`/slices/${encodeURIComponent(sliceId)}/preview.png${query}`, { headers: { "x-api-key": state.apiKey } });
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new ApiError(body.code ?? "HTTP_" + res.status, body.message ?? "preview failed");
+  }
+  return createImageBitmap(await res.blob());
+}
+
+function draw(tile) {
+  const { canvas, bitmap, result } = tile;
+  if (!bitmap) return;
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(bitmap, 0, 0);
+  if (result && result.areaPx > 0 && result.width === bitmap.width && result.height === bitmap.height) {
+    const mask = decodeRle(result.maskRle, result.width * result.height);
+    const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    for (let p = 0; p < mask.length; p++) {
+      if (!mask[p]) continue;
+      for (let c = 0; c < 3; c++) img.data[p * 4 + c] = Math.round((1 - MASK_ALPHA) * img.data[p * 4 + c] + MASK_ALPHA * MASK_RGB[c]);
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+}
+
+function caption(tile) {
+  const { slice, result } = tile;
+  const parts = [`#${slice.sliceIndex}`, slice.label ?? "unlabelled"];
+  if (result) {
+    parts.push(`P ${result.pAbnormalBefore.toFixed(2)} → ${result.pAbnormalAfter.toFixed(2)}`, `${result.areaPx} px`);
+  }
+  tile.caption.textContent = parts.join(" · ");
+  tile.figure.dataset.state = result ? "result" : "slice";
+  tile.figure.dataset.maskArea = result ? String(result.areaPx) : "";
+  tile.figure.dataset.flipped = result ? String(result.flipped) : "";
+}
+
+async function loadSlices(studyId) {
+  const slices = [];
+  let after = null;
+  for (;;) {
+    const data = await gql(
+      `query Slices($id: ID!, $after: String) { study(id: $id) { slices(first: 100, after: $after) {
+        edges { node { id sliceIndex width height label } } pageInfo { hasNextPage endCursor } } } }`,
+      { id: studyId, after },
+    );
+    const page = data.study.slices;
+    slices.push(...page.edges.map((e) => e.node));
+    if (!page.pageInfo.hasNextPage || slices.length >= MAX_SLICES) return slices;
+    after = page.pageInfo.endCursor;
+  }
+}
+
+/** Fetches previews with a few requests in flight; stops when the view changed. */
+async function loadPreviews(generation, windowHU) {
+  const queue = [...state.tiles.values()];
+  const worker = async () => {
+    for (let tile = queue.shift(); tile; tile = queue.shift()) {
+      if (generation !== state.generation) return;
+      try {
+        tile.bitmap = await loadPreview(tile.slice.id, windowHU);
+        if (generation === state.generation) draw(tile);
+      } catch (error) {
+        if (generation === state.generation) setStatus(`slice #${tile.slice.sliceIndex}: ${error.message}`, true);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PREVIEW_CONCURRENCY }, worker));
+}
+
+function renderGrid(slices) {
+  const grid = $("slices");
+  grid.replaceChildren();
+  state.tiles.clear();
+  for (const slice of slices) {
+    const figure = document.createElement("figure");
+    figure.dataset.sliceIndex = String(slice.sliceIndex);
+    const canvas = document.createElement("canvas");
+    const cap = document.createElement("figcaption");
+    figure.append(canvas, cap);
+    grid.append(figure);
+    const tile = { figure, canvas, caption: cap, slice, bitmap: null, result: null };
+    state.tiles.set(slice.id, tile);
+    caption(tile);
+  }
+}
+
+function stopWatching() {
+  state.stopWatching?.();
+  state.stopWatching = null;
+}
+
+function renderJobs(jobs) {
+  const list = $("jobs");
+  list.replaceChildren();
+  for (const job of jobs) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.jobId = job.id;
+    button.textContent = `${job.method} · ${job.modelKey} · ${job.status} · ${job.completedSlices}/${job.totalSlices}`;
+    button.setAttribute("aria-current", String(state.job?.id === job.id));
+    button.addEventListener("click", () => void watchJob(job));
+    li.append(button);
+    list.append(li);
+  }
+}
+
+function jobSummary(job) {
+  const failed = job.failedSlices ? `, ${job.failedSlices} failed` : "";
+  const code = job.errorCode ? ` (${job.errorCode})` : "";
+  $("job-summary").textContent = `${job.method} on ${job.modelKey}: ${job.status}${code}, ${job.completedSlices} of ${job.totalSlices} slices${failed}`;
+  $("job-summary").dataset.status = job.status;
+}
+
+/** Streams a job's state and results (stored ones first, then live) onto the grid. */
+async function watchJob(job) {
+  stopWatching();
+  state.job = job;
+  const generation = ++state.generation;
+  for (const tile of state.tiles.values()) {
+    tile.result = null;
+    caption(tile);
+  }
+  document.querySelectorAll("#jobs button").forEach((b) => b.setAttribute("aria-current", String(b.dataset.jobId === job.id)));
+  jobSummary(job);
+  // The classifier's window for saliency methods, the generator's for counterfactuals: the same kidney window.
+  const previews = loadPreviews(generation, windowOf(job.modelKey));
+  state.stopWatching = state.ws.subscribe(
+    {
+      operationName: "Watch",
+      query: `subscription Watch($jobId: ID!) { segmentationJobUpdated(jobId: $jobId, afterSlice: -1) {
+        job { id method modelKey status completedSlices failedSlices totalSlices errorCode }
+        result { sliceId sliceIndex width height maskRle areaPx pAbnormalBefore pAbnormalAfter flipped } } }`,
+      variables: { jobId: job.id },
+    },
+    {
+      next: ({ data, errors }) => {
+        if (generation !== state.generation) return;
+        if (errors?.length) return setStatus(`${errors[0].extensions?.code ?? "ERROR"}: ${errors[0].message}`, true);
+        const update = data.segmentationJobUpdated;
+        state.job = update.job;
+        jobSummary(update.job);
+        const tile = update.result && state.tiles.get(update.result.sliceId);
+        if (tile) {
+          tile.result = update.result;
+          caption(tile);
+          draw(tile);
+        }
+      },
+      error: (error) => generation === state.generation && setStatus(`stream: ${error?.message ?? error?.reason ?? "closed"}`, true),
+      complete: () => void (generation === state.generation && refreshJobs()),
+    },
+  );
+  await previews;
+}
+
+async function refreshJobs() {
+  if (!state.study) return [];
+  const data = await gql(
+    `query Jobs($id: ID!) { study(id: $id) { segmentationJobs { id method modelKey status completedSlices failedSlices totalSlices errorCode } } }`,
+    { id: state.study.id },
+  );
+  renderJobs(data.study.segmentationJobs);
+  return data.study.segmentationJobs;
+}
+
+async function openStudy(study) {
+  stopWatching();
+  state.study = study;
+  state.job = null;
+  const generation = ++state.generation;
+  document.querySelectorAll("#studies button").forEach((b) => b.setAttribute("aria-current", String(b.dataset.studyId === study.id)));
+  $("study").hidden = false;
+  $("study-title").textContent = study.title;
+  $("job-summary").textContent = "";
+  setStatus("loading slices…");
+  const slices = await loadSlices(study.id);
+  if (generation !== state.generation) return;
+  renderGrid(slices);
+  const jobs = await refreshJobs();
+  if (generation !== state.generation) return;
+  setStatus(`${slices.length} slices`);
+  // The newest job, if any, with its masks; otherwise the slices in the classifier's window.
+  if (jobs.length) await watchJob(jobs[0]);
+  else await loadPreviews(generation, windowOf(state.models.find((m) => m.kind === "CLASSIFIER")?.key));
+}
+
+const KIND_OF_METHOD = { COIN: "COIN_GENERATOR", SINGLA: "SINGLA_GENERATOR", LAYER_CAM: "CLASSIFIER", SCORE_CAM: "CLASSIFIER", RISE: "CLASSIFIER" };
+
+function renderModelChoices() {
+  const kind = KIND_OF_METHOD[$("method").value];
+  const select = $("model");
+  select.replaceChildren();
+  for (const m of state.models.filter((x) => x.kind === kind)) {
+    const option = document.createElement("option");
+    option.value = m.key;
+    option.textContent = m.key;
+    select.append(option);
+  }
+  $("refine").disabled = kind === "CLASSIFIER";
+}
+
+async function requestSegmentation(event) {
+  event.preventDefault();
+  if (!state.study) return;
+  const method = $("method").value;
+  const params = { forceSegmentation: $("force").checked };
+  if (!$("refine").disabled && $("refine").checked) params.refine = true;
+  try {
+    const data = await gql(
+      `mutation Segment($input: RequestSegmentationInput!) { requestSegmentation(input: $input) {
+        job { id method modelKey status completedSlices failedSlices totalSlices errorCode } } }`,
+      { input: { studyId: state.study.id, method, modelKey: $("model").value || null, params } },
+    );
+    setStatus(`job ${data.requestSegmentation.job.id} queued`);
+    state.job = data.requestSegmentation.job;
+    await refreshJobs();
+    await watchJob(data.requestSegmentation.job);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+async function connect(apiKey) {
+  state.apiKey = apiKey;
+  setStatus("connecting…");
+  try {
+    const data = await gql(`query Start { viewer { role } models { key kind spec }
+      studies(first: 50) { edges { node { id title status } } } }`);
+    sessionStorage.setItem(KEY_STORAGE, apiKey);
+    state.models = data.models;
+    state.ws?.dispose();
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
+    state.ws = graphqlWs.createClient({ url, connectionParams: { apiKey }, lazy: true, retryAttempts: 3 });
+    renderModelChoices();
+    const list = $("studies");
+    list.replaceChildren();
+    for (const { node } of data.studies.edges) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.studyId = node.id;
+      button.textContent = `${node.title} (${node.status})`;
+      button.addEventListener("click", () => openStudy(node).catch((e) => setStatus(e.message, true)));
+      li.append(button);
+      list.append(li);
+    }
+    document.querySelector("main").hidden = false;
+    $("disconnect").hidden = false;
+    setStatus(`connected (${data.viewer.role}): ${data.studies.edges.length} studies`);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+function disconnect() {
+  stopWatching();
+  state.ws?.dispose();
+  Object.assign(state, { apiKey: "", ws: null, study: null, job: null, models: [] });
+  state.generation++;
+  sessionStorage.removeItem(KEY_STORAGE);
+  document.querySelector("main").hidden = true;
+  $("disconnect").hidden = true;
+  $("api-key").value = "";
+  setStatus("disconnected");
+}
+
+$("connect").addEventListener("submit", (event) => {
+  event.preventDefault();
+  void connect($("api-key").value.trim());
+});
+$("disconnect").addEventListener("click", disconnect);
+$("method").addEventListener("change", renderModelChoices);
+$("segment").addEventListener("submit", (event) => void requestSegmentation(event));
+const saved = sessionStorage.getItem(KEY_STORAGE);
+if (saved) void connect(saved);
