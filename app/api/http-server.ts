@@ -149,6 +149,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   app.get("/slices/:id/preview.png", slicePreviewHandler({ auth: o.services.auth, studies: o.services.studies }));
   app.use("/viewer", viewerRouter());
   app.get("/", (_req, res) => void res.redirect(302, "/viewer/"));
+  app.get("/favicon.ico", (_req, res) => void res.status(204).end());
   if (o.localStore) {
     const store = o.localStore;
     app.put("/uploads/:token", express.raw({ type: () => true, limit: o.uploadMaxBytes }), async (req, res, next) => {

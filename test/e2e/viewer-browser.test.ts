@@ -1,0 +1,138 @@
+// The web viewer in real Chromium (Debian's package, driven by playwright-core) against the embedded
+// server with the real ONNX worker and the committed kidney-blob models: a phantom study from the
+// demo client, its COIN masks drawn on the slices, a job requested from the page and streamed to the
+// end, and a wrong key. Skipped, saying why, where no Chromium is installed, unless
+// COINSEG_REQUIRE_BROWSER=1 (CI sets it and installs Chromium), where that fails instead.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startEmbedded, type EmbeddedInstance } from "../../app/start-embedded.ts";
+import { runDemo } from "../../app/demo/run-demo.ts";
+import { ModelDirectoryRegistry } from "../../adapters/onnx/model-directory-registry.ts";
+import { OnnxInferenceEngine } from "../../adapters/onnx/onnx-inference-engine.ts";
+import { PipelineTaskHandler } from "../../workers/pipeline/pipeline-task-handler.ts";
+import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
+
+const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+const REQUIRED = process.env["COINSEG_REQUIRE_BROWSER"] === "1";
+const SLICES = 10;
+const skip = !existsSync(CHROMIUM) && !REQUIRED ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
+
+describe("web viewer in Chromium", { skip }, () => {
+  let dir: string;
+  let instance: EmbeddedInstance;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  let demoJobId = "";
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "coinseg-viewer-"));
+    const modelsDir = fileURLToPath(new URL("../../models", import.meta.url));
+    const logger = pino({ level: "silent" });
+    instance = await startEmbedded(
+      {
+        modelsDir, pgliteDataDir: "memory://", localStoreDir: dir, host: "127.0.0.1", port: 0,
+        jwt: { secret: "v".repeat(40), issuer: "coinseg", audience: "coinseg-api" },
+        introspection: false, maxDepth: 12, maxCost: 20000, uploadMaxBytes: 64 << 20, uploadUrlTtlSeconds: 60,
+      },
+      logger,
+      (deps) => {
+        const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(modelsDir), executionProviders: ["cpu"], intraOpNumThreads: 1, logger });
+        return new PipelineTaskHandler({ pipeline: new SegmentationPipeline({ engine }), engine, sink: deps.sink, bus: deps.bus, store: deps.store, slices: deps.slices });
+      },
+    );
+    const quiet = new Writable({ write: (_c, _e, done) => done() });
+    const demo = await runDemo({ graphqlUrl: instance.server.graphqlUrl, apiKey: instance.bootstrap.apiKey, outDir: dir, slices: SLICES, out: quiet, progressBar: false });
+    assert.equal(demo.status, "SUCCEEDED");
+    demoJobId = demo.jobId!;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+    page = await browser.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (m) => void (m.type() === "error" && pageErrors.push(m.text())));
+  });
+  after(async () => {
+    await browser?.close();
+    await instance?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** areaPx per sliceIndex of a job, read over GraphQL (the reference the page must match). */
+  async function areasOf(jobId: string): Promise<Map<number, number>> {
+    const res = await fetch(instance.server.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": instance.bootstrap.apiKey },
+      body: JSON.stringify({ query: "query($id: ID!) { segmentationJob(id: $id) { results { sliceIndex areaPx } } }", variables: { id: jobId } }),
+    });
+    const body = (await res.json()) as { data: { segmentationJob: { results: { sliceIndex: number; areaPx: number }[] } } };
+    return new Map(body.data.segmentationJob.results.map((r) => [r.sliceIndex, r.areaPx]));
+  }
+
+  /** Per tile: its slice index, the mask area it states, and how many canvas pixels carry the mask's tint. */
+  const tiles = () =>
+    page.$$eval("#slices figure", (figures) =>
+      figures.map((f) => {
+        const canvas = f.querySelector("canvas")!;
+        const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let tinted = 0;
+        for (let p = 0; p < data.length; p += 4) if (data[p + 2]! - data[p]! > 60) tinted++; // grey has r = g = b
+        return { sliceIndex: Number(f.dataset["sliceIndex"]), state: f.dataset["state"], area: Number(f.dataset["maskArea"] || -1), tinted, width: canvas.width };
+      }),
+    );
+
+  it("should draw each slice with its COIN mask when connected with the API key and a study is opened", async () => {
+    await page.goto(`${instance.server.baseUrl}/`);
+    await page.fill("#api-key", instance.bootstrap.apiKey);
+    await page.click("#connect button[type=submit]");
+    await page.click("#studies button");
+    await page.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
+    // Previews load beside the stream: wait until every canvas holds its slice.
+    await page.waitForFunction(() => [...document.querySelectorAll("#slices canvas")].every((c) => (c as HTMLCanvasElement).width > 0));
+    assert.match(await page.textContent("#job-summary") ?? "", /^COIN on kidney-blob-coin: SUCCEEDED, 10 of 10 slices/);
+    const expected = await areasOf(demoJobId);
+    const drawn = await tiles();
+    assert.equal(drawn.length, SLICES);
+    for (const t of drawn) {
+      assert.equal(t.area, expected.get(t.sliceIndex), `slice ${t.sliceIndex}: stated area`);
+      assert.equal(t.tinted, t.area, `slice ${t.sliceIndex}: one tinted pixel per mask pixel`);
+    }
+    assert.ok(drawn.filter((t) => t.area > 0).length >= 2, "the demo's central slices hold blobs that COIN finds");
+  });
+
+  it("should stream a job requested from the page to its end and list it first", async () => {
+    await page.selectOption("#method", "LAYER_CAM");
+    assert.deepEqual(await page.$$eval("#model option", (o) => o.map((x) => (x as HTMLOptionElement).value)), ["kidney-blob-classifier", "kidney-lesion-classifier"]);
+    await page.check("#force");
+    await page.click("#segment button[type=submit]");
+    await page.waitForSelector("#job-summary[data-status=SUCCEEDED]");
+    await page.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
+    const jobs = await page.$$eval("#jobs button", (b) => b.map((x) => x.textContent ?? ""));
+    assert.equal(jobs.length, 2);
+    assert.match(jobs[0]!, /^LAYER_CAM · kidney-blob-classifier · SUCCEEDED · 10\/10/);
+    const jobId = await page.$eval("#jobs button", (b) => (b as HTMLElement).dataset["jobId"]!);
+    const expected = await areasOf(jobId);
+    for (const t of await tiles()) assert.equal(t.tinted, expected.get(t.sliceIndex), `slice ${t.sliceIndex}`);
+  });
+
+  it("should show the server's error code and no study when the key is wrong", async () => {
+    const other = await browser.newPage();
+    await other.goto(`${instance.server.baseUrl}/viewer/`);
+    await other.fill("#api-key", "cs_00000000_not-a-key");
+    await other.click("#connect button[type=submit]");
+    await other.waitForSelector("#status.error");
+    assert.match(await other.textContent("#status") ?? "", /^UNAUTHENTICATED: /);
+    assert.equal(await other.isHidden("main"), true);
+    await other.close();
+  });
+
+  it("should raise no script error on the page", () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
