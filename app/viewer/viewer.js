@@ -63,11 +63,16 @@ export function decodeRle(rle, length) {
   return out;
 }
 
+/** The display window: the one picked, or the model's (its spec's preprocess.windowHU), or the server's default. */
 function windowOf(modelKey) {
+  const picked = $("window").value;
+  if (picked !== "model") return picked.split(",").map(Number);
   const spec = state.models.find((m) => m.key === modelKey)?.spec;
   const w = spec?.preprocess?.windowHU;
   return Array.isArray(w) && w.length === 2 ? w : null;
 }
+
+const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 async function loadPreview(sliceId, windowHU) {
   const query = windowHU ? `?window=${encodeURIComponent(`${windowHU[0]},${windowHU[1]}`)}` : "";
@@ -185,6 +190,24 @@ function jobSummary(job) {
   const code = job.errorCode ? ` (${job.errorCode})` : "";
   $("job-summary").textContent = `${job.method} on ${job.modelKey}: ${job.status}${code}, ${job.completedSlices} of ${job.totalSlices} slices${failed}`;
   $("job-summary").dataset.status = job.status;
+  $("cancel").hidden = TERMINAL.has(job.status);
+}
+
+async function cancelJob() {
+  if (!state.job) return;
+  try {
+    await gql(`mutation Cancel($id: ID!) { cancelSegmentationJob(input: { id: $id }) { job { id status } } }`, { id: state.job.id });
+    setStatus(`job ${state.job.id} cancelled`);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+/** Re-draws every slice in the window now picked (a job's masks stay). */
+async function changeWindow() {
+  const generation = state.generation;
+  for (const tile of state.tiles.values()) tile.bitmap = null;
+  await loadPreviews(generation, windowOf(state.job?.modelKey ?? state.models.find((m) => m.kind === "CLASSIFIER")?.key));
 }
 
 /** Streams a job's state and results (stored ones first, then live) onto the grid. */
@@ -248,6 +271,7 @@ async function openStudy(study) {
   $("study").hidden = false;
   $("study-title").textContent = study.title;
   $("job-summary").textContent = "";
+  $("cancel").hidden = true;
   setStatus("loading slices…");
   const slices = await loadSlices(study.id);
   if (generation !== state.generation) return;
@@ -346,6 +370,8 @@ $("connect").addEventListener("submit", (event) => {
 });
 $("disconnect").addEventListener("click", disconnect);
 $("method").addEventListener("change", renderModelChoices);
+$("window").addEventListener("change", () => void changeWindow());
+$("cancel").addEventListener("click", () => void cancelJob());
 $("segment").addEventListener("submit", (event) => void requestSegmentation(event));
 const saved = sessionStorage.getItem(KEY_STORAGE);
 if (saved) void connect(saved);

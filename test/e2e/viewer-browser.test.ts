@@ -32,6 +32,7 @@ describe("web viewer in Chromium", { skip }, () => {
   let page: Page;
   const pageErrors: string[] = [];
   let demoJobId = "";
+  let held: Promise<void> = Promise.resolve();
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "coinseg-viewer-"));
@@ -46,7 +47,9 @@ describe("web viewer in Chromium", { skip }, () => {
       logger,
       (deps) => {
         const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(modelsDir), executionProviders: ["cpu"], intraOpNumThreads: 1, logger });
-        return new PipelineTaskHandler({ pipeline: new SegmentationPipeline({ engine }), engine, sink: deps.sink, bus: deps.bus, store: deps.store, slices: deps.slices });
+        const real = new PipelineTaskHandler({ pipeline: new SegmentationPipeline({ engine }), engine, sink: deps.sink, bus: deps.bus, store: deps.store, slices: deps.slices });
+        // Tasks wait while a test holds the worker (to cancel a job before it runs).
+        return { handle: async (task) => { await held; return real.handle(task); } };
       },
     );
     const quiet = new Writable({ write: (_c, _e, done) => done() });
@@ -118,6 +121,38 @@ describe("web viewer in Chromium", { skip }, () => {
     assert.match(jobs[0]!, /^LAYER_CAM · kidney-blob-classifier · SUCCEEDED · 10\/10/);
     const jobId = await page.$eval("#jobs button", (b) => (b as HTMLElement).dataset["jobId"]!);
     const expected = await areasOf(jobId);
+    for (const t of await tiles()) assert.equal(t.tinted, expected.get(t.sliceIndex), `slice ${t.sliceIndex}`);
+  });
+
+  it("should cancel a queued job from the page and show it cancelled", async () => {
+    let release!: () => void;
+    held = new Promise<void>((r) => (release = r));
+    try {
+      await page.selectOption("#method", "COIN");
+      await page.click("#segment button[type=submit]");
+      await page.waitForSelector("#job-summary[data-status=QUEUED]");
+      await page.click("#cancel");
+      await page.waitForSelector("#job-summary[data-status=CANCELLED]");
+      assert.equal(await page.isHidden("#cancel"), true);
+      assert.match(await page.textContent("#status") ?? "", /cancelled$/);
+    } finally {
+      release();
+    }
+    const jobId = await page.$eval("#jobs button", (b) => (b as HTMLElement).dataset["jobId"]!);
+    assert.equal((await areasOf(jobId)).size, 0, "the released task finds the job cancelled and stores nothing");
+  });
+
+  it("should re-draw the slices in another display window and keep the masks", async () => {
+    const layerCam = (await page.$$("#jobs button"))[1]!; // newest first: cancelled COIN, LayerCAM, the demo's COIN
+    assert.match(await layerCam.textContent() ?? "", /^LAYER_CAM/);
+    await layerCam.click();
+    await page.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
+    const canvases = () => [...document.querySelectorAll("#slices canvas")].map((c) => (c as HTMLCanvasElement).toDataURL());
+    const before = await page.evaluate(canvases);
+    await page.selectOption("#window", "-1000,1000");
+    await page.waitForFunction(
+      (b) => [...document.querySelectorAll("#slices canvas")].every((c, i) => (c as HTMLCanvasElement).toDataURL() !== b[i]), before);
+    const expected = await areasOf(await layerCam.evaluate((b) => (b as HTMLElement).dataset["jobId"]!));
     for (const t of await tiles()) assert.equal(t.tinted, expected.get(t.sliceIndex), `slice ${t.sliceIndex}`);
   });
 
