@@ -4,7 +4,7 @@
 import type { Request, Response } from "express";
 import { isDomainError } from "../../core/errors/domain-error.ts";
 import type { StudyService } from "../../core/services/study.service.ts";
-import type { AuthService } from "../../core/services/auth.service.ts";
+import type { AuthService, Credentials } from "../../core/services/auth.service.ts";
 import { renderMaskOverlayPng } from "../../imaging/render/mask-overlay-png.ts";
 import { credentialsFromHeaders } from "./request-credentials.ts";
 
@@ -32,25 +32,42 @@ export interface SlicePreviewDeps {
   readonly studies: Pick<StudyService, "slicePixels">;
 }
 
-/** The Express handler; errors are JSON `{ code, message }` with 400, 401, 403 or 404. */
+/** What GET /slices/:id/preview.png answers: a PNG, or a coded JSON error. */
+export type SlicePreviewResponse =
+  | { readonly status: 200; readonly contentType: "image/png"; readonly body: Uint8Array }
+  | { readonly status: 400 | 401 | 403 | 404; readonly contentType: "application/json"; readonly body: { code: string; message: string; field?: string } };
+
+/** Cache policy of a rendered preview: the caller's own, briefly (pixels of a slice never change). */
+export const PREVIEW_CACHE_CONTROL = "private, max-age=300";
+
+/**
+ * The route's logic, free of any HTTP framework (Express in the standalone server, API Gateway in
+ * the Lambda): checks the window, authenticates, reads the slice in the caller's organisation and
+ * renders it. Unexpected errors are thrown.
+ */
+export async function slicePreview(deps: SlicePreviewDeps, credentials: Credentials, sliceId: string, windowParam: unknown): Promise<SlicePreviewResponse> {
+  const window = parsePreviewWindow(windowParam);
+  if (!window) return { status: 400, contentType: "application/json", body: { code: "BAD_USER_INPUT", message: "window must be LOW,HIGH in HU with LOW < HIGH", field: "window" } };
+  try {
+    const principal = await deps.auth.authenticate(credentials);
+    const { slice, pixels } = await deps.studies.slicePixels(principal, sliceId);
+    const body = renderMaskOverlayPng({ slice: { width: slice.width, height: slice.height, data: pixels }, windowHU: window });
+    return { status: 200, contentType: "image/png", body };
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    const status = error.code === "UNAUTHENTICATED" ? 401 : error.code === "FORBIDDEN" ? 403 : error.code === "NOT_FOUND" ? 404 : 400;
+    return { status, contentType: "application/json", body: { code: error.code, message: error.message } };
+  }
+}
+
+/** The Express handler of GET /slices/:id/preview.png. */
 export function slicePreviewHandler(deps: SlicePreviewDeps) {
   return async (req: Request, res: Response, next: (error: unknown) => void): Promise<void> => {
     try {
-      const window = parsePreviewWindow(req.query["window"]);
-      if (!window) {
-        res.status(400).json({ code: "BAD_USER_INPUT", message: "window must be LOW,HIGH in HU with LOW < HIGH", field: "window" });
-        return;
-      }
-      const principal = await deps.auth.authenticate(credentialsFromHeaders((n) => req.get(n)));
-      const { slice, pixels } = await deps.studies.slicePixels(principal, String(req.params["id"]));
-      const png = renderMaskOverlayPng({ slice: { width: slice.width, height: slice.height, data: pixels }, windowHU: window });
-      res.status(200).set({ "content-type": "image/png", "cache-control": "private, max-age=300" }).send(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
+      const out = await slicePreview(deps, credentialsFromHeaders((n) => req.get(n)), String(req.params["id"]), req.query["window"]);
+      if (out.status !== 200) return void res.status(out.status).json(out.body);
+      res.status(200).set({ "content-type": out.contentType, "cache-control": PREVIEW_CACHE_CONTROL }).send(Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength));
     } catch (error) {
-      if (isDomainError(error)) {
-        const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 }[error.code as string] ?? 400;
-        res.status(status).json({ code: error.code, message: error.message });
-        return;
-      }
       next(error);
     }
   };

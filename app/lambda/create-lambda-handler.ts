@@ -1,8 +1,10 @@
 // The API as an AWS Lambda handler behind API Gateway (HTTP API, payload v2): same schema, resolvers
 // and services as the standalone server. Subscriptions go through API Gateway WebSocket
-// (app/lambda-websocket.ts). A job's tasks are sent to SQS before the mutation answers.
+// (app/lambda-websocket.ts). A job's tasks are sent to SQS before the mutation answers. It also answers
+// GET /slices/:id/preview.png, as the standalone server does (the web viewer itself is not served here).
 import { handlers, startServerAndCreateLambdaHandler } from "@as-integrations/aws-lambda";
 import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2, Callback, Context } from "aws-lambda";
 import { JoseTokenVerifier } from "../../adapters/auth/jose-token-verifier.ts";
 import { PgNotifyResultBus } from "../../adapters/events/pg-notify-result-bus.ts";
 import { createPgPrismaClient } from "../../adapters/prisma/prisma-client.ts";
@@ -12,6 +14,7 @@ import { createApolloServer } from "../api/create-apollo-server.ts";
 import { buildGraphQLSchema } from "../api/graphql-schema.ts";
 import { createGraphQLContext } from "../api/graphql-context-factory.ts";
 import { credentialsFromHeaders } from "../api/request-credentials.ts";
+import { PREVIEW_CACHE_CONTROL, slicePreview } from "../api/slice-preview-route.ts";
 import { wireServices, type WiredServices } from "../api/wire-services.ts";
 import { staticAwsCredentials } from "../aws-credentials.ts";
 import { parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
@@ -20,6 +23,8 @@ import { createObjectStore } from "../object-store-factory.ts";
 import type { ResultBus } from "../../core/ports/result-bus.port.ts";
 import { dispatchAfterRequest, JobTaskDispatcher } from "./dispatch-stored-tasks.ts";
 import { API_LAMBDA_OPTIONAL_VARIABLES, API_LAMBDA_VARIABLES } from "./lambda-environment.ts";
+
+const PREVIEW_PATH = /^\/slices\/([^/]+)\/preview\.png$/;
 
 /** Events go out through NOTIFY only when published; a Lambda never listens. */
 function publishOnlyBus(bus: PgNotifyResultBus): ResultBus {
@@ -57,7 +62,17 @@ export function createLambdaHandler(environment: Record<string, string | undefin
       return createGraphQLContext(services, credentialsFromHeaders((n) => headers[n]), event.requestContext?.requestId ?? randomUUID());
     },
   });
-  return Object.assign(handler, {
+  // GET /slices/:id/preview.png (app/api/slice-preview-route.ts) is answered here; every other route is Apollo's.
+  const withPreview = async (event: APIGatewayProxyEventV2, context: Context, callback: Callback): Promise<unknown> => {
+    const id = event.requestContext?.http?.method === "GET" ? PREVIEW_PATH.exec(event.rawPath ?? "")?.[1] : undefined;
+    if (id === undefined) return handler(event as never, context, callback);
+    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const out = await slicePreview(services, credentialsFromHeaders((n) => headers[n]), decodeURIComponent(id), event.queryStringParameters?.["window"]);
+    return out.status === 200
+      ? { statusCode: 200, headers: { "content-type": out.contentType, "cache-control": PREVIEW_CACHE_CONTROL }, body: Buffer.from(out.body).toString("base64"), isBase64Encoded: true }
+      : { statusCode: out.status, headers: { "content-type": out.contentType }, body: JSON.stringify(out.body) };
+  };
+  return Object.assign(withPreview, {
     /** Releases connections (tests). */
     async dispose() {
       await server.stop();

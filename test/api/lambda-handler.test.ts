@@ -10,7 +10,8 @@ import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-
 import { AuthService } from "../../core/services/auth.service.ts";
 import { writeDicomSeries } from "../../imaging/dicom/dicom-series-writer.ts";
 import { createMigratedDatabase, type MigratedDatabase } from "../adapters/support/migrated-database.ts";
-import { httpApiEvent } from "./support/http-api-event.ts";
+import { PNG } from "pngjs";
+import { httpApiEvent, httpApiGetEvent } from "./support/http-api-event.ts";
 
 const motoUrl = process.env.MOTO_ENDPOINT_URL;
 const JWT_SECRET = "j".repeat(40);
@@ -96,6 +97,22 @@ describe("Lambda handler (API Gateway v2)", () => {
     assert.equal(study.studyInstanceUID, expected?.studyInstanceUID);
     assert.equal(study.series[0].seriesInstanceUID, expected?.seriesInstanceUID);
     assert.notEqual(study.studyInstanceUID, (await mappedWith(JWT_SECRET))?.studyInstanceUID, "the key is DICOM_UID_SECRET, not JWT_SECRET");
+
+    // The slice's preview through the same function (pixels from S3): 40 HU everywhere, default window [-160, 240].
+    const slices = await invoke({ query: "query($id: ID!) { study(id: $id) { slices { edges { node { id } } } } }", variables: { id: studyId } }, { "x-api-key": apiKey });
+    const sliceId = slices.json.data.study.slices.edges[0].node.id as string;
+    const get = async (query: Record<string, string>, headers: Record<string, string>) =>
+      (await handler(httpApiGetEvent(`/slices/${sliceId}/preview.png`, query, headers), {} as Context, () => {})) as { statusCode: number; body: string; isBase64Encoded?: boolean; headers: Record<string, string> };
+    const ok = await get({}, { "x-api-key": apiKey });
+    assert.equal(ok.statusCode, 200);
+    assert.equal(ok.headers["content-type"], "image/png");
+    assert.equal(ok.isBase64Encoded, true);
+    const png = PNG.sync.read(Buffer.from(ok.body, "base64"));
+    assert.deepEqual([png.width, png.height, png.data[0]], [8, 6, Math.round((200 * 255) / 400)]);
+    const denied = await get({}, {});
+    assert.deepEqual([denied.statusCode, JSON.parse(denied.body).code], [401, "UNAUTHENTICATED"]);
+    const bad = await get({ window: "9,1" }, { "x-api-key": apiKey });
+    assert.deepEqual([bad.statusCode, JSON.parse(bad.body).code], [400, "BAD_USER_INPUT"]);
   });
 
   it("should refuse to start, naming DICOM_UID_SECRET, when it is missing or shorter than 32 characters", () => {

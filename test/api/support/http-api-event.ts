@@ -14,3 +14,14 @@ export function httpApiEvent(body: unknown, headers: Record<string, string> = {}
     },
   };
 }
+
+/** The event of a GET `path` with a query string (`rawQueryString` and the parsed parameters). */
+export function httpApiGetEvent(path: string, query: Record<string, string> = {}, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
+  const base = httpApiEvent(undefined, headers);
+  const rawQueryString = new URLSearchParams(query).toString();
+  return {
+    ...base, routeKey: "$default", rawPath: path, rawQueryString, body: undefined, headers: { ...headers },
+    ...(rawQueryString ? { queryStringParameters: query } : {}),
+    requestContext: { ...base.requestContext, routeKey: "$default", http: { ...base.requestContext.http, method: "GET", path } },
+  };
+}
