@@ -1,5 +1,6 @@
 // Resolvers of schema/study.graphql: thin — parse arguments, call one service, map the result.
 import { encodeCursor } from "../core/domain/cursor.ts";
+import { slicePreviewPath } from "../core/domain/slice.ts";
 import type { Resolvers } from "../generated/graphql/resolvers-types.ts";
 import { pageByPosition, toConnection } from "./connection.ts";
 
@@ -45,6 +46,7 @@ export const studyResolvers: Resolvers = {
     label: async (slice, _a, ctx) => (await ctx.loaders.labelsBySlice.load(slice.id)).at(-1)?.value ?? null,
     groundTruth: (slice, _a, ctx) => ctx.loaders.groundTruthBySlice.load(slice.id),
     results: (slice, _a, ctx) => ctx.loaders.resultsBySlice.load(slice.id),
+    previewPath: (slice) => slicePreviewPath(slice.id),
   },
   GroundTruthMask: {
     rle: (m) => [...m.rle],

@@ -74,9 +74,9 @@ function windowOf(modelKey) {
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
-async function loadPreview(sliceId, windowHU) {
+async function loadPreview(slice, windowHU) {
   const query = windowHU ? `?window=${encodeURIComponent(`${windowHU[0]},${windowHU[1]}`)}` : "";
-  const res = await fetch(`/slices/${encodeURIComponent(sliceId)}/preview.png${query}`, { headers: { "x-api-key": state.apiKey } });
+  const res = await fetch(`${slice.previewPath}${query}`, { headers: { "x-api-key": state.apiKey } });
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
     throw new ApiError(body.code ?? "HTTP_" + res.status, body.message ?? "preview failed");
@@ -120,7 +120,7 @@ async function loadSlices(studyId) {
   for (;;) {
     const data = await gql(
       `query Slices($id: ID!, $after: String) { study(id: $id) { slices(first: 100, after: $after) {
-        edges { node { id sliceIndex width height label } } pageInfo { hasNextPage endCursor } } } }`,
+        edges { node { id sliceIndex width height label previewPath } } pageInfo { hasNextPage endCursor } } } }`,
       { id: studyId, after },
     );
     const page = data.study.slices;
@@ -137,7 +137,7 @@ async function loadPreviews(generation, windowHU) {
     for (let tile = queue.shift(); tile; tile = queue.shift()) {
       if (generation !== state.generation) return;
       try {
-        tile.bitmap = await loadPreview(tile.slice.id, windowHU);
+        tile.bitmap = await loadPreview(tile.slice, windowHU);
         if (generation === state.generation) draw(tile);
       } catch (error) {
         if (generation === state.generation) setStatus(`slice #${tile.slice.sliceIndex}: ${error.message}`, true);

@@ -33,3 +33,8 @@ export function decodeSlicePixels(bytes: Uint8Array, width: number, height: numb
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Where a slice's preview PNG is served (GET, same credentials as GraphQL), relative to the API's origin. */
+export function slicePreviewPath(sliceId: string): string {
+  return `/slices/${encodeURIComponent(sliceId)}/preview.png`;
+}

@@ -10,9 +10,10 @@ import { VIEWER_CSP } from "../../app/api/viewer-routes.ts";
 describe("slice preview and viewer routes", () => {
   let api: ApiHarness;
   let sliceId: string;
+  let studyId: string;
   before(async () => {
     api = await startApiHarness();
-    ({ sliceId } = await studyWithSlice(api, api.seed.adminA.key)); // an 8×6 PNG slice, raw values 0…47
+    ({ sliceId, studyId } = await studyWithSlice(api, api.seed.adminA.key)); // an 8×6 PNG slice, raw values 0…47
   });
   after(async () => api.close());
 
@@ -31,8 +32,11 @@ describe("slice preview and viewer routes", () => {
     }
   });
 
-  it("should use the abdominal window [-160, 240] when no window is given", async () => {
-    const res = await preview(sliceId, api.seed.viewerA.key);
+  it("should use the abdominal window [-160, 240] when no window is given, at the slice's previewPath", async () => {
+    const q = await api.gql(api.seed.viewerA.key, "query($id: ID!) { study(id: $id) { slices { edges { node { id previewPath } } } } }", { id: studyId });
+    const node = q.body.data!.study.slices.edges[0].node;
+    assert.equal(node.previewPath, `/slices/${sliceId}/preview.png`);
+    const res = await fetch(`${api.server.baseUrl}${node.previewPath}`, { headers: { "x-api-key": api.seed.viewerA.key } });
     const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
     assert.equal(png.data[4 * 40], Math.round(((40 + 160) * 255) / 400));
   });
