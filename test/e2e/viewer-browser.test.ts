@@ -1,7 +1,7 @@
 // The web viewer in real Chromium (Debian's package, driven by playwright-core) against the embedded
 // server with the real ONNX worker and the committed kidney-blob models: a phantom study from the
 // demo client, its COIN masks drawn on the slices, a job requested from the page and streamed to the
-// end, and a wrong key. Skipped, saying why, where no Chromium is installed, unless
+// end, a job cancelled, the window switched, a wrong key; and the committed HTML evaluation reports. Skipped, saying why, where no Chromium is installed, unless
 // COINSEG_REQUIRE_BROWSER=1 (CI sets it and installs Chromium), where that fails instead.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -165,6 +165,17 @@ describe("web viewer in Chromium", { skip }, () => {
     assert.match(await other.textContent("#status") ?? "", /^UNAUTHENTICATED: /);
     assert.equal(await other.isHidden("main"), true);
     await other.close();
+  });
+
+  it("should display every overlay of the committed HTML evaluation reports", async () => {
+    const report = await browser.newPage();
+    for (const benchmark of ["kidney-blob", "kidney-lesion"]) {
+      await report.goto(new URL(`../../reports/${benchmark}/report.html`, import.meta.url).href);
+      const images = await report.$$eval("img", (imgs) => imgs.map((i) => ({ src: i.getAttribute("src"), ok: (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0 })));
+      assert.ok(images.length >= 30, `${benchmark}: ${images.length} overlays`);
+      assert.deepEqual(images.filter((i) => !i.ok).map((i) => i.src), [], benchmark);
+    }
+    await report.close();
   });
 
   it("should raise no script error on the page", () => {
