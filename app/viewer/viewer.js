@@ -89,7 +89,7 @@ function draw(tile) {
   if (!bitmap) return;
   canvas.width = bitmap.width;
   canvas.height = bitmap.height;
-  const ctx = canvas.getContext("2d");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
   ctx.drawImage(bitmap, 0, 0);
   if (result && result.areaPx > 0 && result.width === bitmap.width && result.height === bitmap.height) {
     const mask = decodeRle(result.maskRle, result.width * result.height);
