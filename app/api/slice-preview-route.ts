@@ -6,6 +6,7 @@ import { isDomainError } from "../../core/errors/domain-error.ts";
 import type { StudyService } from "../../core/services/study.service.ts";
 import type { AuthService, Credentials } from "../../core/services/auth.service.ts";
 import { renderMaskOverlayPng } from "../../imaging/render/mask-overlay-png.ts";
+import { httpStatusOf } from "./http-status.ts";
 import { credentialsFromHeaders } from "./request-credentials.ts";
 
 /** The display window when the request names none: abdominal soft tissue, in HU. */
@@ -55,8 +56,7 @@ export async function slicePreview(deps: SlicePreviewDeps, credentials: Credenti
     return { status: 200, contentType: "image/png", body };
   } catch (error) {
     if (!isDomainError(error)) throw error;
-    const status = error.code === "UNAUTHENTICATED" ? 401 : error.code === "FORBIDDEN" ? 403 : error.code === "NOT_FOUND" ? 404 : 400;
-    return { status, contentType: "application/json", body: { code: error.code, message: error.message } };
+    return { status: httpStatusOf(error.code), contentType: "application/json", body: { code: error.code, message: error.message } };
   }
 }
 

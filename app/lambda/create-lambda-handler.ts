@@ -21,10 +21,17 @@ import { parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
 import { createLogger } from "../logger.ts";
 import { createObjectStore } from "../object-store-factory.ts";
 import type { ResultBus } from "../../core/ports/result-bus.port.ts";
+import type { Credentials } from "../../core/services/auth.service.ts";
 import { dispatchAfterRequest, JobTaskDispatcher } from "./dispatch-stored-tasks.ts";
 import { API_LAMBDA_OPTIONAL_VARIABLES, API_LAMBDA_VARIABLES } from "./lambda-environment.ts";
 
 const PREVIEW_PATH = /^\/slices\/([^/]+)\/preview\.png$/;
+
+/** The request's credentials (API Gateway keeps header names as sent; lookups are lower-case). */
+function credentialsOf(event: { headers?: Record<string, string | undefined> }): Credentials {
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  return credentialsFromHeaders((n) => headers[n]);
+}
 
 /** Events go out through NOTIFY only when published; a Lambda never listens. */
 function publishOnlyBus(bus: PgNotifyResultBus): ResultBus {
@@ -57,17 +64,13 @@ export function createLambdaHandler(environment: Record<string, string | undefin
   const services: WiredServices = { ...wired, segmentation: dispatchAfterRequest(wired.segmentation, (job) => dispatcher.dispatch(job)) };
   const server = createApolloServer({ schema: buildGraphQLSchema(), logger, introspection: env.GRAPHQL_INTROSPECTION, maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST });
   const handler = startServerAndCreateLambdaHandler(server as never, handlers.createAPIGatewayProxyEventV2RequestHandler(), {
-    context: async ({ event }) => {
-      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-      return createGraphQLContext(services, credentialsFromHeaders((n) => headers[n]), event.requestContext?.requestId ?? randomUUID());
-    },
+    context: async ({ event }) => createGraphQLContext(services, credentialsOf(event), event.requestContext?.requestId ?? randomUUID()),
   });
   // GET /slices/:id/preview.png (app/api/slice-preview-route.ts) is answered here; every other route is Apollo's.
   const withPreview = async (event: APIGatewayProxyEventV2, context: Context, callback: Callback): Promise<unknown> => {
     const id = event.requestContext?.http?.method === "GET" ? PREVIEW_PATH.exec(event.rawPath ?? "")?.[1] : undefined;
     if (id === undefined) return handler(event as never, context, callback);
-    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    const out = await slicePreview(services, credentialsFromHeaders((n) => headers[n]), decodeURIComponent(id), event.queryStringParameters?.["window"]);
+    const out = await slicePreview(services, credentialsOf(event), decodeURIComponent(id), event.queryStringParameters?.["window"]);
     return out.status === 200
       ? { statusCode: 200, headers: { "content-type": out.contentType, "cache-control": PREVIEW_CACHE_CONTROL }, body: Buffer.from(out.body).toString("base64"), isBase64Encoded: true }
       : { statusCode: out.status, headers: { "content-type": out.contentType }, body: JSON.stringify(out.body) };

@@ -13,17 +13,14 @@ import { PrismaJobRepository } from "../../adapters/prisma/prisma-job-repository
 import { authorize } from "../../core/domain/authorize.ts";
 import { isUuid } from "../../core/domain/is-uuid.ts";
 import { DomainError } from "../../core/errors/domain-error.ts";
-import type { ErrorCode } from "../../core/errors/error-codes.ts";
 import { AuthService } from "../../core/services/auth.service.ts";
+import { httpStatusOf } from "../api/http-status.ts";
 import { credentialsFromConnectionParams } from "../api/request-credentials.ts";
 import { staticAwsCredentials } from "../aws-credentials.ts";
 import { ConfigError, parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
 import { createLogger } from "../logger.ts";
 import { WEBSOCKET_LAMBDA_OPTIONAL_VARIABLES, WEBSOCKET_LAMBDA_VARIABLES } from "./lambda-environment.ts";
 import { isRegistryCleanupEvent, type RegistryCleanupEvent } from "./registry-cleanup-event.ts";
-
-/** HTTP status the integration answers with per error code (API Gateway logs it; the client gets the ERROR frame). */
-const STATUS_OF: Partial<Record<ErrorCode, number>> = { BAD_REQUEST: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
 
 /**
  * Builds the handler from an environment (normally `process.env`, parsed once at cold start).
@@ -76,7 +73,7 @@ export function createWebSocketHandler(environment: Record<string, string | unde
     } catch (error) {
       if (error instanceof DomainError) {
         await bus.post(connectionId, errorFrame(error.code, error.message));
-        return { statusCode: STATUS_OF[error.code] ?? 400 };
+        return { statusCode: httpStatusOf(error.code) }; // API Gateway logs it; the client gets the ERROR frame
       }
       const errorId = randomUUID();
       logger.error({ err: error, errorId, requestId, connectionId }, "WebSocket message failed");

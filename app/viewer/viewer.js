@@ -9,13 +9,15 @@ const MASK_RGB = [0, 200, 255];
 const MASK_ALPHA = 0.5;
 const PREVIEW_CONCURRENCY = 4;
 const MAX_SLICES = 1000;
+/** The job fields every view of a job reads. */
+const JOB_FIELDS = "id method modelKey status completedSlices failedSlices totalSlices errorCode";
 
 const state = {
   apiKey: "",
   ws: null,
   models: [],
   study: null,
-  /** sliceId → { figure, canvas, caption, slice, bitmap, result } */
+  /** sliceId → { figure, canvas, caption, slice, bitmap, bitmapWindow, result } */
   tiles: new Map(),
   job: null,
   stopWatching: null,
@@ -63,12 +65,16 @@ export function decodeRle(rle, length) {
   return out;
 }
 
-/** The display window: the one picked, or the model's (its spec's preprocess.windowHU), or the server's default. */
-function windowOf(modelKey) {
+/**
+ * The display window: the one picked, or the model's (its spec's preprocess.windowHU; the open job's
+ * model, else the first classifier — the same kidney window for saliency and counterfactual models),
+ * or null for the server's default.
+ */
+function displayWindow() {
   const picked = $("window").value;
   if (picked !== "model") return picked.split(",").map(Number);
-  const spec = state.models.find((m) => m.key === modelKey)?.spec;
-  const w = spec?.preprocess?.windowHU;
+  const modelKey = state.job?.modelKey ?? state.models.find((m) => m.kind === "CLASSIFIER")?.key;
+  const w = state.models.find((m) => m.key === modelKey)?.spec?.preprocess?.windowHU;
   return Array.isArray(w) && w.length === 2 ? w : null;
 }
 
@@ -130,14 +136,20 @@ async function loadSlices(studyId) {
   }
 }
 
-/** Fetches previews with a few requests in flight; stops when the view changed. */
-async function loadPreviews(generation, windowHU) {
-  const queue = [...state.tiles.values()];
+/**
+ * Fetches the previews not yet held in the current display window, a few requests in flight; stops
+ * when the view changed. Switching jobs with the same window fetches nothing.
+ */
+async function loadPreviews(generation) {
+  const windowHU = displayWindow();
+  const key = String(windowHU);
+  const queue = [...state.tiles.values()].filter((t) => t.bitmapWindow !== key);
   const worker = async () => {
     for (let tile = queue.shift(); tile; tile = queue.shift()) {
       if (generation !== state.generation) return;
       try {
         tile.bitmap = await loadPreview(tile.slice, windowHU);
+        tile.bitmapWindow = key;
         if (generation === state.generation) draw(tile);
       } catch (error) {
         if (generation === state.generation) setStatus(`slice #${tile.slice.sliceIndex}: ${error.message}`, true);
@@ -158,7 +170,7 @@ function renderGrid(slices) {
     const cap = document.createElement("figcaption");
     figure.append(canvas, cap);
     grid.append(figure);
-    const tile = { figure, canvas, caption: cap, slice, bitmap: null, result: null };
+    const tile = { figure, canvas, caption: cap, slice, bitmap: null, bitmapWindow: null, result: null };
     state.tiles.set(slice.id, tile);
     caption(tile);
   }
@@ -205,9 +217,7 @@ async function cancelJob() {
 
 /** Re-draws every slice in the window now picked (a job's masks stay). */
 async function changeWindow() {
-  const generation = state.generation;
-  for (const tile of state.tiles.values()) tile.bitmap = null;
-  await loadPreviews(generation, windowOf(state.job?.modelKey ?? state.models.find((m) => m.kind === "CLASSIFIER")?.key));
+  await loadPreviews(state.generation);
 }
 
 /** Streams a job's state and results (stored ones first, then live) onto the grid. */
@@ -218,16 +228,16 @@ async function watchJob(job) {
   for (const tile of state.tiles.values()) {
     tile.result = null;
     caption(tile);
+    draw(tile);
   }
   document.querySelectorAll("#jobs button").forEach((b) => b.setAttribute("aria-current", String(b.dataset.jobId === job.id)));
   jobSummary(job);
-  // The classifier's window for saliency methods, the generator's for counterfactuals: the same kidney window.
-  const previews = loadPreviews(generation, windowOf(job.modelKey));
+  const previews = loadPreviews(generation);
   state.stopWatching = state.ws.subscribe(
     {
       operationName: "Watch",
       query: `subscription Watch($jobId: ID!) { segmentationJobUpdated(jobId: $jobId, afterSlice: -1) {
-        job { id method modelKey status completedSlices failedSlices totalSlices errorCode }
+        job { ${JOB_FIELDS} }
         result { sliceId sliceIndex width height maskRle areaPx pAbnormalBefore pAbnormalAfter flipped } } }`,
       variables: { jobId: job.id },
     },
@@ -255,7 +265,7 @@ async function watchJob(job) {
 async function refreshJobs() {
   if (!state.study) return [];
   const data = await gql(
-    `query Jobs($id: ID!) { study(id: $id) { segmentationJobs { id method modelKey status completedSlices failedSlices totalSlices errorCode } } }`,
+    `query Jobs($id: ID!) { study(id: $id) { segmentationJobs { ${JOB_FIELDS} } } }`,
     { id: state.study.id },
   );
   renderJobs(data.study.segmentationJobs);
@@ -281,7 +291,7 @@ async function openStudy(study) {
   setStatus(`${slices.length} slices`);
   // The newest job, if any, with its masks; otherwise the slices in the classifier's window.
   if (jobs.length) await watchJob(jobs[0]);
-  else await loadPreviews(generation, windowOf(state.models.find((m) => m.kind === "CLASSIFIER")?.key));
+  else await loadPreviews(generation);
 }
 
 const KIND_OF_METHOD = { COIN: "COIN_GENERATOR", SINGLA: "SINGLA_GENERATOR", LAYER_CAM: "CLASSIFIER", SCORE_CAM: "CLASSIFIER", RISE: "CLASSIFIER" };
@@ -308,7 +318,7 @@ async function requestSegmentation(event) {
   try {
     const data = await gql(
       `mutation Segment($input: RequestSegmentationInput!) { requestSegmentation(input: $input) {
-        job { id method modelKey status completedSlices failedSlices totalSlices errorCode } } }`,
+        job { ${JOB_FIELDS} } } }`,
       { input: { studyId: state.study.id, method, modelKey: $("model").value || null, params } },
     );
     setStatus(`job ${data.requestSegmentation.job.id} queued`);
