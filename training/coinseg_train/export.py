@@ -205,8 +205,10 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
             "selectedStep": int(ck.get("step", 0)),
             "seed": cfg["seed"],
             # The training run's thread count (from its checkpoint), not the exporter's.
-            "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
-                       f"{int(last_ck.get('threads', ck.get('threads', torch.get_num_threads())))} threads",
+            # Recorded by the training run (checkpoints from before that: described from here).
+            "machine": last_ck.get("machine") or ck.get("machine")
+            or f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
+               f"{int(last_ck.get('threads', ck.get('threads', torch.get_num_threads())))} threads",
             "config": section,
             # How the exported graph is built from `config`'s generator (ensemble.py): members and mirror.
             **({"ensemble": {"members": len(ck["ensemble"]["steps"]), "flip": bool(ck["ensemble"]["flip"]),

@@ -32,12 +32,24 @@ def set_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise TrainError("USAGE", "CUDA requested but torch.cuda.is_available() is False")
     _device = torch.device(name)
+    if _device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input shapes: pick the fastest convolution once
     return _device
 
 
 def device() -> torch.device:
     """The torch device chosen by :func:`set_device` (default CPU)."""
     return _device
+
+
+def machine_description() -> str:
+    """Where this process trains, for model cards: the accelerator when the device is CUDA, else the CPU;
+    with the core count, torch version and thread count."""
+    import platform
+
+    where = (f"{torch.cuda.get_device_name(_device)} GPU (CUDA), {platform.machine()} host"
+             if _device.type == "cuda" else f"{platform.machine()} CPU")
+    return f"{where}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def default_data_dir(benchmark: str) -> Path:

@@ -15,7 +15,8 @@ from .augment import fgsm_perturb, intensity_ceiling, mixup, nearest_normal_part
 from .data import Benchmark, load_split
 from .metrics import classification_scores
 from .nets.classifier import Classifier
-from .runtime import Budget, batched, command_line, device, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
+from .runtime import (Budget, batched, command_line, device, load_checkpoint, log, machine_description, run_dir,
+                      save_checkpoint, seed_everything)
 
 
 def classifier_probs(model: Classifier, x: np.ndarray) -> np.ndarray:
@@ -87,7 +88,7 @@ def train_classifier(
             "config": cfg,
             "step": step,
             "elapsedSeconds": budget.elapsed_s(),
-            "threads": torch.get_num_threads(),
+            "threads": torch.get_num_threads(), "machine": machine_description(),
             "best": best,
             "command": command_line(),
             "state": {"net": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "bestNet": best_state},

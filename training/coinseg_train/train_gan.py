@@ -20,7 +20,8 @@ from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variati
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores, selection_score
 from .nets.discriminator import Discriminator
 from .nets.generator import Generator, GeneratorEnsemble
-from .runtime import Budget, batched, command_line, device, load_checkpoint, log, run_dir, save_checkpoint, seed_everything
+from .runtime import (Budget, batched, command_line, device, load_checkpoint, log, machine_description, run_dir,
+                      save_checkpoint, seed_everything)
 from .train_classifier import classifier_probs, load_classifier
 
 
@@ -228,7 +229,7 @@ def train_gan(
         return {
             "model": kind, "benchmark": bench.name, "windowHU": list(bench.window_hu), "size": size,
             "config": cfg, "step": step, "elapsedSeconds": budget.elapsed_s(), "best": best,
-            "threads": torch.get_num_threads(),
+            "threads": torch.get_num_threads(), "machine": machine_description(),
             "command": command_line(), "classifierStep": clf_ck.get("step"), "warmup": warmup,
             "state": {"G": G.state_dict(), "D": D.state_dict(), "generator": G_ema.state_dict(),
                       "optG": opt_g.state_dict(), "optD": opt_d.state_dict(), "gen": gen.get_state(),
