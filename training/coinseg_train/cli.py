@@ -1,9 +1,8 @@
 """Command line: ``python3 -m coinseg_train <command> --benchmark <name> [--preset cpu] ...``.
 
 Commands: train-classifier, train-coin, train-singla, ensemble, evaluate, export, restore-classifier,
-restore-generator,
-probe-classifier, calibrate-refinement. Exit status 0 on success,
-2 on a coded error (printed as ``error <CODE>: <message>``)."""
+restore-generator, probe-classifier, calibrate-refinement, pack-cache, unpack-cache. Exit status 0 on
+success, 2 on a coded error (printed as ``error <CODE>: <message>``)."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     for name in ("train-classifier", "train-coin", "train-singla", "ensemble", "evaluate", "export", "restore-classifier",
-                 "restore-generator", "probe-classifier", "calibrate-refinement"):
+                 "restore-generator", "probe-classifier", "calibrate-refinement", "pack-cache", "unpack-cache"):
         p = sub.add_parser(name)
         p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
         p.add_argument("--preset", default="cpu", help="preset name in training/configs/ or a JSON path (default cpu)")
@@ -43,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ensemble":
             p.add_argument("--model", required=True, choices=["coin", "singla"])
             p.add_argument("--top", default="auto", help="snapshots to average, or auto (chosen on val; default)")
+            p.add_argument("--max-top", type=int, help="with --top auto: at most this many members")
             p.add_argument("--flip", default="auto", choices=["auto", "on", "off"],
                            help="also average each member on the mirrored slice (auto: chosen on val)")
         if name == "evaluate":
@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--split", default="val", choices=["train", "val", "test"])
             p.add_argument("--counterfactual", type=Path,
                            help="an exported generator (ONNX, X -> X_cf) whose counterfactuals to probe too")
+        if name == "pack-cache":
+            p.add_argument("--out", type=Path, required=True, help="the pack to write (.npz.xz)")
+            p.add_argument("--splits", default="train,val", help="comma-separated splits (default train,val)")
+            p.add_argument("--no-clean", action="store_true",
+                           help="leave out the clean slices (evaluation only; NaN after unpacking)")
+        if name == "unpack-cache":
+            p.add_argument("--in", dest="pack", type=Path, required=True, help="a pack written by pack-cache")
         if name == "export":
             p.add_argument("--out", type=Path, default=REPO_ROOT / "models", help="models root (default <repo>/models)")
             p.add_argument("--command", dest="train_command", help="training command recorded in model.json")
@@ -95,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
 
             restore_generator(args.benchmark, args.model, cfg, args.runs, args.models)
             return 0
+        if args.command == "unpack-cache":
+            from .cache_pack import unpack_cache
+
+            got = unpack_cache(args.pack, args.data or default_data_dir(args.benchmark))
+            if got["benchmark"] != args.benchmark:
+                log(f"note: the pack holds benchmark {got['benchmark']!r}")
+            return 0
         bench = load_benchmark(args.data or default_data_dir(args.benchmark))
         if bench.name != args.benchmark:
             log(f"note: dataset.json names the benchmark {bench.name!r}; using that name for runs/models")
@@ -110,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             from .ensemble import build_ensemble
 
             build_ensemble(args.model, bench, cfg, args.runs, args.top if args.top == "auto" else _positive_int(args.top),
-                           {"auto": "auto", "on": True, "off": False}[args.flip])
+                           {"auto": "auto", "on": True, "off": False}[args.flip], args.max_top)
         elif args.command == "evaluate":
             from .evaluate import evaluate_model
 
@@ -125,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
             from .calibrate import calibrate_refinement
 
             calibrate_refinement(args.model, bench, args.models, args.split, write=not args.dry_run)
+        elif args.command == "pack-cache":
+            from .cache_pack import pack_cache
+
+            pack_cache(bench, cfg["size"], [s for s in args.splits.split(",") if s], args.out, clean=not args.no_clean)
         elif args.command == "export":
             from .export import export_model
 

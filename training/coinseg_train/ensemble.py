@@ -40,16 +40,20 @@ def _snapshots(folder: Path, kind: str) -> list[dict[str, Any]]:
 
 
 def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Path,
-                   top: int | str = "auto", flip: bool | str = "auto") -> dict[str, Any]:
+                   top: int | str = "auto", flip: bool | str = "auto", max_top: int | None = None) -> dict[str, Any]:
     """Write ``<runs>/<benchmark>/<kind>/best.pt`` as the ensemble of the ``top`` best snapshots
-    (``"auto"``: the size in :data:`AUTO_SIZES` and mirror setting with the best pooled IoU at the mask
-    threshold on the whole val split). The single-checkpoint ``best.pt`` it replaces is kept as
+    (``"auto"``: the size in :data:`AUTO_SIZES`, at most ``max_top``, and mirror setting with the best
+    pooled IoU at the mask threshold on the whole val split; ``max_top`` bounds the inference cost and
+    the checkpoint's size, each member being one generator). The single-checkpoint ``best.pt`` it replaces is kept as
     ``best-single.pt``. Returns the chosen setting and the val scores of every candidate.
     Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | USAGE)."""
     singla = kind == "singla"
     out = run_dir(runs_root, bench.name, kind)
     ranked = _snapshots(out / "snapshots", kind)
-    sizes = [k for k in AUTO_SIZES if k <= len(ranked)] if top == "auto" else [int(top)]
+    if max_top is not None and max_top < 1:
+        raise TrainError("USAGE", f"max_top must be at least 1, got {max_top}")
+    cap = len(ranked) if max_top is None else min(len(ranked), max_top)
+    sizes = [k for k in AUTO_SIZES if k <= cap] if top == "auto" else [int(top)]
     if sizes[0] < 1 or sizes[-1] > len(ranked):
         raise TrainError("USAGE", f"top must be 1..{len(ranked)} (snapshots with a val score), got {top}")
     flips = [False, True] if flip == "auto" else [bool(flip)]

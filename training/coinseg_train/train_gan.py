@@ -378,7 +378,8 @@ def train_gan(
         # Replace the single selected checkpoint by a val-chosen snapshot ensemble (ensemble.py).
         from .ensemble import build_ensemble
 
-        build_ensemble(kind, bench, cfg, runs_root, ens_cfg.get("top", "auto"), ens_cfg.get("flip", "auto"))
+        build_ensemble(kind, bench, cfg, runs_root, ens_cfg.get("top", "auto"), ens_cfg.get("flip", "auto"),
+                       ens_cfg.get("maxTop"))
     log(f"{kind} done: {step} generator steps, {budget.elapsed_s():.0f} s; selected step {best.get('step')} "
         f"val pooled IoU {best['pooledIoU']:.4f}")
     return best

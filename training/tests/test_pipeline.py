@@ -2,6 +2,7 @@
 ONNX Runtime against PyTorch, the model card and the golden tensors."""
 
 import hashlib
+import os
 import json
 from pathlib import Path
 
@@ -302,6 +303,11 @@ def test_should_export_a_val_chosen_snapshot_ensemble_as_one_onnx_generator(expo
     assert "error USAGE" in capsys.readouterr().err
     kept = load_checkpoint(runs / "kidney-blob" / "coin" / "best.pt", "coin")["state"]
     assert set(kept) == {"generator"} and all(torch.equal(kept["generator"][k], v) for k, v in single["state"]["generator"].items())
+    assert _cli("ensemble", "--model", "coin", *common, "--max-top", "0") == 2
+    assert "error USAGE" in capsys.readouterr().err
+    assert _cli("ensemble", "--model", "coin", *common, "--max-top", "1", "--flip", "off") == 0
+    capped = load_checkpoint(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    assert len(capped["state"]["generators"]) == 1 and [c["top"] for c in capped["ensemble"]["candidates"]] == [1]
     assert _cli("ensemble", "--model", "coin", *common, "--top", "2", "--flip", "on") == 0
     ck = load_checkpoint(runs / "kidney-blob" / "coin" / "best.pt", "coin")
     assert len(ck["state"]["generators"]) == 2 and ck["ensemble"]["flip"] is True
@@ -310,6 +316,9 @@ def test_should_export_a_val_chosen_snapshot_ensemble_as_one_onnx_generator(expo
     assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
     card = _strict_json(models / "kidney-blob-coin" / "model.json")
     assert card["golden"]["maxAbsDiff"] <= 1e-4
+    # Where it trained comes from the training run's checkpoint.
+    trained_on = load_checkpoint(runs / "kidney-blob" / "coin" / "last.pt", "coin")["machine"]
+    assert card["training"]["machine"] == trained_on and "CPU" in trained_on
     # ONNX Runtime on the exported ensemble = the mean of the members and their mirrored runs.
     from coinseg_train.nets.generator import Generator
 
@@ -403,3 +412,32 @@ def test_should_refuse_to_calibrate_on_the_test_split_or_a_tampered_graph(export
     assert main(["calibrate-refinement", *common]) == 2
     assert "error MODEL_INVALID" in capsys.readouterr().err
     assert (models / "kidney-blob-coin" / "model.json").read_text() == before
+
+
+def test_should_train_every_spec_line_on_a_packed_cache_when_sweeping(exported, tmp_path: Path):
+    """scripts/gpu/sweep.sh on the CPU: the pack is unpacked where there are no volumes, each spec line
+    trains in its own process and ends as <out>/<name>.tar with its selected checkpoints and log."""
+    import subprocess
+    import tarfile
+
+    repo = Path(__file__).resolve().parents[2]
+    pack = tmp_path / "pack.npz.xz"
+    assert _cli("pack-cache", "--benchmark", "kidney-blob", "--data", str(exported["data"]), "--splits", "train,val",
+                "--out", str(pack)) == 0
+    spec = tmp_path / "spec"
+    spec.write_text("# two runs\nA coin --steps 2\n\nB singla --steps 2 --set 'singla.lossWeights={\"adv\":1,\"kl\":1,\"rec\":1,\"tv\":0}'\n")
+    out = tmp_path / "out"
+    env = {**os.environ, "DEVICE": "cpu", "THREADS": "1", "MINUTES": "5", "PRESET": TINY_PRESET, "DATA": str(tmp_path / "data")}
+    proc = subprocess.run(["bash", str(repo / "scripts" / "gpu" / "sweep.sh"), "kidney-blob", str(pack),
+                           str(exported["runs"] / "kidney-blob" / "classifier" / "best.pt"), str(spec), str(out)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not (tmp_path / "data" / "kidney-blob" / "volumes").exists()
+    for name, kind in (("A", "coin"), ("B", "singla")):
+        with tarfile.open(out / f"{name}.tar") as tar:
+            names = set(tar.getnames())
+            log = tar.extractfile(f"{name}.log").read().decode()
+        assert {f"kidney-blob/{kind}/best.pt", f"kidney-blob/{kind}/best-single.pt", f"{name}.log"} <= names
+        assert "train exit 0" in log and "ensemble exit 0" in log, log[-1500:]
+        assert "== " in proc.stdout and f"{name}.log" in proc.stdout
+    assert not list(out.glob("*.tmp"))
