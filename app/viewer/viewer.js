@@ -9,6 +9,7 @@ const MASK_RGB = [0, 200, 255];
 const MASK_ALPHA = 0.5;
 const PREVIEW_CONCURRENCY = 4;
 const MAX_SLICES = 1000;
+const STUDY_PAGE = 50;
 /** The job fields every view of a job reads. */
 const JOB_FIELDS = "id method modelKey status completedSlices failedSlices totalSlices errorCode";
 
@@ -21,6 +22,8 @@ const state = {
   tiles: new Map(),
   job: null,
   stopWatching: null,
+  /** Cursor of the next page of studies, or null when all are listed. */
+  studiesAfter: null,
   /** Bumped on every study or job switch; stale async work checks it and stops. */
   generation: 0,
 };
@@ -330,33 +333,56 @@ async function requestSegmentation(event) {
   }
 }
 
+const STUDY_FIELDS = "edges { node { id title status } } pageInfo { hasNextPage endCursor }";
+
+/** Appends one page of studies to the list; the "more" button then fetches the page after it. */
+function appendStudies(page) {
+  const list = $("studies");
+  for (const { node } of page.edges) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.studyId = node.id;
+    button.textContent = `${node.title} (${node.status})`;
+    button.addEventListener("click", () => openStudy(node).catch((e) => setStatus(e.message, true)));
+    li.append(button);
+    list.append(li);
+  }
+  state.studiesAfter = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  $("more-studies").hidden = state.studiesAfter === null;
+  return list.children.length;
+}
+
+const studiesNote = (shown) => `${shown} studies${state.studiesAfter === null ? "" : " (more to load)"}`;
+
+async function moreStudies() {
+  try {
+    const data = await gql(`query MoreStudies($after: String) { studies(first: ${STUDY_PAGE}, after: $after) { ${STUDY_FIELDS} } }`,
+      { after: state.studiesAfter });
+    const shown = appendStudies(data.studies);
+    setStatus(studiesNote(shown));
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
 async function connect(apiKey) {
   state.apiKey = apiKey;
   setStatus("connecting…");
   try {
     const data = await gql(`query Start { viewer { role } models { key kind spec }
-      studies(first: 50) { edges { node { id title status } } } }`);
+      studies(first: ${STUDY_PAGE}) { ${STUDY_FIELDS} } }`);
     sessionStorage.setItem(KEY_STORAGE, apiKey);
     state.models = data.models;
     state.ws?.dispose();
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
     state.ws = graphqlWs.createClient({ url, connectionParams: { apiKey }, lazy: true, retryAttempts: 3 });
     renderModelChoices();
-    const list = $("studies");
-    list.replaceChildren();
-    for (const { node } of data.studies.edges) {
-      const li = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.studyId = node.id;
-      button.textContent = `${node.title} (${node.status})`;
-      button.addEventListener("click", () => openStudy(node).catch((e) => setStatus(e.message, true)));
-      li.append(button);
-      list.append(li);
-    }
+    $("studies").replaceChildren();
+    const shown = appendStudies(data.studies);
     document.querySelector("main").hidden = false;
     $("disconnect").hidden = false;
-    setStatus(`connected (${data.viewer.role}): ${data.studies.edges.length} studies`);
+    setStatus(`connected (${data.viewer.role}): ${studiesNote(shown)}`);
   } catch (error) {
     setStatus(error.message, true);
   }
@@ -365,7 +391,7 @@ async function connect(apiKey) {
 function disconnect() {
   stopWatching();
   state.ws?.dispose();
-  Object.assign(state, { apiKey: "", ws: null, study: null, job: null, models: [] });
+  Object.assign(state, { apiKey: "", ws: null, study: null, job: null, models: [], studiesAfter: null });
   state.generation++;
   sessionStorage.removeItem(KEY_STORAGE);
   document.querySelector("main").hidden = true;
@@ -379,6 +405,7 @@ $("connect").addEventListener("submit", (event) => {
   void connect($("api-key").value.trim());
 });
 $("disconnect").addEventListener("click", disconnect);
+$("more-studies").addEventListener("click", () => void moreStudies());
 $("method").addEventListener("change", renderModelChoices);
 $("window").addEventListener("change", () => void changeWindow());
 $("cancel").addEventListener("click", () => void cancelJob());

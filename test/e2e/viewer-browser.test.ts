@@ -178,6 +178,32 @@ describe("web viewer in Chromium", { skip }, () => {
     await report.close();
   });
 
+  it("should list fifty studies and load the rest on request when the organisation has more", async () => {
+    for (let i = 0; i < 55; i++) {
+      const res = await fetch(instance.server.graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": instance.bootstrap.apiKey },
+        body: JSON.stringify({ query: "mutation($t: String!) { createStudy(input: { title: $t }) { study { id } } }", variables: { t: `extra ${i}` } }),
+      });
+      assert.equal(res.status, 200);
+    }
+    const other = await browser.newPage();
+    other.on("pageerror", (e) => pageErrors.push(e.message));
+    await other.goto(`${instance.server.baseUrl}/viewer/`);
+    await other.fill("#api-key", instance.bootstrap.apiKey);
+    await other.click("#connect button[type=submit]");
+    await other.waitForSelector("#more-studies:not([hidden])");
+    assert.equal(await other.locator("#studies li").count(), 50);
+    assert.match(await other.textContent("#status") ?? "", /: 50 studies \(more to load\)$/);
+    await other.click("#more-studies");
+    await other.waitForSelector("#more-studies", { state: "hidden" });
+    const titles = await other.$$eval("#studies button", (bs) => bs.map((b) => b.textContent));
+    assert.equal(titles.length, 56); // the 55 and the demo's study, each once
+    assert.equal(new Set(titles).size, 56);
+    assert.equal(await other.textContent("#status"), "56 studies");
+    await other.close();
+  });
+
   it("should raise no script error on the page", () => {
     assert.deepEqual(pageErrors, []);
   });
