@@ -123,18 +123,19 @@ function caption(tile) {
   tile.figure.dataset.flipped = result ? String(result.flipped) : "";
 }
 
+/** The study's slices in order, at most MAX_SLICES of them, and how many it has. */
 async function loadSlices(studyId) {
   const slices = [];
   let after = null;
   for (;;) {
     const data = await gql(
-      `query Slices($id: ID!, $after: String) { study(id: $id) { slices(first: 100, after: $after) {
+      `query Slices($id: ID!, $after: String) { study(id: $id) { slices(first: 100, after: $after) { totalCount
         edges { node { id sliceIndex width height label previewPath } } pageInfo { hasNextPage endCursor } } } }`,
       { id: studyId, after },
     );
     const page = data.study.slices;
     slices.push(...page.edges.map((e) => e.node));
-    if (!page.pageInfo.hasNextPage || slices.length >= MAX_SLICES) return slices;
+    if (!page.pageInfo.hasNextPage || slices.length >= MAX_SLICES) return { slices, total: page.totalCount };
     after = page.pageInfo.endCursor;
   }
 }
@@ -286,12 +287,12 @@ async function openStudy(study) {
   $("job-summary").textContent = "";
   $("cancel").hidden = true;
   setStatus("loading slices…");
-  const slices = await loadSlices(study.id);
+  const { slices, total } = await loadSlices(study.id);
   if (generation !== state.generation) return;
   renderGrid(slices);
   const jobs = await refreshJobs();
   if (generation !== state.generation) return;
-  setStatus(`${slices.length} slices`);
+  setStatus(slices.length < total ? `the first ${slices.length} of ${total} slices` : `${slices.length} slices`);
   // The newest job, if any, with its masks; otherwise the slices in the classifier's window.
   if (jobs.length) await watchJob(jobs[0]);
   else await loadPreviews(generation);
