@@ -17,12 +17,13 @@ from __future__ import annotations
 import io
 import json
 import lzma
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .data import _CACHE_VERSION, SPLITS, Benchmark, _manifest_digest, load_benchmark, load_split
+from .data import SPLITS, Benchmark, SliceSet, load_benchmark, load_split, split_rows, write_cache
 from .errors import TrainError
 from .runtime import log
 
@@ -76,10 +77,11 @@ def pack_cache(bench: Benchmark, size: int, splits: list[str], out: Path, clean:
 
 
 def unpack_cache(src: Path, data_dir: Path) -> dict[str, Any]:
-    """Write the pack ``src`` into ``data_dir`` (dataset.json, manifest.csv and the cache). Refuses
-    with TrainError(DATA_INVALID) a file that is not such a pack or whose card and manifest no longer
-    match its slices, and with TrainError(DATA_INVALID) a ``data_dir`` that already holds another
-    benchmark's card or manifest. Returns ``{"benchmark", "size", "slices"}``."""
+    """Write the pack ``src`` into ``data_dir`` (dataset.json, manifest.csv and the cache, through
+    :func:`write_cache`). Everything is checked before anything is written: refuses with
+    TrainError(DATA_INVALID) a file that is not such a pack, a pack whose slices do not match its own
+    manifest, and a ``data_dir`` that already holds another card or manifest; TrainError(DATA_NOT_FOUND)
+    a missing file. Returns ``{"benchmark", "size", "slices"}``."""
     if not src.is_file():
         raise TrainError("DATA_NOT_FOUND", f"no cache pack at {src}")
     try:
@@ -90,39 +92,37 @@ def unpack_cache(src: Path, data_dir: Path) -> dict[str, Any]:
         raise TrainError("DATA_INVALID", f"{src}: not a cache pack ({exc})") from exc
     if "format" not in arrays or _untext(arrays["format"]) != FORMAT:
         raise TrainError("DATA_INVALID", f"{src}: not a {FORMAT} file")
-    card_text, manifest_text = _untext(arrays["dataset_json"]), _untext(arrays["manifest_csv"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in (("dataset.json", card_text), ("manifest.csv", manifest_text)):
+    texts = {"dataset.json": _untext(arrays["dataset_json"]), "manifest.csv": _untext(arrays["manifest_csv"])}
+    for name, text in texts.items():
         path = data_dir / name
         if path.is_file() and path.read_text() != text:
             raise TrainError("DATA_INVALID", f"{path} exists and differs from the pack's; unpack into an empty directory")
-        path.write_text(text)
-    bench = load_benchmark(data_dir)
+    with tempfile.TemporaryDirectory() as staging:  # the pack's card and manifest, parsed as data.py does
+        for name, text in texts.items():
+            (Path(staging) / name).write_text(text)
+        rows_of = load_benchmark(staging)
     size = int(arrays["size"])
-    splits = sorted({k.split(".")[0] for k in arrays if k.endswith(".x")})
-    counts = {}
-    for split in splits:
+    sets: dict[str, SliceSet] = {}
+    for split in sorted({k.split(".")[0] for k in arrays if k.endswith(".x")}):
         x = arrays[f"{split}.x"]
         shape = tuple(int(v) for v in arrays[f"{split}.gt_shape"])
         gt = np.unpackbits(arrays[f"{split}.gt"], count=int(np.prod(shape))).reshape(shape).astype(bool)
-        rows = sorted((r for r in bench.rows if r["split"] == split), key=lambda r: (r["scanId"], r["sliceIndex"]))
+        rows = split_rows(rows_of, split)
         if x.shape != (len(rows), 1, size, size) or gt.shape != x.shape:
             raise TrainError("DATA_INVALID", f"{src}: split {split} holds {x.shape[0]} slices, the manifest {len(rows)}")
-        if (arrays[f"{split}.label"].tolist() != [r["label"] for r in rows]
-                or arrays[f"{split}.slice_index"].tolist() != [r["sliceIndex"] for r in rows]):
+        label, slice_index = arrays[f"{split}.label"], arrays[f"{split}.slice_index"]
+        if label.tolist() != [r["label"] for r in rows] or slice_index.tolist() != [r["sliceIndex"] for r in rows]:
             raise TrainError("DATA_INVALID", f"{src}: split {split}'s labels or slice positions differ from its manifest")
         x_clean = arrays.get(f"{split}.x_clean")
-        if x_clean is None:
-            x_clean = np.full_like(x, np.nan)
-        cache = data_dir / "cache" / f"{size}x{size}" / split
-        cache.mkdir(parents=True, exist_ok=True)
-        for name, value in (("x", x), ("x_clean", x_clean), ("gt", gt), ("label", arrays[f"{split}.label"]),
-                            ("slice_index", arrays[f"{split}.slice_index"])):
-            np.save(cache / f"{name}.npy", value)
-        meta = {"version": _CACHE_VERSION, "digest": _manifest_digest(bench, split), "size": size,
-                "scanIds": json.loads(_untext(arrays[f"{split}.scan_ids"])),
-                "cleanOmitted": f"{split}.x_clean" not in arrays}
-        (cache / "meta.json").write_text(json.dumps(meta))
-        counts[split] = int(x.shape[0])
+        sets[split] = SliceSet(x=x, x_clean=np.full_like(x, np.nan) if x_clean is None else x_clean, gt=gt,
+                               label=label, scan_ids=json.loads(_untext(arrays[f"{split}.scan_ids"])),
+                               slice_index=slice_index)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (data_dir / name).write_text(text)
+    bench = load_benchmark(data_dir)
+    for split, data in sets.items():
+        write_cache(bench, split, size, data)
+    counts = {split: len(data) for split, data in sets.items()}
     log(f"unpacked {bench.name} {counts} at {size}x{size} into {data_dir}")
     return {"benchmark": bench.name, "size": size, "slices": counts}

@@ -162,7 +162,7 @@ def load_native_gt(bench: Benchmark, split: str, keep: np.ndarray | None = None)
 
     Raises TrainError(DATA_NOT_FOUND | DATA_INVALID), the latter also when the split's scans differ
     in slice size (one benchmark has one native size)."""
-    rows = sorted((r for r in bench.rows if r["split"] == split), key=lambda r: (r["scanId"], r["sliceIndex"]))
+    rows = split_rows(bench, split)
     idx = np.arange(len(rows)) if keep is None else np.asarray(keep, dtype=np.int64)
     if idx.size and (idx.min() < 0 or idx.max() >= len(rows)):
         raise TrainError("DATA_INVALID", f"row index out of range [0, {len(rows)}) for split {split!r}")
@@ -185,6 +185,11 @@ def load_native_gt(bench: Benchmark, split: str, keep: np.ndarray | None = None)
     return out if out is not None else np.zeros((0, 0, 0), dtype=bool)
 
 
+def split_rows(bench: Benchmark, split: str) -> list[dict[str, Any]]:
+    """The manifest rows of ``split`` in slice-set order: by (scanId, sliceIndex)."""
+    return sorted((r for r in bench.rows if r["split"] == split), key=lambda r: (r["scanId"], r["sliceIndex"]))
+
+
 def _manifest_digest(bench: Benchmark, split: str) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(bench.card, sort_keys=True).encode())
@@ -195,7 +200,7 @@ def _manifest_digest(bench: Benchmark, split: str) -> str:
 
 
 def _build_split(bench: Benchmark, split: str, size: int) -> SliceSet:
-    rows = sorted((r for r in bench.rows if r["split"] == split), key=lambda r: (r["scanId"], r["sliceIndex"]))
+    rows = split_rows(bench, split)
     if not rows:
         raise TrainError("DATA_INVALID", f"split {split!r} has no slices in {bench.root}/manifest.csv")
     xs, cleans, gts = [], [], []
@@ -261,20 +266,27 @@ def load_split(bench: Benchmark, split: str, size: int, use_cache: bool = True) 
             pass  # unreadable cache: rebuild below
     data = _build_split(bench, split, size)
     if use_cache:
-        # Each file is written to a temp name and renamed (atomic), meta.json last: a concurrent
-        # reader sees either the old complete cache, no meta (rebuilds), or the new complete cache.
-        cache.mkdir(parents=True, exist_ok=True)
-        tag = f".tmp-{os.getpid()}"
-        for name in ("x", "x_clean", "gt", "label", "slice_index"):
-            tmp = cache / f"{name}.npy{tag}"
-            with tmp.open("wb") as fh:
-                np.save(fh, getattr(data, name))
-            os.replace(tmp, cache / f"{name}.npy")
-        meta = {"version": _CACHE_VERSION, "digest": digest, "size": size, "scanIds": data.scan_ids}
-        tmp_meta = cache / f"meta.json{tag}"
-        tmp_meta.write_text(json.dumps(meta))
-        os.replace(tmp_meta, meta_path)
+        write_cache(bench, split, size, data)
     return data
+
+
+def write_cache(bench: Benchmark, split: str, size: int, data: SliceSet) -> None:
+    """Store ``data`` as the ``split`` cache at ``size`` under ``bench.root`` (what :func:`load_split`
+    reads back while the card and manifest stay as they are). Each file is written to a temp name and
+    renamed (atomic), meta.json last: a concurrent reader sees either the old complete cache, no meta
+    (rebuilds), or the new complete cache."""
+    cache = bench.root / "cache" / f"{size}x{size}" / split
+    cache.mkdir(parents=True, exist_ok=True)
+    tag = f".tmp-{os.getpid()}"
+    for name in ("x", "x_clean", "gt", "label", "slice_index"):
+        tmp = cache / f"{name}.npy{tag}"
+        with tmp.open("wb") as fh:
+            np.save(fh, getattr(data, name))
+        os.replace(tmp, cache / f"{name}.npy")
+    meta = {"version": _CACHE_VERSION, "digest": _manifest_digest(bench, split), "size": size, "scanIds": data.scan_ids}
+    tmp_meta = cache / f"meta.json{tag}"
+    tmp_meta.write_text(json.dumps(meta))
+    os.replace(tmp_meta, cache / "meta.json")
 
 
 def golden_indices(data: SliceSet) -> np.ndarray:

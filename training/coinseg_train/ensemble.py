@@ -44,8 +44,8 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
     """Write ``<runs>/<benchmark>/<kind>/best.pt`` as the ensemble of the ``top`` best snapshots
     (``"auto"``: the size in :data:`AUTO_SIZES`, at most ``max_top``, and mirror setting with the best
     pooled IoU at the mask threshold on the whole val split; ``max_top`` bounds the inference cost and
-    the checkpoint's size, each member being one generator). The single-checkpoint ``best.pt`` it replaces is kept as
-    ``best-single.pt``. Returns the chosen setting and the val scores of every candidate.
+    the checkpoint's size, each member being one generator). The single-checkpoint ``best.pt`` it
+    replaces is kept as ``best-single.pt``. Returns the chosen setting and the val scores of every candidate.
     Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | USAGE)."""
     singla = kind == "singla"
     out = run_dir(runs_root, bench.name, kind)
