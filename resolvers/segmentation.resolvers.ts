@@ -1,4 +1,5 @@
 // Resolvers of schema/segmentation.graphql: jobs, results, models and the job subscription.
+import { evaluateJobResults } from "../core/domain/job-evaluation.ts";
 import type { JobUpdate } from "../core/services/segmentation.service.ts";
 import type { Resolvers } from "../generated/graphql/resolvers-types.ts";
 import { clearDataLoaders } from "./data-loaders.ts";
@@ -34,6 +35,20 @@ export const segmentationResolvers: Resolvers = {
   SegmentationJob: {
     study: (job, _a, ctx) => ctx.loaders.studyById.load(job.studyId),
     results: (job, args, ctx) => ctx.loaders.resultsByJob.load({ jobId: job.id, afterSliceIndex: args.afterSlice ?? -1 }),
+    evaluation: async (job, _a, ctx) => {
+      const results = await ctx.loaders.resultsByJob.load({ jobId: job.id, afterSliceIndex: -1 });
+      const truth = await ctx.loaders.groundTruthBySlice.loadMany(results.map((r) => r.sliceId));
+      const bySlice = new Map(truth.flatMap((t) => (t && !(t instanceof Error) ? [[t.sliceId, t] as const] : [])));
+      const e = evaluateJobResults(results, bySlice);
+      if (!e) return null;
+      const s = e.positive;
+      return {
+        slicesWithGroundTruth: e.slicesWithGroundTruth, positiveSlices: s?.slices ?? 0,
+        truePositivePx: s?.tp ?? 0, falsePositivePx: s?.fp ?? 0, falseNegativePx: s?.fn ?? 0,
+        pooledIoU: s?.pooledIoU ?? null, pooledDice: s?.pooledDice ?? null, meanIoU: s?.meanIoU ?? null, stdIoU: s?.stdIoU ?? null,
+        falsePositiveSlices: e.falsePositiveSlices,
+      };
+    },
   },
   SliceResult: {
     maskRle: (r) => [...r.maskRle],

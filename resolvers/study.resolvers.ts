@@ -21,6 +21,7 @@ export const studyResolvers: Resolvers = {
     createStudy: async (_p, { input }, ctx) => ({ study: await ctx.services.studies.createStudy(ctx.principal, input) }),
     requestUpload: (_p, { input }, ctx) => ctx.services.studies.requestUpload(ctx.principal, input),
     importStudy: async (_p, { input }, ctx) => ({ study: await ctx.services.studies.importStudy(ctx.principal, input) }),
+    importGroundTruth: (_p, { input }, ctx) => ctx.services.studies.importGroundTruth(ctx.principal, input),
     setLabels: async (_p, { input }, ctx) => ({
       labels: await ctx.services.studies.setLabels(ctx.principal, input.studyId, input.labels.map((l) => ({ sliceId: l.sliceId ?? null, value: l.value }))),
     }),

@@ -40,6 +40,15 @@ export class PrismaLabelRepository implements LabelRepository {
     return new Map(rows.map((r) => [r.sliceId, toDomain.groundTruth(r)]));
   }
 
+  async replaceGroundTruth(organizationId: string, masks: readonly Omit<GroundTruthMask, "id" | "organizationId">[]): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      await tx.groundTruthMask.deleteMany({ where: { organizationId, sliceId: { in: masks.map((m) => m.sliceId) } } });
+      await tx.groundTruthMask.createMany({
+        data: masks.map((m) => ({ organizationId, sliceId: m.sliceId, width: m.width, height: m.height, rle: [...m.rle] })),
+      });
+    });
+  }
+
   async putGroundTruth(organizationId: string, mask: Omit<GroundTruthMask, "id" | "organizationId">): Promise<GroundTruthMask> {
     const slice = await this.db.slice.findFirst({ where: { id: mask.sliceId, organizationId }, select: { id: true } });
     if (!slice) throw new DomainError("NOT_FOUND", "slice not found", { entity: "Slice" });

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   UNKNOWN_MODEL: "UNKNOWN_MODEL",
   /** The study has no slices to segment (import pixels first). */
   STUDY_HAS_NO_SLICES: "STUDY_HAS_NO_SLICES",
+  /** A label volume's grid (dimensions, spacing, origin, direction) is not the series' it is imported for. */
+  GROUND_TRUTH_MISMATCH: "GROUND_TRUTH_MISMATCH",
   /** The operation's selection is nested deeper than GRAPHQL_MAX_DEPTH. */
   QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
   /** The operation's estimated cost exceeds GRAPHQL_MAX_COST. */

@@ -22,6 +22,11 @@ export interface LabelRepository {
   labelsBySlice(organizationId: string, sliceIds: readonly string[]): Promise<Map<string, Label[]>>;
   /** Ground-truth masks of many slices, keyed by slice id. */
   groundTruthBySlice(organizationId: string, sliceIds: readonly string[]): Promise<Map<string, GroundTruthMask>>;
+  /**
+   * Replaces the ground truth of every given slice, all in one transaction (none is written when
+   * one fails). The caller checks that the slices are the organisation's.
+   */
+  replaceGroundTruth(organizationId: string, masks: readonly Omit<GroundTruthMask, "id" | "organizationId">[]): Promise<void>;
   /** Stores (or replaces) the ground truth of one slice. */
   putGroundTruth(organizationId: string, mask: Omit<GroundTruthMask, "id" | "organizationId">): Promise<GroundTruthMask>;
 }

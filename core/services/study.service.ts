@@ -1,4 +1,4 @@
-// Use cases on studies: create, list, read, delete, request an upload, import pixels, set labels.
+// Use cases on studies: create, list, read, delete, request an upload, import pixels and reference masks, set labels.
 import { randomUUID } from "node:crypto";
 import { authorize } from "../domain/authorize.ts";
 import { decodeCursor } from "../domain/cursor.ts";
@@ -10,6 +10,8 @@ import { decodeSlicePixels, type Slice } from "../domain/slice.ts";
 import type { Label } from "../domain/label.ts";
 import type { Page } from "../domain/page.ts";
 import type { GroundTruthMask } from "../domain/ground-truth-mask.ts";
+import { encodeRle } from "../domain/rle.ts";
+import type { Volume } from "../../imaging/volume.ts";
 import { DomainError, isDomainError } from "../errors/domain-error.ts";
 import type { ErrorCode } from "../errors/error-codes.ts";
 import { IMAGING_ERROR_CODES } from "../../imaging/errors/imaging-error.ts";
@@ -148,25 +150,7 @@ export class StudyService {
   async importStudy(principal: Principal | null, input: { studyId: string; uploadKeys: readonly string[]; format: UploadFormat }): Promise<Study> {
     const p = authorize(principal, "ANNOTATOR");
     const study = await this.getStudy(p, input.studyId);
-    if (input.uploadKeys.length === 0) throw new DomainError("BAD_USER_INPUT", "uploadKeys is empty", { field: "uploadKeys" });
-    if (input.format !== "DICOM" && input.uploadKeys.length > 1) {
-      throw new DomainError("BAD_USER_INPUT", `${input.format} imports take exactly one upload`, { field: "uploadKeys" });
-    }
-    // Every key must name one of the organisation's uploads before any is read, or deleted.
-    for (const key of input.uploadKeys) {
-      if (!key.startsWith(`orgs/${p.organizationId}/uploads/`) || key.includes("..")) {
-        throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
-      }
-    }
-    const uploads = { organizationId: p.organizationId, studyId: input.studyId, keys: [...new Set(input.uploadKeys)] };
-    let decoded: Awaited<ReturnType<VolumeDecoder["decode"]>>;
-    try {
-      decoded = await this.decoder.decode(await this.readUploads(input.uploadKeys), input.format, { organizationId: p.organizationId });
-    } catch (error) {
-      // A declared format that does not match the bytes (field "format") is the caller's mistake, not the bytes'.
-      if (isDomainError(error) && REFUSED_CONTENT.has(error.code) && error.details["field"] !== "format") await this.deleteUploads(uploads, "REJECTED");
-      throw error;
-    }
+    const { decoded, uploads } = await this.decodeUploads(p, input);
     const { volume, format } = decoded;
     const studyInstanceUID = typeof volume.meta?.studyInstanceUID === "string" ? volume.meta.studyInstanceUID : null;
     if (studyInstanceUID !== null && study.studyInstanceUID !== null && study.studyInstanceUID !== studyInstanceUID) {
@@ -216,6 +200,89 @@ export class StudyService {
     // The pixels now live under the study's keys: the uploads (with their headers) are not needed.
     await this.deleteUploads(uploads, "IMPORTED");
     return this.getStudy(p, input.studyId);
+  }
+
+  /**
+   * Stores a label volume as the reference masks of every slice of one series (an empty mask where a
+   * slice has no foreground), replacing the ones it had, in one transaction. Role: ANNOTATOR.
+   * Foreground: the voxels whose value is in `labelValues`, or every non-zero voxel. Uploads are
+   * kept or deleted as by {@link importStudy}.
+   * @throws NOT_FOUND (study, series), UPLOAD_NOT_FOUND, UPLOAD_EMPTY, UPLOAD_TOO_LARGE, imaging
+   *   codes, BAD_USER_INPUT (bad `labelValues`; voxels that are negative or not integers: not a
+   *   label volume), GROUND_TRUTH_MISMATCH (the volume's grid is not the series').
+   */
+  async importGroundTruth(
+    principal: Principal | null,
+    input: { studyId: string; seriesId: string; uploadKeys: readonly string[]; format: UploadFormat; labelValues?: readonly number[] | null },
+  ): Promise<GroundTruthImport> {
+    const p = authorize(principal, "ANNOTATOR");
+    await this.getStudy(p, input.studyId);
+    const series = isUuid(input.seriesId) ? (await this.studies.seriesByStudy(p.organizationId, [input.studyId])).get(input.studyId)?.find((s) => s.id === input.seriesId) : undefined;
+    if (!series) throw new DomainError("NOT_FOUND", "series not found", { entity: "Series" });
+    const wanted = checkLabelValues(input.labelValues ?? null);
+    const { decoded, uploads } = await this.decodeUploads(p, input);
+    const { volume } = decoded;
+    const mismatch = gridMismatch(volume, series);
+    if (mismatch) throw new DomainError("GROUND_TRUTH_MISMATCH", `the label volume's ${mismatch} differs from the series'`, { field: "uploadKeys" });
+    const slices = ((await this.studies.slicesByStudy(p.organizationId, [input.studyId])).get(input.studyId) ?? []).filter((s) => s.seriesId === series.id);
+    const [nx, ny, nz] = volume.dimsIJK;
+    const byIndex = new Map(slices.map((s) => [s.sliceIndex, s]));
+    const plane = nx * ny;
+    const foreground = new Uint8Array(plane);
+    const masks: Omit<GroundTruthMask, "id" | "organizationId">[] = [];
+    let positiveSlices = 0;
+    let foregroundVoxels = 0;
+    for (let k = 0; k < nz; k++) {
+      const slice = byIndex.get(k);
+      if (!slice) throw new DomainError("INVALID_STATE", `the series has no slice ${k}`, { field: "seriesId" });
+      let count = 0;
+      for (let i = 0; i < plane; i++) {
+        const v = volume.data[k * plane + i]!;
+        if (!(v >= 0) || !Number.isInteger(v)) {
+          throw new DomainError("BAD_USER_INPUT", "the upload holds negative or fractional values: not a label volume", { field: "uploadKeys" });
+        }
+        const on = v !== 0 && (wanted === null || wanted.has(v));
+        foreground[i] = on ? 1 : 0;
+        if (on) count++;
+      }
+      if (count > 0) positiveSlices++;
+      foregroundVoxels += count;
+      masks.push({ sliceId: slice.id, width: nx, height: ny, rle: encodeRle(foreground) });
+    }
+    await this.labels.replaceGroundTruth(p.organizationId, masks);
+    await this.audit.record({
+      organizationId: p.organizationId, actorId: p.userId, action: "groundTruth.import", entityType: "Series", entityId: series.id,
+      data: { slices: masks.length, positiveSlices },
+    });
+    await this.deleteUploads(uploads, "IMPORTED");
+    return { series, slices: masks.length, positiveSlices, foregroundVoxels };
+  }
+
+  /**
+   * Checks an import's upload keys (each one of the organisation's uploads) and decodes them. When
+   * the content is refused (see {@link REFUSED_CONTENT}) the uploads are deleted before the error
+   * goes on.
+   */
+  private async decodeUploads(p: Principal, input: { studyId: string; uploadKeys: readonly string[]; format: UploadFormat }) {
+    if (input.uploadKeys.length === 0) throw new DomainError("BAD_USER_INPUT", "uploadKeys is empty", { field: "uploadKeys" });
+    if (input.format !== "DICOM" && input.uploadKeys.length > 1) {
+      throw new DomainError("BAD_USER_INPUT", `${input.format} imports take exactly one upload`, { field: "uploadKeys" });
+    }
+    // Every key must name one of the organisation's uploads before any is read, or deleted.
+    for (const key of input.uploadKeys) {
+      if (!key.startsWith(`orgs/${p.organizationId}/uploads/`) || key.includes("..")) {
+        throw new DomainError("UPLOAD_NOT_FOUND", "upload not found", { field: "uploadKeys" });
+      }
+    }
+    const uploads = { organizationId: p.organizationId, studyId: input.studyId, keys: [...new Set(input.uploadKeys)] };
+    try {
+      const decoded = await this.decoder.decode(await this.readUploads(input.uploadKeys), input.format, { organizationId: p.organizationId });
+      return { decoded, uploads };
+    } catch (error) {
+      // A declared format that does not match the bytes (field "format") is the caller's mistake, not the bytes'.
+      if (isDomainError(error) && REFUSED_CONTENT.has(error.code) && error.details["field"] !== "format") await this.deleteUploads(uploads, "REJECTED");
+      throw error;
+    }
   }
 
   /**
@@ -325,4 +392,32 @@ function assertPageSize(first: number, max: number): void {
   if (!Number.isInteger(first) || first < 1 || first > max) {
     throw new DomainError("BAD_USER_INPUT", `first must be between 1 and ${max}`, { field: "first" });
   }
+}
+
+/** What {@link StudyService.importGroundTruth} stored. */
+export interface GroundTruthImport {
+  readonly series: Series;
+  readonly slices: number;
+  readonly positiveSlices: number;
+  readonly foregroundVoxels: number;
+}
+
+/** The set of foreground label values, or null for "every non-zero voxel". */
+function checkLabelValues(values: readonly number[] | null): ReadonlySet<number> | null {
+  if (values === null) return null;
+  const ok = values.length >= 1 && values.length <= 64 && values.every((v) => Number.isInteger(v) && v >= 1 && v <= 65535) && new Set(values).size === values.length;
+  if (!ok) throw new DomainError("BAD_USER_INPUT", "labelValues must be 1 to 64 distinct integers from 1 to 65535", { field: "labelValues" });
+  return new Set(values);
+}
+
+/**
+ * Which part of a volume's grid differs from a series' (dimensions exactly; spacing, origin and
+ * direction within what a float32 header round trip keeps), or null when they agree.
+ */
+function gridMismatch(volume: Volume, series: Series): string | null {
+  if (volume.dimsIJK.some((n, a) => n !== series.dimsIJK[a])) return `dimensions ${volume.dimsIJK.join("×")} (series ${series.dimsIJK.join("×")})`;
+  if (volume.spacingMm.some((v, a) => Math.abs(v - series.spacingMm[a]!) > 1e-3 * Math.max(1, Math.abs(series.spacingMm[a]!)))) return "voxel spacing";
+  if (volume.originLPS.some((v, a) => Math.abs(v - series.originLPS[a]!) > 1e-2)) return "origin";
+  if (volume.directionLPS.flat().some((v, n) => Math.abs(v - series.directionLPS[n]!) > 1e-3)) return "direction";
+  return null;
 }
