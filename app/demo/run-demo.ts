@@ -1,12 +1,13 @@
 // The first-command demo: a client of the running server that imports a phantom study, labels it,
-// requests COIN, prints each slice's result as it streams in (with a progress bar) and writes an overlay PNG.
+// stores the phantom's target masks as reference masks, requests COIN, prints each slice's result as it
+// streams in (with a progress bar), the job's pooled IoU against the reference, and writes an overlay PNG.
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { decodeRle } from "../../core/domain/rle.ts";
-import { generateBenchmarkScan } from "../../imaging/phantom/benchmark-scan.ts";
+import { generateBenchmarkScan, LABEL } from "../../imaging/phantom/benchmark-scan.ts";
 import { writeNifti } from "../../imaging/nifti/nifti-writer.ts";
 import { renderMaskOverlayPng } from "../../imaging/render/mask-overlay-png.ts";
 
@@ -37,7 +38,12 @@ export interface DemoOutcome {
   /** sliceIndex of every SLICE_RESULT received, in arrival order. */
   readonly streamedSlices: number[];
   readonly overlayPng?: string;
+  /** The job's score against the phantom's target masks (SegmentationJob.evaluation). */
+  readonly evaluation?: DemoEvaluation | null;
 }
+
+/** The fields of SegmentationJob.evaluation the demo reads. */
+export interface DemoEvaluation { positiveSlices: number; pooledIoU: number | null; pooledDice: number | null; falsePositiveSlices: number }
 
 interface StreamedResult { sliceIndex: number; width: number; height: number; areaPx: number; maskRle: number[]; pAbnormalBefore: number; pAbnormalAfter: number; flipped: boolean }
 
@@ -59,23 +65,33 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const first = Math.max(0, Math.floor((depth - count) / 2));
   const plane = width * height;
   const volumeHU = scan.volumeHU.slice(first * plane, (first + count) * plane);
+  const labelMap = scan.labels.slice(first * plane, (first + count) * plane);
   const abnormal = Array.from({ length: count }, (_, k) => scan.slices.find((s) => s.sliceIndex === first + k)?.label === 1);
-  const nifti = writeNifti({ dimsIJK: [width, height, count], spacingMm: [pixelMm, pixelMm, sliceMm], originLPS: [0, 0, 0], directionLPS: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], unit: "HU", data: volumeHU });
+  const grid = { dimsIJK: [width, height, count], spacingMm: [pixelMm, pixelMm, sliceMm], originLPS: [0, 0, 0], directionLPS: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] } as const;
+  const nifti = writeNifti({ ...grid, unit: "HU", data: volumeHU });
   const { createStudy } = await gql<{ createStudy: { study: { id: string } } }>(`mutation { createStudy(input: { title: "demo: kidney-blob phantom" }) { study { id } } }`);
   const studyId = createStudy.study.id;
-  const { requestUpload } = await gql<{ requestUpload: { uploadKey: string; url: string; method: string; headers: Record<string, string> } }>(
-    `mutation ($n: Int!) { requestUpload(input: { format: NIFTI, contentType: "application/octet-stream", sizeBytes: $n }) { uploadKey url method headers } }`, { n: nifti.byteLength });
-  const put = await fetch(requestUpload.url, { method: requestUpload.method, headers: requestUpload.headers, body: Buffer.from(nifti) });
-  if (!put.ok) throw new Error(`upload failed: HTTP ${put.status}`);
-  const { importStudy } = await gql<{ importStudy: { study: { slices: { edges: { node: { id: string; sliceIndex: number } }[] } } } }>(
-    `mutation ($studyId: ID!, $key: String!) { importStudy(input: { studyId: $studyId, uploadKeys: [$key], format: NIFTI }) { study { slices(first: 100) { edges { node { id sliceIndex } } } } } }`,
-    { studyId, key: requestUpload.uploadKey });
+  const uploadNifti = async (bytes: Uint8Array): Promise<string> => {
+    const { requestUpload } = await gql<{ requestUpload: { uploadKey: string; url: string; method: string; headers: Record<string, string> } }>(
+      `mutation ($n: Int!) { requestUpload(input: { format: NIFTI, contentType: "application/octet-stream", sizeBytes: $n }) { uploadKey url method headers } }`, { n: bytes.byteLength });
+    const put = await fetch(requestUpload.url, { method: requestUpload.method, headers: requestUpload.headers, body: Buffer.from(bytes) });
+    if (!put.ok) throw new Error(`upload failed: HTTP ${put.status}`);
+    return requestUpload.uploadKey;
+  };
+  const { importStudy } = await gql<{ importStudy: { study: { series: { id: string }[]; slices: { edges: { node: { id: string; sliceIndex: number } }[] } } } }>(
+    `mutation ($studyId: ID!, $key: String!) { importStudy(input: { studyId: $studyId, uploadKeys: [$key], format: NIFTI }) { study { series { id } slices(first: 100) { edges { node { id sliceIndex } } } } } }`,
+    { studyId, key: await uploadNifti(nifti) });
   const sliceIds = importStudy.study.slices.edges.map((e) => e.node).sort((a, b) => a.sliceIndex - b.sliceIndex).map((n) => n.id);
-  // 2. Image-level labels only: which slices are abnormal.
+  // 2. Image-level labels only: which slices are abnormal (all COIN trains and runs on).
   await gql(`mutation ($input: SetLabelsInput!) { setLabels(input: $input) { labels { value } } }`, {
     input: { studyId, labels: sliceIds.map((id, k) => ({ sliceId: id, value: abnormal[k] ? "ABNORMAL" : "NORMAL" })) },
   });
   say(`demo: imported a ${count}-slice phantom study (${abnormal.filter(Boolean).length} slices labelled ABNORMAL), study ${studyId}`);
+  // 2b. The phantom knows where its targets are: store them as reference masks, to score the job.
+  const { importGroundTruth } = await gql<{ importGroundTruth: { positiveSlices: number } }>(
+    `mutation ($studyId: ID!, $seriesId: ID!, $key: String!, $target: Int!) { importGroundTruth(input: { studyId: $studyId, seriesId: $seriesId, uploadKeys: [$key], format: NIFTI, labelValues: [$target] }) { positiveSlices } }`,
+    { studyId, seriesId: importStudy.study.series[0]!.id, key: await uploadNifti(writeNifti({ ...grid, unit: "label", data: labelMap }, { intentCode: 1002 })), target: LABEL.target });
+  say(`demo: stored the phantom's target masks as reference masks (${importGroundTruth.positiveSlices} slices hold a target)`);
 
   // 3. The model: the kidney-blob COIN generator when trained, else a saliency baseline on the classifier.
   const { models } = await gql<{ models: { key: string; kind: string }[] }>(`{ models { key kind } }`);
@@ -129,6 +145,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     await ws.dispose();
   }
   say(`demo: job ${status}, ${results.length} slice results streamed`);
+  const { segmentationJob } = await gql<{ segmentationJob: { evaluation: DemoEvaluation | null } }>(
+    `query ($id: ID!) { segmentationJob(id: $id) { evaluation { positiveSlices pooledIoU pooledDice falsePositiveSlices } } }`, { id: job.id });
+  const evaluation = segmentationJob.evaluation;
+  if (evaluation?.pooledIoU != null) {
+    say(`demo: against the reference masks: pooled IoU ${evaluation.pooledIoU.toFixed(3)}, Dice ${evaluation.pooledDice!.toFixed(3)} over ${evaluation.positiveSlices} slices with a target; ${evaluation.falsePositiveSlices} slices without one got a mask`);
+  }
 
   // 5. An overlay of the slice with the largest mask.
   let overlayPng: string | undefined;
@@ -139,13 +161,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       slice: { width, height, data: volumeHU.subarray(k * plane, (k + 1) * plane) },
       windowHU: [-160, 240],
       mask: { width, height, data: decodeRle(best.maskRle, plane) },
+      groundTruth: { width, height, data: Uint8Array.from(labelMap.subarray(k * plane, (k + 1) * plane), (v) => (v === LABEL.target ? 1 : 0)) },
     });
     await mkdir(o.outDir, { recursive: true });
     overlayPng = path.resolve(o.outDir, `demo-overlay-slice-${k}.png`);
     await writeFile(overlayPng, png);
-    say(`demo: overlay of slice ${k} (${best.areaPx} px) written to ${overlayPng}`);
+    say(`demo: overlay of slice ${k} (${best.areaPx} px; green found, red extra, yellow missed) written to ${overlayPng}`);
   }
-  return { status, studyId, jobId: job.id, method, modelKey: modelKey!, streamedSlices: results.map((r) => r.sliceIndex), ...(overlayPng ? { overlayPng } : {}) };
+  return { status, studyId, jobId: job.id, method, modelKey: modelKey!, streamedSlices: results.map((r) => r.sliceIndex), evaluation, ...(overlayPng ? { overlayPng } : {}) };
 }
 
 function progressText(done: number, total: number): string {

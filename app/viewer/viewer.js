@@ -6,12 +6,15 @@
 const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "coinseg.apiKey";
 const MASK_RGB = [0, 200, 255];
+/** With the reference shown (imaging/render/mask-overlay-png.ts's colours): found, extra, missed. */
+const TRUTH_RGB = { tp: [0, 255, 0], fp: [255, 0, 0], fn: [255, 255, 0] };
 const MASK_ALPHA = 0.5;
 const PREVIEW_CONCURRENCY = 4;
 const MAX_SLICES = 1000;
 const STUDY_PAGE = 50;
 /** The job fields every view of a job reads. */
 const JOB_FIELDS = "id method modelKey status completedSlices failedSlices totalSlices errorCode";
+const EVALUATION_FIELDS = "evaluation { positiveSlices pooledIoU pooledDice falsePositiveSlices }";
 
 const state = {
   apiKey: "",
@@ -93,6 +96,14 @@ async function loadPreview(slice, windowHU) {
   return createImageBitmap(await res.blob());
 }
 
+/** The slice's reference mask as 0/1 per pixel when it is shown and fits the image, else null. */
+function shownTruth(tile, width, height) {
+  const truth = tile.slice.groundTruth;
+  if (!$("show-truth").checked || !truth || truth.width !== width || truth.height !== height) return null;
+  return decodeRle(truth.rle, width * height);
+}
+
+/** The slice, and over it the job's mask (cyan), or with the reference shown its agreement with it. */
 function draw(tile) {
   const { canvas, bitmap, result } = tile;
   if (!bitmap) return;
@@ -100,20 +111,23 @@ function draw(tile) {
   canvas.height = bitmap.height;
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   ctx.drawImage(bitmap, 0, 0);
-  if (result && result.areaPx > 0 && result.width === bitmap.width && result.height === bitmap.height) {
-    const mask = decodeRle(result.maskRle, result.width * result.height);
-    const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    for (let p = 0; p < mask.length; p++) {
-      if (!mask[p]) continue;
-      for (let c = 0; c < 3; c++) img.data[p * 4 + c] = Math.round((1 - MASK_ALPHA) * img.data[p * 4 + c] + MASK_ALPHA * MASK_RGB[c]);
-    }
-    ctx.putImageData(img, 0, 0);
+  const n = bitmap.width * bitmap.height;
+  const mask = result && result.width === bitmap.width && result.height === bitmap.height ? decodeRle(result.maskRle, n) : new Uint8Array(n);
+  const truth = shownTruth(tile, bitmap.width, bitmap.height);
+  if (!truth && !mask.includes(1)) return;
+  const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  for (let p = 0; p < n; p++) {
+    const rgb = truth ? (mask[p] ? (truth[p] ? TRUTH_RGB.tp : TRUTH_RGB.fp) : truth[p] ? TRUTH_RGB.fn : null) : mask[p] ? MASK_RGB : null;
+    if (!rgb) continue;
+    for (let c = 0; c < 3; c++) img.data[p * 4 + c] = Math.round((1 - MASK_ALPHA) * img.data[p * 4 + c] + MASK_ALPHA * rgb[c]);
   }
+  ctx.putImageData(img, 0, 0);
 }
 
 function caption(tile) {
   const { slice, result } = tile;
   const parts = [`#${slice.sliceIndex}`, slice.label ?? "unlabelled"];
+  if ($("show-truth").checked && slice.groundTruth) parts.push(`reference ${truthArea(slice)} px`);
   if (result) {
     parts.push(`P ${result.pAbnormalBefore.toFixed(2)} → ${result.pAbnormalAfter.toFixed(2)}`, `${result.areaPx} px`);
   }
@@ -123,6 +137,11 @@ function caption(tile) {
   tile.figure.dataset.flipped = result ? String(result.flipped) : "";
 }
 
+/** Foreground pixels of a slice's reference mask (odd runs). */
+function truthArea(slice) {
+  return slice.groundTruth.rle.reduce((sum, run, k) => (k % 2 === 1 ? sum + run : sum), 0);
+}
+
 /** The study's slices in order, at most MAX_SLICES of them, and how many it has. */
 async function loadSlices(studyId) {
   const slices = [];
@@ -130,7 +149,7 @@ async function loadSlices(studyId) {
   for (;;) {
     const data = await gql(
       `query Slices($id: ID!, $after: String) { study(id: $id) { slices(first: 100, after: $after) { totalCount
-        edges { node { id sliceIndex width height label previewPath } } pageInfo { hasNextPage endCursor } } } }`,
+        edges { node { id sliceIndex width height label previewPath groundTruth { width height rle } } } pageInfo { hasNextPage endCursor } } } }`,
       { id: studyId, after },
     );
     const page = data.study.slices;
@@ -204,7 +223,11 @@ function renderJobs(jobs) {
 function jobSummary(job) {
   const failed = job.failedSlices ? `, ${job.failedSlices} failed` : "";
   const code = job.errorCode ? ` (${job.errorCode})` : "";
-  $("job-summary").textContent = `${job.method} on ${job.modelKey}: ${job.status}${code}, ${job.completedSlices} of ${job.totalSlices} slices${failed}`;
+  const e = job.evaluation;
+  const score = e?.pooledIoU != null
+    ? `; against the reference: pooled IoU ${e.pooledIoU.toFixed(3)}, Dice ${e.pooledDice.toFixed(3)} (${e.positiveSlices} slices; ${e.falsePositiveSlices} false alarms)`
+    : "";
+  $("job-summary").textContent = `${job.method} on ${job.modelKey}: ${job.status}${code}, ${job.completedSlices} of ${job.totalSlices} slices${failed}${score}`;
   $("job-summary").dataset.status = job.status;
   $("cancel").hidden = TERMINAL.has(job.status);
 }
@@ -260,10 +283,31 @@ async function watchJob(job) {
         }
       },
       error: (error) => generation === state.generation && setStatus(`stream: ${error?.message ?? error?.reason ?? "closed"}`, true),
-      complete: () => void (generation === state.generation && refreshJobs()),
+      complete: () => void (generation === state.generation && Promise.all([refreshJobs(), showEvaluation(generation)])),
     },
   );
   await previews;
+}
+
+/** Once the stream of a finished job ends: its score against the reference masks, in the summary. */
+async function showEvaluation(generation) {
+  if (!state.job || !TERMINAL.has(state.job.status)) return;
+  try {
+    const data = await gql(`query Evaluation($id: ID!) { segmentationJob(id: $id) { ${JOB_FIELDS} ${EVALUATION_FIELDS} } }`, { id: state.job.id });
+    if (generation !== state.generation || !data.segmentationJob) return;
+    state.job = data.segmentationJob;
+    jobSummary(state.job);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+/** Re-draws every slice with or without its reference mask. */
+function toggleTruth() {
+  for (const tile of state.tiles.values()) {
+    caption(tile);
+    draw(tile);
+  }
 }
 
 async function refreshJobs() {
@@ -290,6 +334,9 @@ async function openStudy(study) {
   const { slices, total } = await loadSlices(study.id);
   if (generation !== state.generation) return;
   renderGrid(slices);
+  const withTruth = slices.filter((s) => s.groundTruth).length;
+  $("show-truth").disabled = withTruth === 0;
+  $("show-truth").parentElement.title = withTruth ? `${withTruth} slices have a reference mask (importGroundTruth)` : "no reference masks in this study";
   const jobs = await refreshJobs();
   if (generation !== state.generation) return;
   setStatus(slices.length < total ? `the first ${slices.length} of ${total} slices` : `${slices.length} slices`);
@@ -409,6 +456,7 @@ $("disconnect").addEventListener("click", disconnect);
 $("more-studies").addEventListener("click", () => void moreStudies());
 $("method").addEventListener("change", renderModelChoices);
 $("window").addEventListener("change", () => void changeWindow());
+$("show-truth").addEventListener("change", toggleTruth);
 $("cancel").addEventListener("click", () => void cancelJob());
 $("segment").addEventListener("submit", (event) => void requestSegmentation(event));
 const saved = sessionStorage.getItem(KEY_STORAGE);

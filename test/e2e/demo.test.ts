@@ -57,6 +57,12 @@ describe("first-command demo", () => {
     assert.deepEqual([outcome.method, outcome.modelKey], ["COIN", "tiny-coin"]);
     assert.deepEqual([...outcome.streamedSlices].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
     assert.equal(out.text().match(/^ {2}\[[#-]+ +\d+\/12\] slice /gm)?.length, 12);
+    // The phantom's target masks were stored as reference masks and the job scored against them.
+    const e = outcome.evaluation!;
+    assert.ok(e.positiveSlices >= 1 && e.positiveSlices <= 12, JSON.stringify(e));
+    assert.ok(e.pooledIoU !== null && e.pooledIoU >= 0 && e.pooledIoU <= 1, JSON.stringify(e));
+    assert.match(out.text(), new RegExp(`^demo: stored the phantom's target masks as reference masks \\(${e.positiveSlices} slices hold a target\\)$`, "m"));
+    assert.match(out.text(), /^demo: against the reference masks: pooled IoU \d\.\d{3}, Dice \d\.\d{3} over \d+ slices with a target; \d+ slices without one got a mask$/m);
     const png = PNG.sync.read(await readFile(outcome.overlayPng!));
     assert.deepEqual([png.width, png.height], [256, 256]);
   });

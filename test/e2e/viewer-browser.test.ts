@@ -19,6 +19,7 @@ import { ModelDirectoryRegistry } from "../../adapters/onnx/model-directory-regi
 import { OnnxInferenceEngine } from "../../adapters/onnx/onnx-inference-engine.ts";
 import { PipelineTaskHandler } from "../../workers/pipeline/pipeline-task-handler.ts";
 import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
+import { decodeRle } from "../../core/domain/rle.ts";
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const REQUIRED = process.env["COINSEG_REQUIRE_BROWSER"] === "1";
@@ -107,6 +108,59 @@ describe("web viewer in Chromium", { skip }, () => {
       assert.equal(t.tinted, t.area, `slice ${t.sliceIndex}: one tinted pixel per mask pixel`);
     }
     assert.ok(drawn.filter((t) => t.area > 0).length >= 2, "the demo's central slices hold blobs that COIN finds");
+  });
+
+  it("should colour each pixel by the mask's agreement with the reference masks and show the job's pooled IoU when the reference is shown", async () => {
+    const res = await fetch(instance.server.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": instance.bootstrap.apiKey },
+      body: JSON.stringify({
+        query: `query($id: ID!) { segmentationJob(id: $id) { evaluation { pooledIoU positiveSlices }
+          results { sliceIndex width height maskRle } study { slices { edges { node { sliceIndex groundTruth { rle } } } } } } }`,
+        variables: { id: demoJobId },
+      }),
+    });
+    const job = ((await res.json()) as { data: { segmentationJob: any } }).data.segmentationJob;
+    const truthOf = new Map<number, number[]>(job.study.slices.edges.map((e: any) => [e.node.sliceIndex, e.node.groundTruth.rle]));
+    const expected = new Map<number, { tp: number; fp: number; fn: number }>();
+    let sum = { tp: 0, fp: 0, fn: 0 };
+    for (const r of job.results) {
+      const n = r.width * r.height;
+      const [mask, truth] = [decodeRle(r.maskRle, n), decodeRle(truthOf.get(r.sliceIndex)!, n)];
+      const c = { tp: 0, fp: 0, fn: 0 };
+      for (let p = 0; p < n; p++) if (mask[p] && truth[p]) c.tp++; else if (mask[p]) c.fp++; else if (truth[p]) c.fn++;
+      expected.set(r.sliceIndex, c);
+      if (c.tp + c.fn > 0) sum = { tp: sum.tp + c.tp, fp: sum.fp + c.fp, fn: sum.fn + c.fn };
+    }
+    assert.ok(job.evaluation.positiveSlices >= 2, "the demo's central slices hold blobs");
+    assert.ok(Math.abs(job.evaluation.pooledIoU - sum.tp / (sum.tp + sum.fp + sum.fn)) < 1e-12, "the API's pooled IoU is the pixels' own");
+
+    assert.equal(await page.isEnabled("#show-truth"), true);
+    await page.check("#show-truth");
+    const colours = await page.$$eval("#slices figure", (figures) =>
+      figures.map((f) => {
+        const canvas = f.querySelector("canvas")!;
+        const d = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const c = { tp: 0, fp: 0, fn: 0 };
+        for (let p = 0; p < d.length; p += 4) {
+          const [r, g, b] = [d[p]!, d[p + 1]!, d[p + 2]!];
+          if (g - r > 60 && g - b > 60) c.tp++; // green: found
+          else if (r - g > 60 && r - b > 60) c.fp++; // red: extra
+          else if (r - b > 60 && g - b > 60 && Math.abs(r - g) < 30) c.fn++; // yellow: missed
+        }
+        return { sliceIndex: Number(f.dataset["sliceIndex"]), c, caption: f.querySelector("figcaption")!.textContent ?? "" };
+      }),
+    );
+    for (const t of colours) {
+      assert.deepEqual(t.c, expected.get(t.sliceIndex), `slice ${t.sliceIndex}`);
+      const e = expected.get(t.sliceIndex)!;
+      assert.match(t.caption, new RegExp(`· reference ${e.tp + e.fn} px`), `slice ${t.sliceIndex}`);
+    }
+    // The summary gains the score once the finished job's stream has ended.
+    const score = `; against the reference: pooled IoU ${job.evaluation.pooledIoU.toFixed(3)}, Dice \\d\\.\\d{3} \\(${job.evaluation.positiveSlices} slices; \\d+ false alarms\\)$`;
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector("#job-summary")!.textContent ?? ""), score);
+    await page.uncheck("#show-truth");
+    for (const t of await tiles()) assert.equal(t.tinted, t.area, `slice ${t.sliceIndex}: cyan again`);
   });
 
   it("should stream a job requested from the page to its end and list it first", async () => {
