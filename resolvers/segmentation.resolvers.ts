@@ -1,5 +1,6 @@
 // Resolvers of schema/segmentation.graphql: jobs, results, models and the job subscription.
 import { evaluateJobResults } from "../core/domain/job-evaluation.ts";
+import { jobMasksPath } from "../core/domain/segmentation-job.ts";
 import type { JobUpdate } from "../core/services/segmentation.service.ts";
 import type { Resolvers } from "../generated/graphql/resolvers-types.ts";
 import { clearDataLoaders } from "./data-loaders.ts";
@@ -35,6 +36,7 @@ export const segmentationResolvers: Resolvers = {
   SegmentationJob: {
     study: (job, _a, ctx) => ctx.loaders.studyById.load(job.studyId),
     results: (job, args, ctx) => ctx.loaders.resultsByJob.load({ jobId: job.id, afterSliceIndex: args.afterSlice ?? -1 }),
+    masksPath: (job) => jobMasksPath(job.id),
     evaluation: async (job, _a, ctx) => {
       const results = await ctx.loaders.resultsByJob.load({ jobId: job.id, afterSliceIndex: -1 });
       const truth = await ctx.loaders.groundTruthBySlice.loadMany(results.map((r) => r.sliceId));

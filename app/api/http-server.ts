@@ -23,6 +23,7 @@ import { createApolloServer } from "./create-apollo-server.ts";
 import { createErrorFormatter } from "./format-error.ts";
 import { createGraphQLContext } from "./graphql-context-factory.ts";
 import { slicePreviewHandler } from "./slice-preview-route.ts";
+import { jobMasksHandler } from "./job-masks-route.ts";
 import { viewerRouter } from "./viewer-routes.ts";
 import { costError, depthLimitRule, operationCost } from "./operation-limits.ts";
 import { credentialsFromConnectionParams, credentialsFromHeaders } from "./request-credentials.ts";
@@ -147,6 +148,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
 
   app.get("/healthz", (_req, res) => void res.json({ ok: true }));
   app.get("/slices/:id/preview.png", slicePreviewHandler({ auth: o.services.auth, studies: o.services.studies }));
+  app.get("/jobs/:id/masks.nii.gz", jobMasksHandler({ auth: o.services.auth, segmentation: o.services.segmentation }));
   app.use("/viewer", viewerRouter());
   app.get("/", (_req, res) => void res.redirect(302, "/viewer/"));
   app.get("/favicon.ico", (_req, res) => void res.status(204).end());

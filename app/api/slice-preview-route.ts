@@ -1,12 +1,10 @@
 // GET /slices/:id/preview.png — a slice rendered in a display window as an 8-bit PNG, for viewers.
 // The same credentials as GraphQL (x-api-key or Authorization: Bearer); scoped to the caller's
 // organisation (another organisation's slice is NOT_FOUND). Pixel data never travels inside GraphQL.
-import type { Request, Response } from "express";
-import { isDomainError } from "../../core/errors/domain-error.ts";
 import type { StudyService } from "../../core/services/study.service.ts";
 import type { AuthService, Credentials } from "../../core/services/auth.service.ts";
 import { renderMaskOverlayPng } from "../../imaging/render/mask-overlay-png.ts";
-import { httpStatusOf } from "./http-status.ts";
+import { answerDomainErrors, expressBinaryHandler, type BinaryRouteResponse } from "./binary-route.ts";
 import { credentialsFromHeaders } from "./request-credentials.ts";
 
 /** The display window when the request names none: abdominal soft tissue, in HU. */
@@ -33,11 +31,6 @@ export interface SlicePreviewDeps {
   readonly studies: Pick<StudyService, "slicePixels">;
 }
 
-/** What GET /slices/:id/preview.png answers: a PNG, or a coded JSON error. */
-export type SlicePreviewResponse =
-  | { readonly status: 200; readonly contentType: "image/png"; readonly body: Uint8Array }
-  | { readonly status: 400 | 401 | 403 | 404; readonly contentType: "application/json"; readonly body: { code: string; message: string; field?: string } };
-
 /** Cache policy of a rendered preview: the caller's own, briefly (pixels of a slice never change). */
 export const PREVIEW_CACHE_CONTROL = "private, max-age=300";
 
@@ -46,29 +39,18 @@ export const PREVIEW_CACHE_CONTROL = "private, max-age=300";
  * the Lambda): checks the window, authenticates, reads the slice in the caller's organisation and
  * renders it. Unexpected errors are thrown.
  */
-export async function slicePreview(deps: SlicePreviewDeps, credentials: Credentials, sliceId: string, windowParam: unknown): Promise<SlicePreviewResponse> {
+export async function slicePreview(deps: SlicePreviewDeps, credentials: Credentials, sliceId: string, windowParam: unknown): Promise<BinaryRouteResponse<"image/png">> {
   const window = parsePreviewWindow(windowParam);
   if (!window) return { status: 400, contentType: "application/json", body: { code: "BAD_USER_INPUT", message: "window must be LOW,HIGH in HU with LOW < HIGH", field: "window" } };
-  try {
+  return answerDomainErrors(async () => {
     const principal = await deps.auth.authenticate(credentials);
     const { slice, pixels } = await deps.studies.slicePixels(principal, sliceId);
     const body = renderMaskOverlayPng({ slice: { width: slice.width, height: slice.height, data: pixels }, windowHU: window });
-    return { status: 200, contentType: "image/png", body };
-  } catch (error) {
-    if (!isDomainError(error)) throw error;
-    return { status: httpStatusOf(error.code), contentType: "application/json", body: { code: error.code, message: error.message } };
-  }
+    return { status: 200, contentType: "image/png", body, headers: { "cache-control": PREVIEW_CACHE_CONTROL } } as const;
+  });
 }
 
 /** The Express handler of GET /slices/:id/preview.png. */
 export function slicePreviewHandler(deps: SlicePreviewDeps) {
-  return async (req: Request, res: Response, next: (error: unknown) => void): Promise<void> => {
-    try {
-      const out = await slicePreview(deps, credentialsFromHeaders((n) => req.get(n)), String(req.params["id"]), req.query["window"]);
-      if (out.status !== 200) return void res.status(out.status).json(out.body);
-      res.status(200).set({ "content-type": out.contentType, "cache-control": PREVIEW_CACHE_CONTROL }).send(Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength));
-    } catch (error) {
-      next(error);
-    }
-  };
+  return expressBinaryHandler((req) => slicePreview(deps, credentialsFromHeaders((n) => req.get(n)), String(req.params["id"]), req.query["window"]));
 }

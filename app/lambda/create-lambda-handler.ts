@@ -1,7 +1,8 @@
 // The API as an AWS Lambda handler behind API Gateway (HTTP API, payload v2): same schema, resolvers
 // and services as the standalone server. Subscriptions go through API Gateway WebSocket
 // (app/lambda-websocket.ts). A job's tasks are sent to SQS before the mutation answers. It also answers
-// GET /slices/:id/preview.png, as the standalone server does (the web viewer itself is not served here).
+// GET /slices/:id/preview.png and GET /jobs/:id/masks.nii.gz, as the standalone server does (the web
+// viewer itself is not served here).
 import { handlers, startServerAndCreateLambdaHandler } from "@as-integrations/aws-lambda";
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Callback, Context } from "aws-lambda";
@@ -14,7 +15,9 @@ import { createApolloServer } from "../api/create-apollo-server.ts";
 import { buildGraphQLSchema } from "../api/graphql-schema.ts";
 import { createGraphQLContext } from "../api/graphql-context-factory.ts";
 import { credentialsFromHeaders } from "../api/request-credentials.ts";
-import { PREVIEW_CACHE_CONTROL, slicePreview } from "../api/slice-preview-route.ts";
+import { slicePreview } from "../api/slice-preview-route.ts";
+import { jobMasks } from "../api/job-masks-route.ts";
+import { lambdaBinaryResponse } from "../api/binary-route.ts";
 import { wireServices, type WiredServices } from "../api/wire-services.ts";
 import { staticAwsCredentials } from "../aws-credentials.ts";
 import { parseConfig, parseOptionalConfig } from "../config/parse-config.ts";
@@ -26,6 +29,7 @@ import { dispatchAfterRequest, JobTaskDispatcher } from "./dispatch-stored-tasks
 import { API_LAMBDA_OPTIONAL_VARIABLES, API_LAMBDA_VARIABLES } from "./lambda-environment.ts";
 
 const PREVIEW_PATH = /^\/slices\/([^/]+)\/preview\.png$/;
+const MASKS_PATH = /^\/jobs\/([^/]+)\/masks\.nii\.gz$/;
 
 /** The request's credentials (API Gateway keeps header names as sent; lookups are lower-case). */
 function credentialsOf(event: { headers?: Record<string, string | undefined> }): Credentials {
@@ -66,16 +70,17 @@ export function createLambdaHandler(environment: Record<string, string | undefin
   const handler = startServerAndCreateLambdaHandler(server as never, handlers.createAPIGatewayProxyEventV2RequestHandler(), {
     context: async ({ event }) => createGraphQLContext(services, credentialsOf(event), event.requestContext?.requestId ?? randomUUID()),
   });
-  // GET /slices/:id/preview.png (app/api/slice-preview-route.ts) is answered here; every other route is Apollo's.
-  const withPreview = async (event: APIGatewayProxyEventV2, context: Context, callback: Callback): Promise<unknown> => {
-    const id = event.requestContext?.http?.method === "GET" ? PREVIEW_PATH.exec(event.rawPath ?? "")?.[1] : undefined;
-    if (id === undefined) return handler(event as never, context, callback);
-    const out = await slicePreview(services, credentialsOf(event), decodeURIComponent(id), event.queryStringParameters?.["window"]);
-    return out.status === 200
-      ? { statusCode: 200, headers: { "content-type": out.contentType, "cache-control": PREVIEW_CACHE_CONTROL }, body: Buffer.from(out.body).toString("base64"), isBase64Encoded: true }
-      : { statusCode: out.status, headers: { "content-type": out.contentType }, body: JSON.stringify(out.body) };
+  // GET /slices/:id/preview.png and GET /jobs/:id/masks.nii.gz (app/api/) are answered here; every other route is Apollo's.
+  const withRoutes = async (event: APIGatewayProxyEventV2, context: Context, callback: Callback): Promise<unknown> => {
+    const get = event.requestContext?.http?.method === "GET";
+    const path = event.rawPath ?? "";
+    const preview = get ? PREVIEW_PATH.exec(path)?.[1] : undefined;
+    if (preview !== undefined) return lambdaBinaryResponse(await slicePreview(services, credentialsOf(event), decodeURIComponent(preview), event.queryStringParameters?.["window"]));
+    const masks = get ? MASKS_PATH.exec(path)?.[1] : undefined;
+    if (masks !== undefined) return lambdaBinaryResponse(await jobMasks(services, credentialsOf(event), decodeURIComponent(masks), event.queryStringParameters?.["series"]));
+    return handler(event as never, context, callback);
   };
-  return Object.assign(withPreview, {
+  return Object.assign(withRoutes, {
     /** Releases connections (tests). */
     async dispose() {
       await server.stop();

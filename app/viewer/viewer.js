@@ -13,7 +13,7 @@ const PREVIEW_CONCURRENCY = 4;
 const MAX_SLICES = 1000;
 const STUDY_PAGE = 50;
 /** The job fields every view of a job reads. */
-const JOB_FIELDS = "id method modelKey status completedSlices failedSlices totalSlices errorCode";
+const JOB_FIELDS = "id method modelKey status completedSlices failedSlices totalSlices errorCode masksPath";
 const EVALUATION_FIELDS = "evaluation { positiveSlices pooledIoU pooledDice falsePositiveSlices }";
 
 const state = {
@@ -149,7 +149,7 @@ async function loadSlices(studyId) {
   for (;;) {
     const data = await gql(
       `query Slices($id: ID!, $after: String) { study(id: $id) { slices(first: 100, after: $after) { totalCount
-        edges { node { id sliceIndex width height label previewPath groundTruth { width height rle } } } pageInfo { hasNextPage endCursor } } } }`,
+        edges { node { id seriesId sliceIndex width height label previewPath groundTruth { width height rle } } } pageInfo { hasNextPage endCursor } } } }`,
       { id: studyId, after },
     );
     const page = data.study.slices;
@@ -230,6 +230,34 @@ function jobSummary(job) {
   $("job-summary").textContent = `${job.method} on ${job.modelKey}: ${job.status}${code}, ${job.completedSlices} of ${job.totalSlices} slices${failed}${score}`;
   $("job-summary").dataset.status = job.status;
   $("cancel").hidden = TERMINAL.has(job.status);
+  $("download-masks").hidden = !job.masksPath;
+}
+
+/**
+ * Saves the open job's masks as a NIfTI label volume (GET masksPath with the key, then a download of
+ * the bytes: a plain link could not send the key). One series per volume: the first slice's.
+ */
+async function downloadMasks() {
+  const job = state.job;
+  if (!job?.masksPath) return;
+  const series = [...state.tiles.values()][0]?.slice.seriesId;
+  try {
+    const res = await fetch(`${job.masksPath}${series ? `?series=${encodeURIComponent(series)}` : ""}`, { headers: { "x-api-key": state.apiKey } });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new ApiError(body.code ?? "HTTP_" + res.status, body.message ?? "download failed");
+    }
+    const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? `job-${job.id}-masks.nii.gz`;
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    setStatus(`saved ${name} (${res.headers.get("x-coinseg-result-slices")} slices with a result)`);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
 }
 
 async function cancelJob() {
@@ -330,6 +358,7 @@ async function openStudy(study) {
   $("study-title").textContent = study.title;
   $("job-summary").textContent = "";
   $("cancel").hidden = true;
+  $("download-masks").hidden = true;
   setStatus("loading slices…");
   const { slices, total } = await loadSlices(study.id);
   if (generation !== state.generation) return;
@@ -457,6 +486,7 @@ $("more-studies").addEventListener("click", () => void moreStudies());
 $("method").addEventListener("change", renderModelChoices);
 $("window").addEventListener("change", () => void changeWindow());
 $("show-truth").addEventListener("change", toggleTruth);
+$("download-masks").addEventListener("click", () => void downloadMasks());
 $("cancel").addEventListener("click", () => void cancelJob());
 $("segment").addEventListener("submit", (event) => void requestSegmentation(event));
 const saved = sessionStorage.getItem(KEY_STORAGE);

@@ -19,3 +19,8 @@ export interface SegmentationJob {
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
 }
+
+/** Where a job's masks are served as a NIfTI label volume (GET, same credentials as GraphQL), relative to the API's origin. */
+export function jobMasksPath(jobId: string): string {
+  return `/jobs/${encodeURIComponent(jobId)}/masks.nii.gz`;
+}

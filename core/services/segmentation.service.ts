@@ -9,6 +9,8 @@ import type { JobEventV1 } from "../domain/job-event.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { SegmentationJob } from "../domain/segmentation-job.ts";
 import type { SliceResult } from "../domain/slice-result.ts";
+import type { Series } from "../domain/series.ts";
+import { decodeRle } from "../domain/rle.ts";
 import type { ModelEntry } from "../domain/model-entry.ts";
 import { checkSegmentationParams, refinementLowThreshold, type SegmentationParamsInput } from "../domain/segmentation-params.ts";
 import { DomainError } from "../errors/domain-error.ts";
@@ -29,6 +31,15 @@ export const MODEL_KIND_FOR_METHOD: Readonly<Record<SegmentationMethod, ModelKin
 
 /** Slices per inference task (one queue message). */
 export const SLICES_PER_TASK = 16;
+
+/** What {@link SegmentationService.jobMaskVolume} returns: the mask voxels on the series' grid (i fastest, then j, then k). */
+export interface JobMaskVolume {
+  readonly job: SegmentationJob;
+  readonly series: Series;
+  readonly data: Uint8Array;
+  /** Slices of the series with a stored result. */
+  readonly slicesWithResult: number;
+}
 
 /** One update streamed by {@link SegmentationService.watchJob}. */
 export interface JobUpdate {
@@ -108,6 +119,43 @@ export class SegmentationService {
     const job = isUuid(jobId) ? await this.jobs.findJob(p.organizationId, jobId) : null;
     if (!job) throw new DomainError("NOT_FOUND", "segmentation job not found", { entity: "SegmentationJob" });
     return job;
+  }
+
+  /**
+   * A job's masks as a label volume on one series' grid, for download: voxel (i, j, k) is 1 where
+   * the result of the series' slice k has pixel (row j, column i) in its mask, and 0 elsewhere and on
+   * slices without a stored result (not segmented, failed, or not yet done). Role: VIEWER.
+   * `seriesId` may be omitted when the job's study has one series.
+   * @throws NOT_FOUND (job, series of the job's study), BAD_USER_INPUT (no `seriesId` for a study
+   *   of several series)
+   */
+  async jobMaskVolume(principal: Principal | null, jobId: string, seriesId: string | null): Promise<JobMaskVolume> {
+    const p = authorize(principal, "VIEWER");
+    const job = await this.getJob(p, jobId);
+    const all = (await this.studies.seriesByStudy(p.organizationId, [job.studyId])).get(job.studyId) ?? [];
+    let series: Series | undefined;
+    if (seriesId === null) {
+      if (all.length > 1) throw new DomainError("BAD_USER_INPUT", `the study has ${all.length} series: name one`, { field: "series" });
+      series = all[0];
+    } else {
+      series = all.find((s) => s.id === seriesId);
+    }
+    if (!series) throw new DomainError("NOT_FOUND", "series not found", { entity: "Series" });
+    const [nx, ny, nz] = series.dimsIJK;
+    const sliceIndexOf = new Map(
+      ((await this.studies.slicesByStudy(p.organizationId, [job.studyId])).get(job.studyId) ?? []).filter((s) => s.seriesId === series.id).map((s) => [s.id, s.sliceIndex]),
+    );
+    const results = await this.jobs.resultsAfter(p.organizationId, job.id, -1);
+    const data = new Uint8Array(nx * ny * nz);
+    let slicesWithResult = 0;
+    for (const r of results) {
+      const k = sliceIndexOf.get(r.sliceId);
+      if (k === undefined) continue;
+      if (r.width !== nx || r.height !== ny) throw new Error(`result of slice ${k} is ${r.width}×${r.height}, the series ${nx}×${ny}`);
+      data.set(decodeRle(r.maskRle, nx * ny), k * nx * ny);
+      slicesWithResult++;
+    }
+    return { job, series, data, slicesWithResult };
   }
 
   /**

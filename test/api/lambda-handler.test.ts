@@ -113,6 +113,13 @@ describe("Lambda handler (API Gateway v2)", () => {
     assert.deepEqual([denied.statusCode, JSON.parse(denied.body).code], [401, "UNAUTHENTICATED"]);
     const bad = await get({ window: "9,1" }, { "x-api-key": apiKey });
     assert.deepEqual([bad.statusCode, JSON.parse(bad.body).code], [400, "BAD_USER_INPUT"]);
+    // GET /jobs/:id/masks.nii.gz is routed to the same function too (its logic: test/api/job-masks.test.ts).
+    const masks = async (headers: Record<string, string>) =>
+      (await handler(httpApiGetEvent("/jobs/00000000-0000-4000-8000-000000000000/masks.nii.gz", {}, headers), {} as Context, () => {})) as { statusCode: number; body: string };
+    const unknownJob = await masks({ "x-api-key": apiKey });
+    assert.deepEqual([unknownJob.statusCode, JSON.parse(unknownJob.body).code], [404, "NOT_FOUND"]);
+    const anonymous = await masks({});
+    assert.deepEqual([anonymous.statusCode, JSON.parse(anonymous.body).code], [401, "UNAUTHENTICATED"]);
   });
 
   it("should refuse to start, naming DICOM_UID_SECRET, when it is missing or shorter than 32 characters", () => {

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -20,6 +20,7 @@ import { OnnxInferenceEngine } from "../../adapters/onnx/onnx-inference-engine.t
 import { PipelineTaskHandler } from "../../workers/pipeline/pipeline-task-handler.ts";
 import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
 import { decodeRle } from "../../core/domain/rle.ts";
+import { decodeNifti } from "../../imaging/nifti/nifti-decoder.ts";
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const REQUIRED = process.env["COINSEG_REQUIRE_BROWSER"] === "1";
@@ -161,6 +162,21 @@ describe("web viewer in Chromium", { skip }, () => {
     await page.waitForFunction((re) => new RegExp(re).test(document.querySelector("#job-summary")!.textContent ?? ""), score);
     await page.uncheck("#show-truth");
     for (const t of await tiles()) assert.equal(t.tinted, t.area, `slice ${t.sliceIndex}: cyan again`);
+  });
+
+  it("should save the open job's masks as a NIfTI label volume whose voxels are the stored masks", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-masks")]);
+    assert.match(download.suggestedFilename(), new RegExp(`^job-${demoJobId}-series-[0-9a-f-]{36}-masks\\.nii\\.gz$`));
+    const volume = decodeNifti(new Uint8Array(await readFile((await download.path())!)));
+    const areas = await areasOf(demoJobId);
+    const [nx, ny, nz] = volume.dimsIJK;
+    assert.equal(nz, SLICES);
+    for (let k = 0; k < nz; k++) {
+      let on = 0;
+      for (let p = 0; p < nx * ny; p++) on += volume.data[k * nx * ny + p]!;
+      assert.equal(on, areas.get(k), `slice ${k}`);
+    }
+    await page.waitForFunction(() => /^saved job-.*-masks\.nii\.gz \(10 slices with a result\)$/.test(document.querySelector("#status")!.textContent ?? ""));
   });
 
   it("should stream a job requested from the page to its end and list it first", async () => {

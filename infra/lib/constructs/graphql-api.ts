@@ -52,6 +52,8 @@ export class GraphqlApi extends Construct {
         allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
         // The credentials coinseg reads (app/api/request-credentials.ts) plus GraphQL's content type.
         allowHeaders: ["authorization", "content-type", "x-api-key"],
+        // GET /jobs/:id/masks.nii.gz's file name and progress (app/api/job-masks-route.ts), for browser clients.
+        exposeHeaders: ["content-disposition", "x-coinseg-result-slices", "x-coinseg-job-status"],
         maxAge: Duration.hours(1),
       },
       defaultIntegration: new HttpLambdaIntegration("Graphql", this.handler, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 }),
