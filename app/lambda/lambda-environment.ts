@@ -9,7 +9,7 @@ export const API_LAMBDA_VARIABLES = [
 ] as const;
 
 /** Variables the API Lambda parses as optional. */
-export const API_LAMBDA_OPTIONAL_VARIABLES = ["S3_BUCKET", "S3_ENDPOINT", "SQS_ENDPOINT", ...AWS_CREDENTIAL_VARIABLES] as const;
+export const API_LAMBDA_OPTIONAL_VARIABLES = ["S3_BUCKET", "S3_ENDPOINT", "SQS_ENDPOINT", "VIEWER_STREAM_URL", ...AWS_CREDENTIAL_VARIABLES] as const;
 
 /** Variables the WebSocket Lambda parses; infra/ sets these (APIGW_MANAGEMENT_ENDPOINT is required here). */
 export const WEBSOCKET_LAMBDA_VARIABLES = ["DATABASE_URL", "LOG_LEVEL", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "AWS_REGION"] as const;

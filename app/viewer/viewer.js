@@ -1,6 +1,7 @@
-// The coinseg web viewer: a plain client of the GraphQL API (HTTP for queries and mutations,
-// graphql-ws for the job stream) and of GET /slices/:id/preview.png for pixels. No build step:
-// served as-is by the API server at /viewer/. Every text from the server goes in via textContent.
+// The coinseg web viewer: a plain client of the GraphQL API (HTTP for queries and mutations; the job
+// stream over graphql-ws, or over API Gateway's WebSocket API in AWS, as config.json says) and of
+// GET /slices/:id/preview.png for pixels. No build step: served as-is at /viewer/ by the API server
+// and the API Lambda. Every text from the server goes in via textContent.
 /* global graphqlWs */
 
 const $ = (id) => document.getElementById(id);
@@ -15,10 +16,13 @@ const STUDY_PAGE = 50;
 /** The job fields every view of a job reads. */
 const JOB_FIELDS = "id method modelKey status completedSlices failedSlices totalSlices errorCode masksPath";
 const EVALUATION_FIELDS = "evaluation { positiveSlices pooledIoU pooledDice falsePositiveSlices }";
+/** The result fields the grid reads. */
+const RESULT_FIELDS = "id sliceId sliceIndex width height maskRle areaPx pAbnormalBefore pAbnormalAfter flipped";
 
 const state = {
   apiKey: "",
-  ws: null,
+  /** The job stream of the connection ({@link createStream}). */
+  stream: null,
   models: [],
   study: null,
   /** sliceId → { figure, canvas, caption, slice, bitmap, bitmapWindow, result } */
@@ -85,6 +89,158 @@ function displayWindow() {
 }
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+
+/** The viewer's configuration from its server (GET /viewer/config.json): `{ stream }`. */
+async function loadConfig() {
+  const res = await fetch(new URL("config.json", import.meta.url));
+  if (!res.ok) throw new ApiError("HTTP_" + res.status, "the viewer's configuration did not load");
+  return res.json();
+}
+
+/** A job's stored results with sliceIndex > afterSlice, read over GraphQL. */
+async function storedResults(jobId, afterSlice) {
+  const data = await gql(`query Results($id: ID!, $after: Int!) { segmentationJob(id: $id) { results(afterSlice: $after) { ${RESULT_FIELDS} } } }`,
+    { id: jobId, after: afterSlice });
+  if (!data.segmentationJob) throw new ApiError("NOT_FOUND", "segmentation job not found");
+  return data.segmentationJob.results;
+}
+
+/*
+ * Job streams. Each has `watch(jobId, afterSlice, { next, error, complete })`, which returns a function
+ * that stops watching, and `dispose()`. `next` gets updates `{ job, result }` as the GraphQL
+ * subscription `segmentationJobUpdated` yields them (`job`: the job's fields known so far; `result`
+ * null or one slice's RESULT_FIELDS, each result once); `error` an ApiError (the server's code) or the
+ * transport's error; `complete` comes after the job's terminal status.
+ */
+
+/** The `segmentationJobUpdated` subscription over graphql-ws at `url`. */
+function graphqlWsStream(url, apiKey) {
+  const client = graphqlWs.createClient({ url, connectionParams: { apiKey }, lazy: true, retryAttempts: 3 });
+  return {
+    watch: (jobId, afterSlice, sink) => client.subscribe(
+      {
+        operationName: "Watch",
+        query: `subscription Watch($jobId: ID!, $afterSlice: Int!) { segmentationJobUpdated(jobId: $jobId, afterSlice: $afterSlice) {
+          job { ${JOB_FIELDS} } result { ${RESULT_FIELDS} } } }`,
+        variables: { jobId, afterSlice },
+      },
+      {
+        next: ({ data, errors }) => errors?.length
+          ? sink.error(new ApiError(errors[0].extensions?.code ?? "ERROR", errors[0].message))
+          : sink.next(data.segmentationJobUpdated),
+        error: (error) => sink.error(error),
+        complete: () => sink.complete(),
+      },
+    ),
+    dispose: () => client.dispose(),
+  };
+}
+
+/** Reconnections of an API Gateway stream in a row without a frame in between (it closes idle ones after 10 min). */
+const APIGW_RECONNECTS = 3;
+
+/**
+ * The API Gateway WebSocket API at `url` (PROTOCOL.md §7): a socket per watched job; on open it sends
+ * `subscribe` with the API key. STATUS frames become job updates, SLICE_RESULT frames result updates
+ * (one without `maskRle`, over API Gateway's 32 KiB frame limit, is read over GraphQL), counts only
+ * grow; ERROR frames end the watch with their code. At the terminal STATUS any result the replay and
+ * the live posts missed is read over GraphQL (§7.4), then the watch completes. A socket closed before
+ * that is reopened and resubscribed (results already held are dropped by id).
+ */
+function apigwStream(url, apiKey) {
+  return {
+    watch(jobId, afterSlice, sink) {
+      const seen = new Set();
+      let job = { id: jobId };
+      let done = false;
+      let socket = null;
+      let reconnects = 0;
+      // Frames are handled one after the other: a result read over GraphQL stays before the STATUS after it.
+      let queue = Promise.resolve();
+      const finish = (then) => {
+        if (done) return;
+        done = true;
+        socket?.close(1000);
+        then();
+      };
+      const grow = (counts) => {
+        job = { ...job };
+        for (const k of ["completedSlices", "failedSlices", "totalSlices"]) job[k] = Math.max(job[k] ?? 0, counts[k]);
+      };
+      const emit = (result) => {
+        if (seen.has(result.id)) return;
+        seen.add(result.id);
+        sink.next({ job, result });
+      };
+      const onFrame = async (frame) => {
+        reconnects = 0;
+        if (frame.kind === "ERROR") return finish(() => sink.error(new ApiError(frame.code, frame.message)));
+        if (frame.kind === "SLICE_RESULT") {
+          if (frame.progress) grow(frame.progress);
+          if (seen.has(frame.result.id)) return;
+          const result = frame.result.maskRle
+            ? frame.result
+            : (await storedResults(jobId, frame.result.sliceIndex - 1)).find((r) => r.id === frame.result.id);
+          if (!result) throw new ApiError("NOT_FOUND", `result ${frame.result.id} is not stored`);
+          return emit(result);
+        }
+        if (frame.kind !== "STATUS") return;
+        grow(frame);
+        job = { ...job, status: frame.status, errorCode: frame.errorCode };
+        if (!TERMINAL.has(frame.status)) return sink.next({ job, result: null });
+        if (seen.size < job.completedSlices) for (const r of await storedResults(jobId, afterSlice)) emit(r);
+        sink.next({ job, result: null });
+        finish(() => sink.complete());
+      };
+      const open = () => {
+        const ws = (socket = new WebSocket(url));
+        ws.onopen = () => ws.send(JSON.stringify({ action: "subscribe", jobId, afterSlice, apiKey }));
+        ws.onmessage = (message) => {
+          queue = queue.then(() => done || onFrame(JSON.parse(message.data))).catch((error) => finish(() => sink.error(error)));
+        };
+        ws.onclose = (event) => {
+          queue = queue.then(() => {
+            if (done || ws !== socket) return;
+            if (reconnects++ < APIGW_RECONNECTS) return open();
+            finish(() => sink.error(new Error(`the stream closed (${event.code})`)));
+          });
+        };
+      };
+      open();
+      return () => finish(() => {});
+    },
+    dispose() {},
+  };
+}
+
+/** No stream configured: the job's state and stored results, read once. */
+function snapshotStream() {
+  return {
+    watch(jobId, afterSlice, sink) {
+      let stopped = false;
+      gql(`query Snapshot($id: ID!, $after: Int!) { segmentationJob(id: $id) { ${JOB_FIELDS} results(afterSlice: $after) { ${RESULT_FIELDS} } } }`,
+        { id: jobId, after: afterSlice })
+        .then((data) => {
+          if (stopped) return;
+          if (!data.segmentationJob) return sink.error(new ApiError("NOT_FOUND", "segmentation job not found"));
+          const { results, ...job } = data.segmentationJob;
+          sink.next({ job, result: null });
+          for (const result of results) sink.next({ job, result });
+          sink.complete();
+        })
+        .catch((error) => stopped || sink.error(error));
+      return () => void (stopped = true);
+    },
+    dispose() {},
+  };
+}
+
+/** The stream `config.stream` names (graphql-ws on this origin when its url is null). */
+function createStream(stream, apiKey) {
+  if (stream?.protocol === "apigw") return apigwStream(stream.url, apiKey);
+  if (stream?.protocol === "graphql-ws") return graphqlWsStream(stream.url ?? `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`, apiKey);
+  return snapshotStream();
+}
 
 async function loadPreview(slice, windowHU) {
   const query = windowHU ? `?window=${encodeURIComponent(`${windowHU[0]},${windowHU[1]}`)}` : "";
@@ -288,32 +444,23 @@ async function watchJob(job) {
   document.querySelectorAll("#jobs button").forEach((b) => b.setAttribute("aria-current", String(b.dataset.jobId === job.id)));
   jobSummary(job);
   const previews = loadPreviews(generation);
-  state.stopWatching = state.ws.subscribe(
-    {
-      operationName: "Watch",
-      query: `subscription Watch($jobId: ID!) { segmentationJobUpdated(jobId: $jobId, afterSlice: -1) {
-        job { ${JOB_FIELDS} }
-        result { sliceId sliceIndex width height maskRle areaPx pAbnormalBefore pAbnormalAfter flipped } } }`,
-      variables: { jobId: job.id },
+  state.stopWatching = state.stream.watch(job.id, -1, {
+    next: (update) => {
+      if (generation !== state.generation) return;
+      // An API Gateway update carries only the job's status and counts: keep the rest.
+      state.job = { ...state.job, ...update.job };
+      jobSummary(state.job);
+      const tile = update.result && state.tiles.get(update.result.sliceId);
+      if (tile) {
+        tile.result = update.result;
+        caption(tile);
+        draw(tile);
+      }
     },
-    {
-      next: ({ data, errors }) => {
-        if (generation !== state.generation) return;
-        if (errors?.length) return setStatus(`${errors[0].extensions?.code ?? "ERROR"}: ${errors[0].message}`, true);
-        const update = data.segmentationJobUpdated;
-        state.job = update.job;
-        jobSummary(update.job);
-        const tile = update.result && state.tiles.get(update.result.sliceId);
-        if (tile) {
-          tile.result = update.result;
-          caption(tile);
-          draw(tile);
-        }
-      },
-      error: (error) => generation === state.generation && setStatus(`stream: ${error?.message ?? error?.reason ?? "closed"}`, true),
-      complete: () => void (generation === state.generation && Promise.all([refreshJobs(), showEvaluation(generation)])),
-    },
-  );
+    error: (error) => generation === state.generation
+      && setStatus(error instanceof ApiError ? error.message : `stream: ${error?.message ?? error?.reason ?? "closed"}`, true),
+    complete: () => void (generation === state.generation && Promise.all([refreshJobs(), showEvaluation(generation)])),
+  });
   await previews;
 }
 
@@ -447,13 +594,12 @@ async function connect(apiKey) {
   state.apiKey = apiKey;
   setStatus("connecting…");
   try {
-    const data = await gql(`query Start { viewer { role } models { key kind spec }
-      studies(first: ${STUDY_PAGE}) { ${STUDY_FIELDS} } }`);
+    const [data, config] = await Promise.all([gql(`query Start { viewer { role } models { key kind spec }
+      studies(first: ${STUDY_PAGE}) { ${STUDY_FIELDS} } }`), loadConfig()]);
     sessionStorage.setItem(KEY_STORAGE, apiKey);
     state.models = data.models;
-    state.ws?.dispose();
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
-    state.ws = graphqlWs.createClient({ url, connectionParams: { apiKey }, lazy: true, retryAttempts: 3 });
+    state.stream?.dispose();
+    state.stream = createStream(config.stream, apiKey);
     renderModelChoices();
     $("studies").replaceChildren();
     const shown = appendStudies(data.studies);
@@ -467,8 +613,8 @@ async function connect(apiKey) {
 
 function disconnect() {
   stopWatching();
-  state.ws?.dispose();
-  Object.assign(state, { apiKey: "", ws: null, study: null, job: null, models: [], studiesAfter: null });
+  state.stream?.dispose();
+  Object.assign(state, { apiKey: "", stream: null, study: null, job: null, models: [], studiesAfter: null });
   state.generation++;
   sessionStorage.removeItem(KEY_STORAGE);
   document.querySelector("main").hidden = true;

@@ -107,6 +107,8 @@ export class CoinsegStack extends Stack {
       environment: { ...lambdaBase, JWT_SECRET_ARN: jwtSecret.secretArn },
     });
     this.websocket.handler.addEnvironment("APIGW_MANAGEMENT_ENDPOINT", this.websocket.stage.callbackUrl);
+    // The web viewer the API serves streams jobs from the WebSocket API (its CSP allows this origin).
+    this.api.handler.addEnvironment("VIEWER_STREAM_URL", this.websocket.stage.url);
     this.outboxRelay = new OutboxRelaySchedule(this, "OutboxRelay", {
       vpc, image: images.api,
       environment: {

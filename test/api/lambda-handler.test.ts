@@ -1,10 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { createLambdaHandler } from "../../app/lambda/create-lambda-handler.ts";
 import { ConfigError } from "../../app/config/parse-config.ts";
+import { VIEWER_CSP, viewerCsp } from "../../app/api/viewer-route.ts";
 import { ImagingVolumeDecoder } from "../../adapters/imaging/imaging-volume-decoder.ts";
 import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
 import { AuthService } from "../../core/services/auth.service.ts";
@@ -17,12 +19,15 @@ const motoUrl = process.env.MOTO_ENDPOINT_URL;
 const JWT_SECRET = "j".repeat(40);
 /** The function's own key of the DICOM UID mapping (in AWS: its DICOM_UID_SECRET_ARN secret). */
 const DICOM_UID_SECRET = "lambda-dicom-uid-secret-0123456789abcdef";
+/** The WebSocket API stage the viewer it serves streams from (in AWS: the stack's stage URL). */
+const VIEWER_STREAM_URL = "wss://abc123.execute-api.us-east-1.amazonaws.com/live";
 
 describe("Lambda handler (API Gateway v2)", () => {
   let db: MigratedDatabase;
   let handler: ReturnType<typeof createLambdaHandler>;
   let apiKey: string;
   let organizationId: string;
+  let environment: Record<string, string>;
   const bucket = `coinseg-lambda-${randomBytes(4).toString("hex")}`;
 
   before(async () => {
@@ -36,12 +41,14 @@ describe("Lambda handler (API Gateway v2)", () => {
     organizationId = org.id;
     const { userId } = await identities.upsertMember({ organizationId: org.id, email: "l@l", name: "l", role: "ANNOTATOR" });
     apiKey = (await new AuthService(identities, { verify: async () => null }).issueApiKey(org.id, userId, "lambda")).key;
-    handler = createLambdaHandler({
+    environment = {
       DATABASE_URL: db.url, JWT_SECRET, DICOM_UID_SECRET, LOG_LEVEL: "silent", OBJECT_STORE: "s3", S3_BUCKET: bucket, S3_ENDPOINT: motoUrl,
       AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
       // Required by the handler (it sends each new job's tasks); these tests request no job, so it is never called.
       SQS_QUEUE_URL: `${motoUrl}/123456789012/coinseg-lambda-unused`, SQS_ENDPOINT: motoUrl,
-    });
+      VIEWER_STREAM_URL,
+    };
+    handler = createLambdaHandler(environment);
   });
   after(async () => {
     await handler?.dispose();
@@ -132,5 +139,89 @@ describe("Lambda handler (API Gateway v2)", () => {
   it("should answer UNAUTHENTICATED when invoked without credentials", async () => {
     const res = await invoke({ query: "{ viewer { role } }" });
     assert.deepEqual(res.json.errors?.map((e) => e.extensions?.code), ["UNAUTHENTICATED"]);
+  });
+
+  /** A GET through the handler: status, headers and the body's bytes (API Gateway decodes base64 bodies). */
+  async function get(path: string, headers: Record<string, string> = {}, on = handler) {
+    const r = (await on(httpApiGetEvent(path, {}, headers), {} as Context, () => {})) as { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded?: boolean };
+    return { status: r.statusCode, headers: r.headers, body: Buffer.from(r.body, r.isBase64Encoded ? "base64" : "utf8") };
+  }
+
+  describe("web viewer", () => {
+    const apigw = { stream: { protocol: "apigw", url: VIEWER_STREAM_URL } } as const;
+
+    it("should serve the page, its stylesheet, script and icon, and graphql-ws's browser build, with the viewer's headers and a CSP that allows the stream's origin", async () => {
+      const files = {
+        "/viewer/": ["text/html; charset=utf-8", "app/viewer/index.html"],
+        "/viewer/index.html": ["text/html; charset=utf-8", "app/viewer/index.html"],
+        "/viewer/viewer.css": ["text/css; charset=utf-8", "app/viewer/viewer.css"],
+        "/viewer/viewer.js": ["text/javascript; charset=utf-8", "app/viewer/viewer.js"],
+        "/viewer/favicon.svg": ["image/svg+xml", "app/viewer/favicon.svg"],
+        "/viewer/vendor/graphql-ws.js": ["text/javascript; charset=utf-8", "node_modules/graphql-ws/umd/graphql-ws.min.js"],
+      } as const;
+      for (const [path, [contentType, file]] of Object.entries(files)) {
+        const res = await get(path);
+        assert.equal(res.status, 200, path);
+        assert.equal(res.headers["content-type"], contentType, path);
+        assert.equal(res.headers["content-security-policy"], viewerCsp(apigw), path);
+        assert.equal(res.headers["x-content-type-options"], "nosniff", path);
+        assert.equal(res.headers["referrer-policy"], "no-referrer", path);
+        assert.equal(res.headers["cache-control"], "no-cache", path);
+        assert.ok(res.body.equals(readFileSync(new URL(`../../${file}`, import.meta.url))), `${path}: the bytes of ${file}`);
+      }
+      assert.match(viewerCsp(apigw), /; connect-src 'self' wss:\/\/abc123\.execute-api\.us-east-1\.amazonaws\.com; /);
+    });
+
+    it("should answer a file's ETag with 304 and no body", async () => {
+      const first = await get("/viewer/viewer.js");
+      const again = await get("/viewer/viewer.js", { "If-None-Match": first.headers["etag"]! });
+      assert.equal(again.status, 304);
+      assert.equal(again.body.byteLength, 0);
+      assert.equal(again.headers["etag"], first.headers["etag"]);
+    });
+
+    it("should redirect / (302) and /viewer (301) to /viewer/, and answer 404 NOT_FOUND for a file the viewer does not have", async () => {
+      for (const [path, status] of [["/", 302], ["/viewer", 301]] as const) {
+        const res = await get(path);
+        assert.equal(res.status, status, path);
+        assert.equal(res.headers["location"], "/viewer/", path);
+        assert.equal(res.headers["content-security-policy"], viewerCsp(apigw), path);
+      }
+      for (const path of ["/viewer/package.json", "/viewer/../app/lambda.ts", "/viewer/vendor/"]) {
+        const res = await get(path);
+        assert.equal(res.status, 404, path);
+        assert.equal(JSON.parse(res.body.toString("utf8")).code, "NOT_FOUND", path);
+      }
+    });
+
+    it("should tell the viewer to stream from VIEWER_STREAM_URL over API Gateway's protocol (GET /viewer/config.json)", async () => {
+      const res = await get("/viewer/config.json");
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["content-type"], "application/json; charset=utf-8");
+      assert.equal(res.headers["cache-control"], "no-store");
+      assert.deepEqual(JSON.parse(res.body.toString("utf8")), { stream: { protocol: "apigw", url: VIEWER_STREAM_URL } });
+    });
+
+    it("should configure no stream and keep the strict same-origin CSP when VIEWER_STREAM_URL is unset", async () => {
+      const { VIEWER_STREAM_URL: _unset, ...rest } = environment;
+      const plain = createLambdaHandler(rest);
+      try {
+        const config = await get("/viewer/config.json", {}, plain);
+        assert.deepEqual(JSON.parse(config.body.toString("utf8")), { stream: null });
+        assert.equal((await get("/viewer/", {}, plain)).headers["content-security-policy"], VIEWER_CSP);
+        assert.match(VIEWER_CSP, /; connect-src 'self'; /);
+        // Apollo still answers the rest (and has started: dispose() stops only a started server).
+        const graphql = (await plain(httpApiEvent({ query: "{ viewer { role } }" }, { "x-api-key": apiKey }), {} as Context, () => {})) as { body: string };
+        assert.equal(JSON.parse(graphql.body).data.viewer.role, "ANNOTATOR");
+      } finally {
+        await plain.dispose();
+      }
+    });
+
+    it("should refuse to start, naming VIEWER_STREAM_URL, when it is not a ws:// or wss:// URL", () => {
+      for (const url of ["https://abc123.execute-api.us-east-1.amazonaws.com/live", "not a url"]) {
+        assert.throws(() => createLambdaHandler({ ...environment, VIEWER_STREAM_URL: url }), (e: unknown) => e instanceof ConfigError && /VIEWER_STREAM_URL/.test(e.message));
+      }
+    });
   });
 });

@@ -83,5 +83,11 @@ describe("slice preview and viewer routes", () => {
     const vendor = await fetch(`${api.server.baseUrl}/viewer/vendor/graphql-ws.js`);
     assert.equal(vendor.status, 200);
     assert.match(await vendor.text(), /graphqlWs/);
+    const config = await fetch(`${api.server.baseUrl}/viewer/config.json`);
+    assert.equal(config.headers.get("content-security-policy"), VIEWER_CSP);
+    assert.deepEqual(await config.json(), { stream: { protocol: "graphql-ws", url: null } }, "graphql-ws on this origin's /graphql");
+    const bare = await fetch(`${api.server.baseUrl}/viewer`, { redirect: "manual" });
+    assert.equal(bare.status, 301);
+    assert.equal(bare.headers.get("location"), "/viewer/");
   });
 });

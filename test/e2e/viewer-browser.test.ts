@@ -5,14 +5,13 @@
 // COINSEG_REQUIRE_BROWSER=1 (CI sets it and installs Chromium), where that fails instead.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startEmbedded, type EmbeddedInstance } from "../../app/start-embedded.ts";
 import { runDemo } from "../../app/demo/run-demo.ts";
 import { ModelDirectoryRegistry } from "../../adapters/onnx/model-directory-registry.ts";
@@ -21,13 +20,11 @@ import { PipelineTaskHandler } from "../../workers/pipeline/pipeline-task-handle
 import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
 import { decodeRle } from "../../core/domain/rle.ts";
 import { decodeNifti } from "../../imaging/nifti/nifti-decoder.ts";
+import { browserSkip, launchViewerPage, viewerTiles } from "./support/viewer-page.ts";
 
-const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const REQUIRED = process.env["COINSEG_REQUIRE_BROWSER"] === "1";
 const SLICES = 10;
-const skip = !existsSync(CHROMIUM) && !REQUIRED ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
 
-describe("web viewer in Chromium", { skip }, () => {
+describe("web viewer in Chromium", { skip: browserSkip }, () => {
   let dir: string;
   let instance: EmbeddedInstance;
   let browser: Browser;
@@ -58,10 +55,7 @@ describe("web viewer in Chromium", { skip }, () => {
     const demo = await runDemo({ graphqlUrl: instance.server.graphqlUrl, apiKey: instance.bootstrap.apiKey, outDir: dir, slices: SLICES, out: quiet, progressBar: false });
     assert.equal(demo.status, "SUCCEEDED");
     demoJobId = demo.jobId!;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
-    page = await browser.newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    page.on("console", (m) => void (m.type() === "error" && pageErrors.push(m.text())));
+    ({ browser, page } = await launchViewerPage(pageErrors));
   });
   after(async () => {
     await browser?.close();
@@ -80,17 +74,7 @@ describe("web viewer in Chromium", { skip }, () => {
     return new Map(body.data.segmentationJob.results.map((r) => [r.sliceIndex, r.areaPx]));
   }
 
-  /** Per tile: its slice index, the mask area it states, and how many canvas pixels carry the mask's tint. */
-  const tiles = () =>
-    page.$$eval("#slices figure", (figures) =>
-      figures.map((f) => {
-        const canvas = f.querySelector("canvas")!;
-        const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
-        let tinted = 0;
-        for (let p = 0; p < data.length; p += 4) if (data[p + 2]! - data[p]! > 60) tinted++; // grey has r = g = b
-        return { sliceIndex: Number(f.dataset["sliceIndex"]), state: f.dataset["state"], area: Number(f.dataset["maskArea"] || -1), tinted, width: canvas.width };
-      }),
-    );
+  const tiles = () => viewerTiles(page);
 
   it("should draw each slice with its COIN mask when connected with the API key and a study is opened", async () => {
     await page.goto(`${instance.server.baseUrl}/`);

@@ -204,6 +204,15 @@ describe("WebSocket API", () => {
     assert.match(JSON.stringify(callbackUrl), /^\{"Fn::Join":\["",\["https:\/\/",.*\/live"\]\]\}$/);
   });
 
+  test("should give the API function the stage's wss URL as VIEWER_STREAM_URL, for the web viewer it serves", () => {
+    for (const { stack, template } of [prod, dev]) {
+      const url = stack.resolve(stack.websocket.stage.url);
+      const fn = resourceByPrefix(template, "AWS::Lambda::Function", idOf(stack, stack.api.handler));
+      assert.deepEqual(fn.props["Environment"]["Variables"]["VIEWER_STREAM_URL"], url);
+      assert.match(JSON.stringify(url), /^\{"Fn::Join":\["",\["wss:\/\/",.*\/live"\]\]\}$/);
+    }
+  });
+
   test("should sweep registrations older than API Gateway's 2 h connection limit on a schedule, through the WebSocket function", () => {
     for (const { stack, template } of [prod, dev]) assertRegistryCleanupScheduled(template, stack);
     // The rule's event is the one the handler recognises, and a stale row outlives its connection by one period at most.

@@ -48,6 +48,16 @@ describe("Dockerfiles", () => {
     assert.ok(fs.statSync(path.join(REPOSITORY_ROOT, "infra/docker/worker-entrypoint.sh")).mode & 0o111, "entrypoint must be executable");
   });
 
+  test("should ship the web viewer the API Lambda serves: app/viewer in the build context, graphql-ws's browser build kept by the production install", () => {
+    assert.ok(BUILD_CONTEXT_EXCLUDE.includes("!app"), "app/ (app/viewer/ with it) is in the build context");
+    assert.ok(!BUILD_CONTEXT_EXCLUDE.some((p) => p.startsWith("app/") || p.includes("viewer")), "nothing excludes the viewer again");
+    for (const f of ["app/viewer/index.html", "app/viewer/viewer.css", "app/viewer/viewer.js"]) assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, f)), f);
+    // The image runs `npm prune --omit=dev`: graphql-ws (whose umd/ build is /viewer/vendor/graphql-ws.js) must be a dependency.
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    assert.ok(pkg.dependencies["graphql-ws"], "graphql-ws is a production dependency");
+    assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, "node_modules/graphql-ws/umd/graphql-ws.min.js")));
+  });
+
   test("should back every Lambda handler the stack names with a bootstrap module that imports an existing app entry exporting handler", () => {
     const { dev, prod } = synthesized();
     const handlers = new Set([prod, dev].flatMap(({ template }) => Object.values(template.findResources("AWS::Lambda::Function"))
