@@ -63,6 +63,19 @@ const VIEWER_FILES: Readonly<Record<string, { contentType: string; file: () => s
   "favicon.svg": { contentType: "image/svg+xml", file: () => path.join(VIEWER_DIR, "favicon.svg") },
 };
 
+/** Each file's bytes and ETag, read and hashed once per process (the files are part of the release). */
+const loaded = new Map<string, Promise<{ body: Uint8Array; etag: string }>>();
+
+function fileWithEtag(name: string, file: () => string): Promise<{ body: Uint8Array; etag: string }> {
+  let entry = loaded.get(name);
+  if (!entry) {
+    entry = readFile(file()).then((body) => ({ body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` }));
+    entry.catch(() => loaded.delete(name)); // a failed read is retried by the next request
+    loaded.set(name, entry);
+  }
+  return entry;
+}
+
 /** One answer of {@link viewerRoute}: status, every header (content type included) and the body (empty but for 200 and 404). */
 export interface ViewerRouteResponse {
   readonly status: 200 | 301 | 302 | 304 | 404;
@@ -95,8 +108,7 @@ export async function viewerRoute(requestPath: string, config: ViewerConfig, ifN
     const body = Buffer.from(JSON.stringify({ code: "NOT_FOUND", message: `the viewer has no file ${name}` }));
     return { status: 404, headers: { ...security, "content-type": "application/json; charset=utf-8" }, body };
   }
-  const body = await readFile(entry.file());
-  const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+  const { body, etag } = await fileWithEtag(name, entry.file);
   const headers = { ...security, "content-type": entry.contentType, "cache-control": "no-cache", etag };
   return ifNoneMatch === etag ? { status: 304, headers, body: EMPTY } : { status: 200, headers, body };
 }

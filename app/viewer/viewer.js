@@ -242,14 +242,19 @@ function createStream(stream, apiKey) {
   return snapshotStream();
 }
 
-async function loadPreview(slice, windowHU) {
-  const query = windowHU ? `?window=${encodeURIComponent(`${windowHU[0]},${windowHU[1]}`)}` : "";
-  const res = await fetch(`${slice.previewPath}${query}`, { headers: { "x-api-key": state.apiKey } });
+/** GET of one of the server's binary routes with the API key; a failure throws its coded JSON error. */
+async function getWithKey(path, what) {
+  const res = await fetch(path, { headers: { "x-api-key": state.apiKey } });
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
-    throw new ApiError(body.code ?? "HTTP_" + res.status, body.message ?? "preview failed");
+    throw new ApiError(body.code ?? "HTTP_" + res.status, body.message ?? `${what} failed`);
   }
-  return createImageBitmap(await res.blob());
+  return res;
+}
+
+async function loadPreview(slice, windowHU) {
+  const query = windowHU ? `?window=${encodeURIComponent(`${windowHU[0]},${windowHU[1]}`)}` : "";
+  return createImageBitmap(await (await getWithKey(`${slice.previewPath}${query}`, "preview")).blob());
 }
 
 /** The slice's reference mask as 0/1 per pixel when it is shown and fits the image, else null. */
@@ -398,11 +403,7 @@ async function downloadMasks() {
   if (!job?.masksPath) return;
   const series = [...state.tiles.values()][0]?.slice.seriesId;
   try {
-    const res = await fetch(`${job.masksPath}${series ? `?series=${encodeURIComponent(series)}` : ""}`, { headers: { "x-api-key": state.apiKey } });
-    if (!res.ok) {
-      const body = await res.json().catch(() => ({}));
-      throw new ApiError(body.code ?? "HTTP_" + res.status, body.message ?? "download failed");
-    }
+    const res = await getWithKey(`${job.masksPath}${series ? `?series=${encodeURIComponent(series)}` : ""}`, "download");
     const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? `job-${job.id}-masks.nii.gz`;
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement("a");
