@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import Benchmark, load_split
+from .data import Benchmark, load_split, resize_slices
 from .errors import TrainError
 from .metrics import cleanup_mask, largest_component, refine_mask, segmentation_scores
 from .runtime import command_line, json_safe, log, onnx_counterfactuals
@@ -72,7 +72,8 @@ def calibrate_refinement(kind: str, bench: Benchmark, models_root: Path, split: 
     if len(pos) == 0:
         raise TrainError("DATA_INVALID", f"split {split} has no ground-truth-positive slice")
     x = data.x[pos]
-    p = _classifier_probs(clf_dir / clf_card.get("file", "model.onnx"), x)
+    # A generator above the classifier's size: the classifier sees the slices resized to its own.
+    p = _classifier_probs(clf_dir / clf_card.get("file", "model.onnx"), resize_slices(x, int(clf_card["preprocess"]["size"][0])))
     cond = (1.0 - (p > float(clf_card.get("thresholds", {}).get("abnormal", 0.5)))).astype(np.float32) if kind == "singla" else None
     log(f"calibrate {gen_dir.name} on {split}: {len(pos)} ground-truth-positive slices, {len(cands)} candidates")
     x_cf = onnx_counterfactuals(gen_dir / card.get("file", "model.onnx"), x, cond)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .config import load_config
+from .config import generator_size, load_config
 from .data import load_benchmark
 from .errors import TrainError
 from .runtime import REPO_ROOT, default_data_dir, log, set_device
@@ -79,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _eval_size(cfg: dict, model: str, onnx: Path | None) -> int:
+    """The side a model is evaluated at: an exported generator's own (its model.json beside it), else
+    the preset's for that model (``<model>.size`` for a generator trained above the classifier's size)."""
+    card = onnx.parent / "model.json" if onnx is not None else None
+    if card is not None and card.is_file():
+        import json
+
+        return int(json.loads(card.read_text())["preprocess"]["size"][0])
+    return generator_size(cfg, model)
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise TrainError("USAGE", f"--top must be a positive integer or auto, got {text!r}")
@@ -128,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "evaluate":
             from .evaluate import evaluate_model
 
-            evaluate_model(args.model, bench, cfg["size"], args.runs, args.split,
+            evaluate_model(args.model, bench, _eval_size(cfg, args.model, args.onnx), args.runs, args.split,
                            float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint, args.onnx,
                            args.refine_low)
         elif args.command == "probe-classifier":

@@ -95,12 +95,24 @@ def validate_config(cfg: dict[str, Any]) -> None:
                 problems.append(f"{model}.discriminator.widths needs 5 entries")
             if get_path(cfg, f"{model}.dStepsPerGStep", 1) < 1:
                 problems.append(f"{model}.dStepsPerGStep must be >= 1")
+            g_size = get_path(cfg, f"{model}.size", None)
+            if g_size is not None and (not isinstance(g_size, int) or isinstance(g_size, bool) or g_size % 16 != 0
+                                       or g_size < cfg["size"] or g_size % cfg["size"] != 0):
+                problems.append(f"{model}.size must be a multiple of size ({cfg['size']}) and of 16")
             if get_path(cfg, f"{model}.selection", "paper") not in ("paper", "refined"):
                 problems.append(f"{model}.selection must be paper or refined")
         if len(cfg["classifier"]["widths"]) != 4 or len(cfg["classifier"]["blocks"]) != 4:
             problems.append("classifier.widths and classifier.blocks need 4 entries each")
     if problems:
         raise TrainError("CONFIG_INVALID", "; ".join(problems))
+
+
+def generator_size(cfg: dict[str, Any], kind: str) -> int:
+    """The side the ``kind`` generator (``coin`` / ``singla``) works at: ``<kind>.size`` when set (a
+    multiple of the classifier's ``size``, e.g. the native 256 for a 128 classifier), else ``size``."""
+    if kind not in ("coin", "singla"):
+        return int(cfg["size"])
+    return int(cfg[kind].get("size") or cfg["size"])
 
 
 def _parse_value(text: str) -> Any:

@@ -133,6 +133,16 @@ def preprocess_hu(hu: torch.Tensor, window_hu: tuple[float, float], size: int) -
     return x
 
 
+def resize_slices(x: np.ndarray, size: int) -> np.ndarray:
+    """Model-space slices ``[N, 1, S, S]`` to ``size x size`` with the preprocessing's resize (bilinear,
+    half-pixel, no antialias); returned as is when already that size."""
+    if x.shape[-2:] == (size, size):
+        return x
+    t = F.interpolate(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), size=(size, size),
+                      mode="bilinear", align_corners=False, antialias=False)
+    return t.numpy()
+
+
 def resize_mask(mask: torch.Tensor, size: int) -> torch.Tensor:
     """A {0,1} mask ``[N, 1, H, W]`` to model size: bilinear of the float mask, then ``>= 0.5``."""
     m = mask.float()

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .config import generator_size
 from .data import Benchmark, load_split
 from .errors import TrainError
 from .metrics import diff_mask, segmentation_scores, selection_score
@@ -59,8 +60,9 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
     flips = [False, True] if flip == "auto" else [bool(flip)]
     thr = float(cfg.get("thresholds", {}).get("mask", 0.25))
     selection = str(cfg[kind].get("selection", "paper"))
-    clf, _ = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
-    val = load_split(bench, "val", cfg["size"])
+    size = generator_size(cfg, kind)
+    clf, _ = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt", size)
+    val = load_split(bench, "val", size)
     pos = np.flatnonzero(val.gt.reshape(len(val), -1).any(1))
     if len(pos) == 0:
         raise TrainError("DATA_INVALID", "the val split has no ground-truth-positive slice")

@@ -80,7 +80,7 @@ def evaluate_model(kind: str, bench: Benchmark, size: int, runs_root: Path, spli
         refine_low = calibrated_refine_low(onnx)
     if refine_low is not None and not (0.0 < refine_low <= threshold):
         raise TrainError("USAGE", f"the refinement's lower threshold must be in (0, {threshold}] (got {refine_low})")
-    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
+    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt", size)
     data = load_split(bench, split, size)
     t0 = time.perf_counter()
     p = classifier_probs(clf, data.x)

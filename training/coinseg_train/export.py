@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from .config import generator_size
 from .data import Benchmark, golden_indices, load_split
 from .errors import TrainError
 from .evaluate import evaluate_model
@@ -107,8 +108,8 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
     key = f"{bench.name}-{kind}"
     out = models_root / key
     out.mkdir(parents=True, exist_ok=True)
-    size = cfg["size"]
-    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
+    size = generator_size(cfg, kind)  # a generator may work above the classifier's size (config.generator_size)
+    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt", size)
     report = evaluate_model(kind, bench, size, runs_root, "test", float(cfg.get("thresholds", {}).get("mask", 0.25)))
     test = load_split(bench, "test", size)
     gi = golden_indices(test)

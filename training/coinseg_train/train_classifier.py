@@ -13,8 +13,9 @@ import torch.nn.functional as F
 
 from .augment import fgsm_perturb, intensity_ceiling, mixup, nearest_normal_partner, random_affine, saliency_erase
 from .data import Benchmark, load_split
+from .errors import TrainError
 from .metrics import classification_scores
-from .nets.classifier import Classifier
+from .nets.classifier import Classifier, ResizedClassifier
 from .runtime import (Budget, batched, command_line, device, load_checkpoint, log, machine_description, run_dir,
                       save_checkpoint, seed_everything)
 
@@ -25,8 +26,10 @@ def classifier_probs(model: Classifier, x: np.ndarray) -> np.ndarray:
     return batched(lambda t: torch.sigmoid(model(t)).reshape(-1), x).astype(np.float64)
 
 
-def load_classifier(path: Path) -> tuple[Classifier, dict[str, Any]]:
-    """Load a frozen classifier (eval mode, no gradients) and its checkpoint payload.
+def load_classifier(path: Path, input_size: int | None = None) -> tuple[Classifier, dict[str, Any]]:
+    """Load a frozen classifier (eval mode, no gradients) and its checkpoint payload. With
+    ``input_size`` larger than the classifier's own size it is wrapped to take slices at that size
+    (:class:`ResizedClassifier`: resized to its size first, as the preprocessing would).
 
     Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID)."""
     ckpt = load_checkpoint(path, "classifier")
@@ -35,6 +38,10 @@ def load_classifier(path: Path) -> tuple[Classifier, dict[str, Any]]:
     model.to(device()).eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    if input_size is not None and input_size != ckpt["size"]:
+        if input_size < ckpt["size"] or input_size % ckpt["size"] != 0:
+            raise TrainError("CHECKPOINT_INVALID", f"classifier was trained at {ckpt['size']}, cannot judge slices at {input_size}")
+        return ResizedClassifier(model, int(ckpt["size"])).eval(), ckpt  # type: ignore[return-value]
     return model, ckpt
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .augment import random_affine
+from .config import generator_size
 from .data import Benchmark, SliceSet, load_split
 from .errors import TrainError
 from .local_crops import crop_at, edit_centres
@@ -141,12 +142,14 @@ def train_gan(
         raise TrainError("USAGE", f"unknown generator kind {kind!r}")
     singla = kind == "singla"
     g_cfg = cfg[kind]
-    size = cfg["size"]
+    # The generator may work at a larger side than the classifier (``<kind>.size``, e.g. the native
+    # 256 for a 128 classifier): the classifier then judges its slices resized to its own size.
+    size = generator_size(cfg, kind)
     out = run_dir(runs_root, bench.name, kind)
     seed_everything(cfg["seed"])
-    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt")
-    if clf_ck["size"] != size:
-        raise TrainError("CHECKPOINT_INVALID", f"classifier was trained at {clf_ck['size']}, preset size is {size}")
+    clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt", size)
+    if clf_ck["size"] != cfg["size"]:
+        raise TrainError("CHECKPOINT_INVALID", f"classifier was trained at {clf_ck['size']}, preset size is {cfg['size']}")
     train = load_split(bench, "train", size)
     val = load_split(bench, "val", size)
     p_train = classifier_probs(clf, train.x)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from coinseg_train.config import load_config
+from coinseg_train.config import generator_size, load_config
 from coinseg_train.errors import TrainError
 
 
@@ -52,3 +52,14 @@ def test_should_refuse_an_unknown_selection_rule():
     with pytest.raises(TrainError) as err:
         load_config("cpu", ["coin.selection=best"])
     assert err.value.code == "CONFIG_INVALID" and "coin.selection" in err.value.message
+
+
+def test_should_let_a_generator_work_at_a_multiple_of_the_classifier_size():
+    assert generator_size(load_config("cpu"), "coin") == 128
+    cfg = load_config("cpu", ["coin.size=256"])
+    assert generator_size(cfg, "coin") == 256 and generator_size(cfg, "singla") == 256  # inherited
+    assert generator_size(cfg, "classifier") == 128
+    for bad in ("192", "64", "true", '"256"'):
+        with pytest.raises(TrainError) as err:
+            load_config("cpu", [f"coin.size={bad}"])
+        assert err.value.code == "CONFIG_INVALID" and "coin.size" in err.value.message

@@ -5,7 +5,8 @@ import torch
 from torch.nn.utils import parametrize
 
 from coinseg_train.export import bake_spectral_norm
-from coinseg_train.nets.classifier import Classifier, ClassifierExport
+from coinseg_train.data import preprocess_hu
+from coinseg_train.nets.classifier import Classifier, ClassifierExport, ResizedClassifier
 from coinseg_train.nets.discriminator import Discriminator
 from coinseg_train.nets.generator import Generator
 
@@ -105,3 +106,17 @@ def test_should_pass_gradients_through_the_crop():
     crop_at(x, torch.tensor([[1, 2], [4, 4]]), 4).sum().backward()
     assert x.grad is not None and x.grad.sum().item() == 32.0
     assert x.grad[0, 0, 1:5, 2:6].eq(1).all() and x.grad[0, 0, 0].eq(0).all()
+
+
+def test_should_judge_a_native_size_slice_as_the_classifier_judges_it_preprocessed_at_its_own_size():
+    # A generator trained at the native 64 is judged by a 32 classifier through ResizedClassifier:
+    # f(resize(preprocess(hu, 64))) must equal f(preprocess(hu, 32)) — the service's input to f.
+    clf = _trained_like(Classifier([4, 8, 8, 8], [1, 1, 1, 1], 3, 1, False))
+    hu = torch.randn(3, 1, 64, 64, generator=torch.Generator().manual_seed(1)) * 120 + 60
+    window = (-40.0, 260.0)
+    with torch.no_grad():
+        direct = clf(preprocess_hu(hu, window, 32))
+        resized = ResizedClassifier(clf, 32)(preprocess_hu(hu, window, 64))
+        same_size = ResizedClassifier(clf, 32)(preprocess_hu(hu, window, 32))
+    assert torch.allclose(direct, resized, atol=1e-6)
+    assert torch.equal(direct, same_size)

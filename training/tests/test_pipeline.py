@@ -252,6 +252,28 @@ def test_should_apply_the_r1_penalty_and_the_d_input_clamp_when_configured(expor
     assert " r1=" not in logged.out + logged.err
 
 
+def test_should_train_and_export_a_generator_above_the_classifier_size(exported, tmp_path: Path):
+    import shutil
+
+    runs, models = tmp_path / "runs", tmp_path / "models"
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", runs / "kidney-blob" / "classifier")
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs), "--set", "coin.size=64"]
+    assert _cli("train-coin", *common, "--steps", "2") == 0
+    assert load_checkpoint(runs / "kidney-blob" / "coin" / "best.pt", "coin")["size"] == 64
+    assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
+    card = _strict_json(models / "kidney-blob-coin" / "model.json")
+    assert card["preprocess"]["size"] == [64, 64] and card["inputs"][0]["shape"] == [-1, 1, 64, 64]
+    assert card["outputs"][0]["shape"] == [-1, 1, 64, 64] and card["golden"]["inputs"]["x"]["shape"][2:] == [64, 64]
+    # The classifier it was trained against stays at its own size; the exported pair is evaluated as a pair.
+    clf_card = _strict_json(exported["models"] / "kidney-blob-classifier" / "model.json")
+    assert clf_card["preprocess"]["size"] == [32, 32]
+    onnx = models / "kidney-blob-coin" / "model.onnx"
+    assert _cli("evaluate", "--model", "coin", "--benchmark", "kidney-blob", "--data", str(exported["data"]),
+                "--runs", str(runs), "--split", "val", "--onnx", str(onnx)) == 0
+    report = _strict_json(runs / "kidney-blob" / "coin" / "eval-val-onnx.json")
+    assert report["size"] == 64 and 0.0 <= report["rows"]["COIN"]["pooledIoU"] <= 1.0
+
+
 def test_should_train_a_local_discriminator_and_resume_it_when_configured(exported, tmp_path: Path, capfd):
     import shutil
 

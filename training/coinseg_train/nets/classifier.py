@@ -75,6 +75,23 @@ class Classifier(nn.Module):
         return self.head(self.activations(x))
 
 
+class ResizedClassifier(nn.Module):
+    """f on slices at a larger size than the classifier's: the input ``[B, 1, S', S']`` is resized
+    bilinearly (half-pixel centres, no antialias — the preprocessing's resize) to the classifier's
+    ``size`` first. For a slice whose native grid is S', this equals f on the slice preprocessed at
+    ``size`` directly, so a generator trained at S' is judged by the same frozen classifier."""
+
+    def __init__(self, classifier: nn.Module, size: int) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.size or x.shape[-2] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=False)
+        return self.classifier(x)
+
+
 class ClassifierExport(nn.Module):
     """The exported classifier graph: x → (logit, activations, activations_grad)."""
 
