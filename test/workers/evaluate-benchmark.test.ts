@@ -39,6 +39,30 @@ function syntheticSlice(i: number): BenchmarkSlice {
   };
 }
 
+function reportContext() {
+  return { benchmark: "kidney-blob", generatedAt: "t", command: "c", machine: "m", models: [], rise: { n: 32, s: 8, p1: 0.1, seed: 0 }, intraOpThreads: 2 };
+}
+
+/** Slice 0 at a native 256 × 256 (each pixel doubled), with a 20 × 23 native square target whose right edge (column 104) falls inside a 128-grid pixel. */
+function twiceSizeSlice(): BenchmarkSlice {
+  const twice = (img: { data: ArrayLike<number> }, make: (n: number) => Int16Array | Uint8Array) => {
+    const out = make(256 * 256);
+    for (let r = 0; r < 256; r++) for (let c = 0; c < 256; c++) out[r * 256 + c] = img.data[(r >> 1) * 128 + (c >> 1)]!;
+    return { width: 256, height: 256, data: out };
+  };
+  const base = syntheticSlice(0);
+  const clean = twice(base.clean, (n) => new Int16Array(n));
+  const hu = { ...clean, data: Int16Array.from(clean.data) };
+  const truth = { width: 256, height: 256, data: new Uint8Array(256 * 256) };
+  for (let r = 100; r < 120; r++) {
+    for (let c = 82; c < 105; c++) {
+      truth.data[r * 256 + c] = 1;
+      hu.data[r * 256 + c] = Math.min(340, clean.data[r * 256 + c]! + 400);
+    }
+  }
+  return { ...base, hu, clean: clean as BenchmarkSlice["clean"], truth };
+}
+
 describe("parseManifest", () => {
   it("should read the documented columns in any order when given a manifest", () => {
     const rows = parseManifest("split,scanId,sliceIndex,label,targetAreaPx,kidneyAreaPx\ntest,s-1,12,1,82,236\n");
@@ -80,8 +104,9 @@ describe("evaluateBenchmark", () => {
     assert.equal(ev.overlays.length, 5, "one example for each of COIN, LAYER_CAM, RISE, SCORE_CAM and ORACLE");
     assert.equal(readdirSync(outDir).filter((f) => f.endsWith(".png")).length, 5);
 
-    const context = { benchmark: "kidney-blob", generatedAt: "t", command: "c", machine: "m", models: [], rise: { n: 32, s: 8, p1: 0.1, seed: 0 }, intraOpThreads: 2 };
+    const context = reportContext();
     const md = renderMarkdownReport(ev, context);
+    assert.match(md, /scored at model size 128×128 /);
     assert.match(md, /\| COIN \| [0-9.]+ \| [0-9.]+ \| .* \| 0\.646 \|/);
     assert.match(md, /\| Oracle \(x_cf = clean slice\) \| 1\.000 \| 1\.000 \|.*\| 1\.000 \| 1\.000 \|$/m);
     assert.match(md, /RISE \(first 2 slices\)/);
@@ -97,23 +122,7 @@ describe("evaluateBenchmark", () => {
   });
 
   it("should score native masks against the native ground truth when slices are twice the model size", async () => {
-    const twice = (img: { data: ArrayLike<number> }, make: (n: number) => Int16Array | Uint8Array) => {
-      const out = make(256 * 256);
-      for (let r = 0; r < 256; r++) for (let c = 0; c < 256; c++) out[r * 256 + c] = img.data[(r >> 1) * 128 + (c >> 1)]!;
-      return { width: 256, height: 256, data: out };
-    };
-    const base = syntheticSlice(0);
-    const clean = twice(base.clean, (n) => new Int16Array(n));
-    const hu = { ...clean, data: Int16Array.from(clean.data) };
-    const truth = { width: 256, height: 256, data: new Uint8Array(256 * 256) };
-    // A 20 × 23 native square: its right edge (column 104) falls inside a model pixel.
-    for (let r = 100; r < 120; r++) {
-      for (let c = 82; c < 105; c++) {
-        truth.data[r * 256 + c] = 1;
-        hu.data[r * 256 + c] = Math.min(340, clean.data[r * 256 + c]! + 400);
-      }
-    }
-    const slice: BenchmarkSlice = { ...base, hu, clean: clean as BenchmarkSlice["clean"], truth };
+    const slice = twiceSizeSlice();
     const ev = await evaluateBenchmark([slice], { engine, classifierKey: "tiny-classifier", coinKey: "tiny-coin", singlaKey: "tiny-singla", methods: ["COIN"] });
     const oracle = ev.rows.find((r) => r.row === "ORACLE")!;
     const coin = ev.rows.find((r) => r.row === "COIN")!;
@@ -122,5 +131,23 @@ describe("evaluateBenchmark", () => {
     // is off at most, where the model-grid score counts the whole resized column.
     assert.ok(oracle.nativeSummary.pooledIoU >= 440 / 480, `native oracle IoU ${oracle.nativeSummary.pooledIoU}`);
     assert.ok(oracle.nativeSummary.tp + oracle.nativeSummary.fn === 460);
+  });
+
+  it("should score a generator above the classifier's size, and the oracle, on the generator's grid", async () => {
+    const slice = twiceSizeSlice();
+    const ev = await evaluateBenchmark([slice], { engine, classifierKey: "tiny-classifier", coinKey: "tiny-coin-256", singlaKey: "tiny-singla", methods: ["COIN", "LAYER_CAM"] });
+    const row = (id: string) => ev.rows.find((r) => r.row === id)!;
+    assert.deepEqual(row("COIN").modelSize, [256, 256]);
+    assert.deepEqual(row("COIN_CLEAN").modelSize, [256, 256]);
+    assert.deepEqual(row("ORACLE").modelSize, [256, 256]);
+    assert.deepEqual(row("LAYER_CAM").modelSize, [128, 128]);
+    // On the native grid the oracle's difference is exactly the ground truth: IoU 1 at 256, where at 128
+    // the half-pixel edge column costs it (the test above).
+    assert.equal(row("ORACLE").summary.pooledIoU, 1);
+    assert.equal(row("ORACLE").summary.tp, 460);
+    assert.equal(row("COIN").summary.tp + row("COIN").summary.fn, 460); // scored against the 256 ground truth
+    assert.deepEqual(row("COIN").summary, row("COIN").nativeSummary); // model grid = native grid
+    const md = renderMarkdownReport(ev, reportContext());
+    assert.match(md, /scored at each method's model size \(256×256: COIN, Oracle[^;]*; 128×128: LayerCAM\)/);
   });
 });

@@ -4,7 +4,10 @@ import { cleanUpMask } from "../../imaging/mask/clean-up-mask.ts";
 import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
 import { refineMask } from "../../imaging/mask/refine-mask.ts";
 import { thresholdMap } from "../../imaging/mask/threshold-map.ts";
+import { resizeBilinear } from "../../imaging/preprocess/bilinear-resize.ts";
 import type { Image2D } from "../../imaging/volume.ts";
+import type { InferenceEngine } from "../../workers/engine/inference-engine.port.ts";
+import type { ModelSpec } from "../../workers/engine/model-spec.ts";
 import { SegmentationPipeline } from "../../workers/pipeline/segmentation-pipeline.ts";
 import { maxAbsDiff, readFloat32, tinyEngine } from "./support/tiny-models.ts";
 
@@ -102,6 +105,45 @@ describe("SegmentationPipeline", () => {
     const native = (t: number) => mapToNativeMask({ width: 128, height: 128, data: map }, 128, 128, t);
     assert.deepEqual(refined!.mask.data, refineMask(native(0.25), native(0.1)).data);
     assert.deepEqual(refined!.model.rawMask.data, raw!.model.rawMask.data);
+  });
+
+  it("should run a generator at twice the classifier's size on the native grid and judge x_cf resized to the classifier's", async () => {
+    // A native 256 × 256 slice: the golden image upsampled (tiny-coin-256's golden input) in HU.
+    const x2 = readFloat32("tiny-coin-256/golden/x.bin");
+    const slices = [0, 1].map((i) => ({ width: 256, height: 256, data: Float32Array.from(x2.subarray(i * 65536, (i + 1) * 65536), (v) => ((v + 1) / 2) * 500 - 160) }));
+    const results = await pipeline.segment({ method: "COIN", classifierKey: "tiny-classifier", generatorKey: "tiny-coin-256", slices, params: { forceSegmentation: true } });
+    const goldenCf = readFloat32("tiny-coin-256/golden/x_cf.bin");
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.model.width, 256);
+      assert.equal(r.model.map!.length, 65536);
+      assert.ok(maxAbsDiff(r.model.x, x2.subarray(i * 65536, (i + 1) * 65536)) < 1e-5);
+      const expectedMap = Float32Array.from(r.model.x, (v, k) => Math.abs(v - goldenCf[i * 65536 + k]!) / 2);
+      assert.ok(maxAbsDiff(r.model.map!, expectedMap) < 1e-4);
+      assert.deepEqual(r.model.rawMask.data, thresholdMap(r.model.map!, 256, 256, 0.25).data);
+      assert.deepEqual(r.mask.data, r.model.mask.data); // native grid = the generator's grid
+      // f judges the slice preprocessed at its own 128 and x_cf resized to 128 (the training's ResizedClassifier).
+      const [at128] = await pipeline.segment({ method: "LAYER_CAM", classifierKey: "tiny-classifier", slices: [slices[i]!] });
+      assert.equal(r.pBefore, at128!.pBefore);
+      const cf128 = resizeBilinear({ width: 256, height: 256, data: goldenCf.subarray(i * 65536, (i + 1) * 65536) }, 128, 128);
+      const { logit } = await engine.run("tiny-classifier", { x: { data: cf128.data, dims: [1, 1, 128, 128] } });
+      assert.ok(Math.abs(r.pAfter - 1 / (1 + Math.exp(-logit!.data[0]!))) < 1e-5);
+    }
+    assert.ok(results[0]!.areaPx > 0);
+  });
+
+  it("should reject with MODEL_KIND_MISMATCH a generator whose size is not a multiple of the classifier's, or whose window differs", async () => {
+    const changes: Partial<ModelSpec["preprocess"]>[] = [{ size: [192, 192] }, { windowHU: [-100, 340] }];
+    for (const change of changes) {
+      const skewed: InferenceEngine = {
+        spec: async (key) => {
+          const spec = await engine.spec(key);
+          return key === "tiny-coin" ? { ...spec, preprocess: { ...spec.preprocess, ...change } } : spec;
+        },
+        run: (key, feeds, outputs) => engine.run(key, feeds, outputs),
+      } as InferenceEngine;
+      const request = { method: "COIN" as const, classifierKey: "tiny-classifier", generatorKey: "tiny-coin", slices: [goldenSliceHU(0)] };
+      await assert.rejects(new SegmentationPipeline({ engine: skewed }).segment(request), { code: "MODEL_KIND_MISMATCH", message: /preprocess differently/ });
+    }
   });
 
   it("should reject refine without a threshold to use, with cleanUp, or above the mask threshold", async () => {

@@ -1,4 +1,5 @@
 // Runs every method (and the oracle) over a benchmark's test slices through the service's pipeline and scores them.
+import type { Image2D } from "../../imaging/volume.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SegmentationMethod } from "../../core/domain/enums.ts";
@@ -50,6 +51,8 @@ export interface RowEvaluation {
   readonly row: EvaluationRowId;
   /** Slices scored (RISE may be limited). */
   readonly slices: number;
+  /** [height, width] the row's masks are scored at: the classifier's size, or the generator's own when it works above it. */
+  readonly modelSize: readonly [number, number];
   /** At model size against the ground truth resized the training way (the paper's protocol). */
   readonly summary: SegmentationSummary;
   /**
@@ -134,7 +137,14 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   const batchSize = options.batchSize ?? 8;
   const riseMaskCache = new RiseMaskCache();
   const pipeline = new SegmentationPipeline({ engine, riseMaskCache });
-  const truths = slices.map((s) => groundTruthToModelSize(s.truth, height, width));
+  // The ground truth at each grid a row is scored on (the classifier's; a generator's above it).
+  const truthsByGrid = new Map<string, Image2D<Uint8Array>[]>();
+  const truthsAt = (h: number, w: number): Image2D<Uint8Array>[] => {
+    const key = `${h}x${w}`;
+    let truths = truthsByGrid.get(key);
+    if (!truths) truthsByGrid.set(key, (truths = slices.map((s) => groundTruthToModelSize(s.truth, h, w))));
+    return truths;
+  };
   const methods = options.methods ?? (["COIN", "SINGLA", "RISE", "SCORE_CAM", "LAYER_CAM"] as const);
   const riseCount = Math.min(slices.length, options.riseLimit ?? slices.length);
   const scoreCamCount = Math.min(slices.length, options.scoreCamLimit ?? slices.length);
@@ -187,6 +197,7 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
     const pairs: { pBefore: number; pAfter: number }[] = [];
     let totalMs = 0;
+    let grid: [number, number] = [height, width];
     for (let start = 0; start < count; start += batchSize) {
       const chunk = slices.slice(start, Math.min(count, start + batchSize));
       const results = await pipeline.segment({
@@ -199,6 +210,9 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       for (let j = 0; j < results.length; j++) {
         const i = start + j;
         const r = results[j]!;
+        const { width: mw, height: mh } = r.model;
+        grid = [mh, mw];
+        const truths = truthsAt(mh, mw);
         totalMs += r.timingsMs.total ?? 0;
         counts.push(confusionCounts(r.model.mask, truths[i]!));
         const nc = confusionCounts(r.mask, slices[i]!.truth);
@@ -211,11 +225,11 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
           if (low !== undefined) {
             // The pipeline's refine rule (same masks as params.refine), on both grids.
             const s = slices[i]!;
-            refinedCounts.push(confusionCounts(refineMask(r.model.rawMask, thresholdMap(r.model.map!, width, height, low)), truths[i]!));
-            const weak = mapToNativeMask({ width, height, data: r.model.map! }, s.hu.height, s.hu.width, low);
+            refinedCounts.push(confusionCounts(refineMask(r.model.rawMask, thresholdMap(r.model.map!, mw, mh, low)), truths[i]!));
+            const weak = mapToNativeMask({ width: mw, height: mh, data: r.model.map! }, s.hu.height, s.hu.width, low);
             nativeRefinedCounts.push(confusionCounts(refineMask(r.mask, weak), s.truth));
           }
-          sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(r.model.map!, width, height, t), truths[i]!)));
+          sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(r.model.map!, mw, mh, t), truths[i]!)));
         }
         options.onProgress?.(method, i + 1);
       }
@@ -228,6 +242,7 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     rows.push({
       row: method,
       slices: count,
+      modelSize: grid,
       summary: summariseSegmentation(counts),
       nativeSummary: summariseSegmentation(nativeCounts),
       validity: counterfactual ? validityOf(pairs) : null,
@@ -238,6 +253,7 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       rows.push({
         row: `${method}_CLEAN`,
         slices: count,
+        modelSize: grid,
         summary: summariseSegmentation(cleanCounts),
         nativeSummary: summariseSegmentation(nativeCleanCounts),
         validity: validityOf(pairs),
@@ -247,6 +263,7 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
         rows.push({
           row: `${method}_REFINED`,
           slices: count,
+          modelSize: grid,
           summary: summariseSegmentation(refinedCounts),
           nativeSummary: summariseSegmentation(nativeRefinedCounts),
           validity: validityOf(pairs),
@@ -257,7 +274,12 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     }
   }
 
-  // ORACLE: x_cf = the clean slice, same preprocessing and mask rule.
+  // ORACLE: x_cf = the clean slice, same preprocessing and mask rule, on COIN's grid (the classifier's, or
+  // the COIN generator's when it works above it): the ceiling of the headline row. f sees its own input.
+  const coinSpec = methods.includes("COIN") && options.coinKey ? await engine.spec(options.coinKey) : undefined;
+  const oracleSpec = coinSpec ? { ...classifier.preprocess, size: coinSpec.preprocess.size } : classifier.preprocess;
+  const [oh, ow] = oracleSpec.size;
+  const oracleTruths = truthsAt(oh, ow);
   const counts: ConfusionCounts[] = [];
   const cleanCounts: ConfusionCounts[] = [];
   const nativeCounts: ConfusionCounts[] = [];
@@ -265,28 +287,31 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
   const pairs: { pBefore: number; pAfter: number }[] = [];
   let oracleMs = 0;
-  const plane = height * width;
+  const plane = oh * ow;
+  const sameGrid = oh === height && ow === width;
   for (let start = 0; start < slices.length; start += batchSize) {
     const t0 = performance.now();
     const chunk = slices.slice(start, start + batchSize);
-    const x = preprocessSlices(chunk.map((s) => s.hu), classifier.preprocess);
-    const xCf = preprocessSlices(chunk.map((s) => s.clean), classifier.preprocess);
+    const fx = preprocessSlices(chunk.map((s) => s.hu), classifier.preprocess);
+    const fxCf = preprocessSlices(chunk.map((s) => s.clean), classifier.preprocess);
+    const x = sameGrid ? fx : preprocessSlices(chunk.map((s) => s.hu), oracleSpec);
+    const xCf = sameGrid ? fxCf : preprocessSlices(chunk.map((s) => s.clean), oracleSpec);
     const n = chunk.length;
-    const before = await runBatched(engine, classifierKey, { x: { data: x.data, dims: [...x.shape] } }, ["logit"], batchSize);
-    const after = await runBatched(engine, classifierKey, { x: { data: xCf.data, dims: [...xCf.shape] } }, ["logit"], batchSize);
-    const masks = chunk.map((_, j) => counterfactualMask(x.data.subarray(j * plane, (j + 1) * plane), xCf.data.subarray(j * plane, (j + 1) * plane), width, height));
+    const before = await runBatched(engine, classifierKey, { x: { data: fx.data, dims: [...fx.shape] } }, ["logit"], batchSize);
+    const after = await runBatched(engine, classifierKey, { x: { data: fxCf.data, dims: [...fxCf.shape] } }, ["logit"], batchSize);
+    const masks = chunk.map((_, j) => counterfactualMask(x.data.subarray(j * plane, (j + 1) * plane), xCf.data.subarray(j * plane, (j + 1) * plane), ow, oh));
     oracleMs += performance.now() - t0;
     for (let j = 0; j < n; j++) {
       const i = start + j;
       const { diff, mask } = masks[j]!;
-      counts.push(confusionCounts(mask, truths[i]!));
-      cleanCounts.push(confusionCounts(cleanUpMask(mask), truths[i]!));
+      counts.push(confusionCounts(mask, oracleTruths[i]!));
+      cleanCounts.push(confusionCounts(cleanUpMask(mask), oracleTruths[i]!));
       const s = chunk[j]!;
-      const native = mapToNativeMask({ width, height, data: diff }, s.hu.height, s.hu.width, DEFAULT_MASK_THRESHOLD);
+      const native = mapToNativeMask({ width: ow, height: oh, data: diff }, s.hu.height, s.hu.width, DEFAULT_MASK_THRESHOLD);
       const nc = confusionCounts(native, s.truth);
       nativeCounts.push(nc);
       nativeCleanCounts.push(confusionCounts(cleanUpMask(native), s.truth));
-      sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(diff, width, height, t), truths[i]!)));
+      sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(diff, ow, oh, t), oracleTruths[i]!)));
       pairs.push({ pBefore: sigmoid(before.logit!.data[j]!), pAfter: sigmoid(after.logit!.data[j]!) });
       await writeOverlay("ORACLE", i, native, nc);
       options.onProgress?.("ORACLE", i + 1);
@@ -297,7 +322,7 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       const s = summariseSegmentation(sweepCounts[k]!);
       return { threshold, pooledIoU: s.pooledIoU, pooledDice: s.pooledDice };
     });
-    const base = { slices: slices.length, validity: validityOf(pairs), msPerSlice: oracleMs / slices.length };
+    const base = { slices: slices.length, modelSize: [oh, ow] as const, validity: validityOf(pairs), msPerSlice: oracleMs / slices.length };
     rows.push({ row: "ORACLE", ...base, summary: summariseSegmentation(counts), nativeSummary: summariseSegmentation(nativeCounts), sweep });
     rows.push({ row: "ORACLE_CLEAN", ...base, summary: summariseSegmentation(cleanCounts), nativeSummary: summariseSegmentation(nativeCleanCounts) });
   }

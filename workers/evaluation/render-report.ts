@@ -113,6 +113,21 @@ function overlayGrid(ev: BenchmarkEvaluation): { rowsOrder: EvaluationRowId[]; e
   return { rowsOrder, examples: [...seen.values()] };
 }
 
+/**
+ * The grid(s) the rows are scored at: "model size 128×128" when all share the classifier's, else each
+ * size with its rows (a generator trained above the classifier's size, and the oracle on COIN's grid).
+ */
+function gridNote(ev: BenchmarkEvaluation): string {
+  const bySize = new Map<string, string[]>();
+  for (const r of ev.rows) {
+    if (r.row.endsWith("_CLEAN") || r.row.endsWith("_REFINED")) continue;
+    const key = `${r.modelSize[0]}×${r.modelSize[1]}`;
+    bySize.set(key, [...(bySize.get(key) ?? []), LABELS[r.row]]);
+  }
+  if (bySize.size <= 1) return `model size ${[...bySize.keys()][0] ?? `${ev.modelSize[0]}×${ev.modelSize[1]}`}`;
+  return `each method's model size (${[...bySize].map(([size, rows]) => `${size}: ${rows.join(", ")}`).join("; ")})`;
+}
+
 /** The Markdown report (reports/<benchmark>/report.md). Overlay links are relative to its folder. */
 export function renderMarkdownReport(ev: BenchmarkEvaluation, ctx: ReportContext): string {
   const md: string[] = [];
@@ -120,7 +135,7 @@ export function renderMarkdownReport(ev: BenchmarkEvaluation, ctx: ReportContext
   md.push(`# COIN evaluation — ${ctx.benchmark}`, "");
   md.push(`Generated ${ctx.generatedAt} by \`${ctx.command}\` on ${ctx.machine} (ONNX Runtime, ${ctx.intraOpThreads} intra-op threads).`, "");
   md.push(
-    `Test set: ${ev.slices} ground-truth-positive test slices (manifest targetAreaPx > 0), scored at model size ${ev.modelSize[0]}×${ev.modelSize[1]} ` +
+    `Test set: ${ev.slices} ground-truth-positive test slices (manifest targetAreaPx > 0), scored at ${gridNote(ev)} ` +
       `against the ground truth resized bilinearly and thresholded at 0.5. Every method segments every slice (forceSegmentation). ` +
       `Pooled = TP, FP, FN summed over all slices first. CV over the same slices with f(X) > 0.8 (|f(X) − f(X_cf)| > 0.8); flip rate over those the classifier calls abnormal (f(X) > 0.5, flip: f(X_cf) < 0.5). ` +
       `ms/slice = the pipeline's preprocess + classify + infer + postprocess per slice, same machine, same run. ` +
@@ -169,7 +184,7 @@ export function renderHtmlReport(ev: BenchmarkEvaluation, ctx: ReportContext): s
   parts.push(`<!doctype html><html><head><meta charset="utf-8"><title>COIN evaluation — ${esc(ctx.benchmark)}</title>`);
   parts.push(`<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}img{width:160px;image-rendering:pixelated}.grid td{text-align:center;font-size:12px}</style></head><body>`);
   parts.push(`<h1>COIN evaluation — ${esc(ctx.benchmark)}</h1>`);
-  parts.push(`<p>Generated ${esc(ctx.generatedAt)} by <code>${esc(ctx.command)}</code> on ${esc(ctx.machine)} (${ctx.intraOpThreads} intra-op threads). ${ev.slices} ground-truth-positive test slices at ${ev.modelSize[0]}×${ev.modelSize[1]}; RISE N=${ctx.rise.n}, s=${ctx.rise.s}, p1=${ctx.rise.p1}${ev.riseSlices > 0 && ev.riseSlices < ev.slices ? ` on the first ${ev.riseSlices} slices only` : ""}${ev.scoreCamSlices > 0 && ev.scoreCamSlices < ev.slices ? `; ScoreCAM on the first ${ev.scoreCamSlices} slices only` : ""}.</p>`);
+  parts.push(`<p>Generated ${esc(ctx.generatedAt)} by <code>${esc(ctx.command)}</code> on ${esc(ctx.machine)} (${ctx.intraOpThreads} intra-op threads). ${ev.slices} ground-truth-positive test slices at ${esc(gridNote(ev))}; RISE N=${ctx.rise.n}, s=${ctx.rise.s}, p1=${ctx.rise.p1}${ev.riseSlices > 0 && ev.riseSlices < ev.slices ? ` on the first ${ev.riseSlices} slices only` : ""}${ev.scoreCamSlices > 0 && ev.scoreCamSlices < ev.slices ? `; ScoreCAM on the first ${ev.scoreCamSlices} slices only` : ""}.</p>`);
   for (const note of ctx.notes ?? []) parts.push(`<p><em>${esc(note)}</em></p>`);
   parts.push(`<h2>Results beside the paper (${column === "synthetic" ? "synthetic targets" : "real kidney tumours"})</h2>`, table(HEADER, tableRows(ev, ctx)));
   parts.push(`<h2>Findings</h2><ul>${reportFindings(ev).map((l) => `<li>${esc(l)}</li>`).join("")}</ul>`);

@@ -1,5 +1,6 @@
 // COIN and Singla* share one shape: a generator proposes x_cf, the classifier scores it, the difference is the mask.
 import type { SegmentationMethod } from "../../core/domain/enums.ts";
+import { resizeBilinear } from "../../imaging/preprocess/bilinear-resize.ts";
 import { InferenceError } from "../errors/inference-error.ts";
 import type { Float32Tensor } from "../engine/float32-tensor.ts";
 import type { InferenceEngine } from "../engine/inference-engine.port.ts";
@@ -50,24 +51,39 @@ export class CounterfactualMethod implements SegmentationMethodRunner {
     if (generator.classifierKey !== undefined && generator.classifierKey !== classifierKey) {
       throw new InferenceError("MODEL_KIND_MISMATCH", `${generatorKey} was trained against ${generator.classifierKey}, not ${classifierKey}`);
     }
-    const [n, , height, width] = input.x.dims as [number, number, number, number];
-    const feeds: Record<string, Float32Tensor> = { x: input.x };
+    // A generator above the classifier's size works on the slices preprocessed at its own size, and
+    // the classifier judges x_cf resized to its size (the training's ResizedClassifier).
+    const x = input.generatorX ?? input.x;
+    const [n, , height, width] = x.dims as [number, number, number, number];
+    const feeds: Record<string, Float32Tensor> = { x };
     if (this.method === "SINGLA") {
       const condition = new Float32Array(n);
       for (let i = 0; i < n; i++) condition[i] = sigmoid(input.logits[i]!) > classifier.thresholds.abnormal ? 0 : 1;
       feeds.condition = { data: condition, dims: [n] };
     }
     const { x_cf: xCf } = await runBatched(engine, generatorKey, feeds, ["x_cf"], batchSize);
-    const { logit } = await runBatched(engine, classifierKey, { x: xCf! }, ["logit"], batchSize);
+    const [classifierHeight, classifierWidth] = classifier.preprocess.size;
+    const xCfForClassifier = height === classifierHeight && width === classifierWidth ? xCf! : resizeBatch(xCf!, classifierHeight, classifierWidth);
+    const { logit } = await runBatched(engine, classifierKey, { x: xCfForClassifier }, ["logit"], batchSize);
     const threshold = this.options.maskThreshold ?? generator.thresholds.mask;
     const plane = height * width;
     const out: MethodSliceOutput[] = [];
     for (let i = 0; i < n; i++) {
-      const xi = input.x.data.subarray(i * plane, (i + 1) * plane);
+      const xi = x.data.subarray(i * plane, (i + 1) * plane);
       const cf = xCf!.data.slice(i * plane, (i + 1) * plane);
       const { diff, mask } = counterfactualMask(xi, cf, width, height, threshold);
       out.push({ map: diff, mapKind: "DIFFERENCE", threshold, mask, pAfter: sigmoid(logit!.data[i]!), xCf: cf });
     }
     return out;
   }
+}
+
+/** [n, 1, H, W] model-space slices to [n, 1, height, width] with the preprocessing's bilinear half-pixel resize. */
+function resizeBatch(batch: Float32Tensor, height: number, width: number): Float32Tensor {
+  const [n, , h, w] = batch.dims as [number, number, number, number];
+  const data = new Float32Array(n * height * width);
+  for (let i = 0; i < n; i++) {
+    resizeBilinear({ width: w, height: h, data: batch.data.subarray(i * h * w, (i + 1) * h * w) }, height, width, data, i * height * width);
+  }
+  return { data, dims: [n, 1, height, width] };
 }

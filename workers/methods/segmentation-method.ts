@@ -17,9 +17,15 @@ export interface MethodInput {
   readonly activations: Float32Tensor;
   /** [n, C, h, w] ∂logit/∂A. */
   readonly activationsGrad: Float32Tensor;
+  /**
+   * Counterfactual methods whose generator works above the classifier's size (its model.json's
+   * preprocess.size, a multiple of the classifier's): the same slices preprocessed at that size,
+   * [n, 1, H', W']. The method's map and mask are then at H' × W'.
+   */
+  readonly generatorX?: Float32Tensor;
 }
 
-/** One slice's method output, at model size (H × W). */
+/** One slice's method output, at model size (H × W; H' × W' for a generator above the classifier's size). */
 export interface MethodSliceOutput {
   /**
    * Row-major H × W map: for counterfactual methods the difference `|x − x_cf| / 2` on the [0, 1]

@@ -9,6 +9,7 @@ import { maskBoundingBox, type MaskBoundingBox } from "../../imaging/mask/mask-b
 import { encodeRle } from "../../imaging/mask/rle.ts";
 import { mapToNativeMask } from "../../imaging/mask/map-to-native-mask.ts";
 import { preprocessSlices } from "../../imaging/preprocess/preprocess-slices.ts";
+import type { PreprocessSpec } from "../../imaging/preprocess/preprocess-spec.ts";
 import type { Image2D, VoxelArray } from "../../imaging/volume.ts";
 import { refinementLowThreshold } from "../../core/domain/segmentation-params.ts";
 import { InferenceError } from "../errors/inference-error.ts";
@@ -118,14 +119,15 @@ export interface SegmentationPipelineOptions {
 /**
  * Segments a batch of native HU slices with one method (DESIGN.md §1), in four timed stages:
  *
- * 1. preprocess: window → [−1, 1] → bilinear resize to the classifier's size (its model.json);
+ * 1. preprocess: window → [−1, 1] → bilinear resize to the classifier's size (its model.json), and to
+ *    the generator's when it works at a multiple of it (the method's grid is then the generator's);
  * 2. classify: one batched classifier pass → logits, target-layer activations and gradients;
  * 3. infer: the method on the slices to segment (abnormal ones, or all with `forceSegmentation`);
  * 4. postprocess: optional clean-up; the native mask from the map upsampled to the slice's grid; RLE,
  *    bbox, area, optional PNG.
  *
- * Errors: MODEL_KIND_MISMATCH (classifier not a CLASSIFIER; generator preprocessing differs from
- * the classifier's), INVALID_METHOD_INPUT, imaging INVALID_ARGUMENT for malformed slices, and the
+ * Errors: MODEL_KIND_MISMATCH (classifier not a CLASSIFIER; generator window or resize differs from
+ * the classifier's, or its size is not a whole multiple of the classifier's), INVALID_METHOD_INPUT, imaging INVALID_ARGUMENT for malformed slices, and the
  * engine's codes.
  */
 export class SegmentationPipeline {
@@ -146,7 +148,7 @@ export class SegmentationPipeline {
     }
     const counterfactual = request.method === "COIN" || request.method === "SINGLA";
     const generator = counterfactual && request.generatorKey ? await engine.spec(request.generatorKey) : undefined;
-    if (generator && JSON.stringify(generator.preprocess) !== JSON.stringify(classifier.preprocess)) {
+    if (generator && !preprocessesAlike(generator.preprocess, classifier.preprocess)) {
       throw new InferenceError("MODEL_KIND_MISMATCH", `${request.generatorKey} and ${request.classifierKey} preprocess differently`);
     }
     const refinement = refinementLowThreshold(params, counterfactual ? generator?.thresholds.hysteresis : undefined,
@@ -164,11 +166,18 @@ export class SegmentationPipeline {
       riseMaskCache: this.riseMaskCache,
     });
     const n = request.slices.length;
-    const [height, width] = classifier.preprocess.size;
+    // The method's grid: the classifier's size, or a generator's own when it works above it.
+    const [height, width] = (generator ?? classifier).preprocess.size;
     const plane = height * width;
+    const aboveClassifier = generator !== undefined && JSON.stringify(generator.preprocess.size) !== JSON.stringify(classifier.preprocess.size);
 
-    const batch = await timer.time("preprocess", () => preprocessSlices(request.slices, classifier.preprocess));
-    const x: Float32Tensor = { data: batch.data, dims: [...batch.shape] };
+    const { x, generatorX } = await timer.time("preprocess", () => {
+      const toTensor = (b: { data: Float32Array; shape: readonly number[] }): Float32Tensor => ({ data: b.data, dims: [...b.shape] });
+      return {
+        x: toTensor(preprocessSlices(request.slices, classifier.preprocess)),
+        generatorX: aboveClassifier ? toTensor(preprocessSlices(request.slices, generator.preprocess)) : undefined,
+      };
+    });
     const cls = await timer.time("classify", () =>
       runBatched(engine, request.classifierKey, { x }, ["logit", "activations", "activations_grad"], params.batchSize ?? 16),
     );
@@ -179,7 +188,8 @@ export class SegmentationPipeline {
 
     const outputs = await timer.time("infer", async () => {
       if (selected.length === 0) return [];
-      return runner.run(pickSamples({ x, logits, activations: cls.activations!, activationsGrad: cls.activations_grad! }, selected));
+      const input: MethodInput = { x, logits, activations: cls.activations!, activationsGrad: cls.activations_grad!, ...(generatorX ? { generatorX } : {}) };
+      return runner.run(pickSamples(input, selected));
     });
 
     const postStart = performance.now();
@@ -204,7 +214,7 @@ export class SegmentationPipeline {
         abnormal: abnormal[i]!,
         segmented: out !== undefined,
         flipped: out?.pAfter != null && abnormal[i]! && !(pAfter > classifier.thresholds.abnormal),
-        model: { width, height, x: x.data.slice(i * plane, (i + 1) * plane), map: out?.map ?? null, rawMask, mask },
+        model: { width, height, x: (generatorX ?? x).data.slice(i * plane, (i + 1) * plane), map: out?.map ?? null, rawMask, mask },
         mask: native,
         maskRle: encodeRle(native),
         bbox: maskBoundingBox(native),
@@ -240,6 +250,22 @@ function pickSamples(input: MethodInput, indices: readonly number[]): MethodInpu
     logits: Float32Array.from(indices, (i) => input.logits[i]!),
     activations: pick(input.activations),
     activationsGrad: pick(input.activationsGrad),
+    ...(input.generatorX ? { generatorX: pick(input.generatorX) } : {}),
   };
+}
+
+/**
+ * A generator fits a classifier when both window and resample alike and the generator's size is a whole
+ * multiple of the classifier's (equal, or e.g. the native 256 for a 128 classifier: the classifier then
+ * judges x_cf resized to its own size, as in training).
+ */
+function preprocessesAlike(generator: PreprocessSpec, classifier: PreprocessSpec): boolean {
+  const multiple = (g: number, c: number): boolean => g >= c && g % c === 0;
+  return (
+    JSON.stringify(generator.windowHU) === JSON.stringify(classifier.windowHU) &&
+    generator.resize === classifier.resize &&
+    multiple(generator.size[0], classifier.size[0]) &&
+    multiple(generator.size[1], classifier.size[1])
+  );
 }
 
