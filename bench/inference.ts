@@ -44,20 +44,25 @@ for (const role of ["coin", "singla"] as const) {
   else missing.push(allKeys[role]);
 }
 if (missing.length > 0) console.warn(`warning: ${missing.join(", ")} not in ${values.models}; their rows are skipped`);
-const [height, width] = classifierSpec.preprocess.size;
-const plane = height * width;
-
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-// The same input for both runtimes: the classifier's first golden slice, tiled to the batch.
-const goldenX = classifierSpec.golden?.inputs.x;
-if (!goldenX) throw new Error(`${keys.classifier} has no golden x`);
-const x1 = readFloat32File(join(values.models!, keys.classifier, goldenX.file)).slice(0, plane);
-const tile = (b: number): Float32Array => {
-  const out = new Float32Array(b * plane);
-  for (let i = 0; i < b; i++) out.set(x1, i * plane);
+// The same input for both runtimes: each model's first golden slice (at its own size: a generator may
+// work above the classifier's), tiled to the batch.
+async function firstGoldenSlice(key: string): Promise<{ x1: Float32Array; height: number; width: number }> {
+  const spec = await registry.spec(key);
+  const goldenX = spec.golden?.inputs.x;
+  if (!goldenX) throw new Error(`${key} has no golden x`);
+  const [height, width] = spec.preprocess.size;
+  return { x1: readFloat32File(join(values.models!, key, goldenX.file)).slice(0, height * width), height, width };
+}
+const tile = (x1: Float32Array, b: number): Float32Array => {
+  const out = new Float32Array(b * x1.length);
+  for (let i = 0; i < b; i++) out.set(x1, i * x1.length);
   return out;
 };
+// The methods' slice: the golden slice of the largest model (the native grid when a generator works there).
+const sliceModel = (await Promise.all(Object.values(keys).map(firstGoldenSlice))).reduce((a, b) => (b.height * b.width > a.height * a.width ? b : a));
+const { x1, height, width } = sliceModel;
 
 // 1. PyTorch eager, in its own process first (so the two runtimes never share the CPU).
 interface TorchRow { model: string; threads: number; batch: number; msPerForward: number }
@@ -82,8 +87,9 @@ for (const threads of THREADS) {
   const engine = new OnnxInferenceEngine({ registry, intraOpNumThreads: threads });
   for (const key of Object.values(keys)) {
     const spec = await engine.spec(key);
+    const own = await firstGoldenSlice(key);
     for (const batch of BATCHES) {
-      const inputs: Record<string, { data: Float32Array; dims: number[] }> = { x: { data: tile(batch), dims: [batch, 1, height, width] } };
+      const inputs: Record<string, { data: Float32Array; dims: number[] }> = { x: { data: tile(own.x1, batch), dims: [batch, 1, own.height, own.width] } };
       if (spec.kind === "SINGLA_GENERATOR") inputs.condition = { data: new Float32Array(batch).fill(singlaCondition), dims: [batch] };
       for (let i = 0; i < warmup; i++) await engine.run(key, inputs);
       const times: number[] = [];
@@ -116,7 +122,8 @@ const sliceHU: Image2D<Float32Array> = { width, height, data: Float32Array.from(
 interface MethodRow { method: string; threads: number; batch: number; msPerSlice: number; slicesPerSecond: number; runs: number }
 const methodRows: MethodRow[] = [];
 const riseCache = new RiseMaskCache();
-riseCache.get({ height, width, n: riseN, s: 8, p1: 0.1, seed: 0 }); // generated once, outside the timings
+const [classifierHeight, classifierWidth] = classifierSpec.preprocess.size;
+riseCache.get({ height: classifierHeight, width: classifierWidth, n: riseN, s: 8, p1: 0.1, seed: 0 }); // generated once (RISE works at f's size), outside the timings
 for (const threads of THREADS) {
   const engine = new OnnxInferenceEngine({ registry, intraOpNumThreads: threads });
   const pipeline = new SegmentationPipeline({ engine, riseMaskCache: riseCache });
@@ -163,7 +170,8 @@ const result = {
   machine: `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}`,
   models: Object.values(keys),
   missingModels: missing,
-  modelSize: [height, width],
+  modelSize: [classifierHeight, classifierWidth],
+  sliceSize: [height, width],
   riseN,
   iters,
   torchRuntime: torch?.runtime ?? null,

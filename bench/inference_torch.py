@@ -105,12 +105,14 @@ def main() -> None:
     forwards = {k: v for k, v in forwards.items() if k.rsplit("-", 1)[1] in roles}
     results = []
     for key, (fn, names) in forwards.items():
-        for out, name in zip(fn(x1, cond1), names):
+        # Each model on its own golden x (a generator may work above the classifier's size).
+        xk = golden_x(a.models, key)
+        for out, name in zip(fn(xk, cond1), names):
             out.contiguous().numpy().astype("<f4").tofile(a.out / f"{key}.{name}.bin")
         for threads in [int(t) for t in a.threads.split(",")]:
             torch.set_num_threads(threads)
             for batch in [int(b) for b in a.batches.split(",")]:
-                x = x1.repeat(batch, 1, 1, 1)
+                x = xk.repeat(batch, 1, 1, 1)
                 c = cond1.repeat(batch)
                 for _ in range(a.warmup):
                     fn(x, c)
