@@ -99,6 +99,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
             if g_size is not None and (not isinstance(g_size, int) or isinstance(g_size, bool) or g_size % 16 != 0
                                        or g_size < cfg["size"] or g_size % cfg["size"] != 0):
                 problems.append(f"{model}.size must be a multiple of size ({cfg['size']}) and of 16")
+            init = get_path(cfg, f"{model}.init", None)
+            if init is not None and not (isinstance(init, dict) and isinstance(init.get("checkpoint"), str)
+                                         and isinstance(init.get("member", 0), int)):
+                problems.append(f'{model}.init must be {{"checkpoint": PATH, "member": K}}')
             if get_path(cfg, f"{model}.selection", "paper") not in ("paper", "refined"):
                 problems.append(f"{model}.selection must be paper or refined")
         if len(cfg["classifier"]["widths"]) != 4 or len(cfg["classifier"]["blocks"]) != 4:

@@ -64,6 +64,39 @@ def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, An
     return module, ck
 
 
+def _init_weights(G: torch.nn.Module, D: torch.nn.Module, kind: str, init: dict[str, Any]) -> str:
+    """Initialise a fresh run's generator (and, when the checkpoint has one of the same shape, its
+    discriminator) from ``<kind>.init = {"checkpoint": PATH, "member": K}``: a ``last.pt`` (live G and D),
+    a ``best.pt`` or a restored / ensemble checkpoint (its selected generator, or member K of
+    ``state.generators``). The convolutional nets carry over to another grid (``<kind>.size``), which is
+    how a 128 generator starts a 256 run. Returns a description for the log. Raises
+    TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID)."""
+    path = Path(str(init.get("checkpoint", "")))
+    ck = load_checkpoint(path, kind)
+    st = ck["state"]
+    member = int(init.get("member", 0))
+    if "G" in st:
+        g_state, source = st["G"], "live G"
+    elif "generators" in st:
+        if not 0 <= member < len(st["generators"]):
+            raise TrainError("CHECKPOINT_INVALID", f"{path}: ensemble has {len(st['generators'])} members, not {member + 1}")
+        g_state, source = st["generators"][member], f"ensemble member {member}"
+    else:
+        g_state, source = st["generator"], "selected generator"
+    try:
+        G.load_state_dict(g_state)
+    except RuntimeError as exc:
+        raise TrainError("CHECKPOINT_INVALID", f"{path}: generator does not match this config: {exc}") from exc
+    d_note = "fresh D"
+    if "D" in st:
+        try:
+            D.load_state_dict(st["D"])
+            d_note = "its D"
+        except RuntimeError:
+            d_note = "fresh D (the checkpoint's does not match)"
+    return f"{source} of {path} (step {ck.get('step')}, size {ck.get('size')}), {d_note}"
+
+
 def _ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> None:
     with torch.no_grad():
         e = [p for p in ema.parameters()]
@@ -196,7 +229,11 @@ def train_gan(
         warmup = ck.get("warmup", {"steps": 0, "seconds": 0.0})
         log(f"resumed at step {step} ({elapsed:.0f} s), best val pooled IoU {best['pooledIoU']:.4f}")
     budget = Budget(g_cfg["minutes"] if minutes is None else minutes, g_cfg.get("maxSteps") if max_steps is None else max_steps, elapsed)
-    if step == 0:
+    if step == 0 and g_cfg.get("init"):
+        # A trained generator replaces the identity warm-up (it already maps X to itself off the blob).
+        log(f"{kind}: initialised from {_init_weights(G, D, kind, g_cfg['init'])}")
+        G_ema.load_state_dict(G.state_dict())
+    elif step == 0:
         own_class = (p_train > 0.5).astype(np.float32) if singla else None
         warmup = warm_up_identity(G, train.x, own_class, g_cfg.get("warmup", {}) or {}, gen, g_cfg["batchSize"])
         G_ema.load_state_dict(G.state_dict())

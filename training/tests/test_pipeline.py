@@ -274,6 +274,35 @@ def test_should_train_and_export_a_generator_above_the_classifier_size(exported,
     assert report["size"] == 64 and 0.0 <= report["rows"]["COIN"]["pooledIoU"] <= 1.0
 
 
+def test_should_start_a_run_from_a_trained_generator_on_another_grid_when_initialised(exported, tmp_path: Path, capfd):
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", runs / "kidney-blob" / "classifier")
+    source = exported["runs"] / "kidney-blob" / "coin" / "last.pt"
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
+    init = ["--set", 'coin.init={"checkpoint":"%s"}' % source, "--set", "coin.size=64"]
+    # Learning rates 0: one step leaves the weights as loaded, so the run's generator is the source's.
+    assert _cli("train-coin", *common, "--steps", "1", *init, "--set", "coin.lrG=0", "--set", "coin.lrD=0") == 0
+    logged = capfd.readouterr()
+    assert "initialised from live G" in logged.out + logged.err and "its D" in logged.out + logged.err
+    assert "warm-up" not in logged.out + logged.err
+    src = load_checkpoint(source, "coin")["state"]
+    run = load_checkpoint(runs / "kidney-blob" / "coin" / "last.pt", "coin")
+    assert run["size"] == 64
+    weights = [k for k in src["G"] if "running_" not in k and "num_batches" not in k]  # BN statistics move in train mode
+    assert weights and all(torch.equal(run["state"]["G"][k], src["G"][k]) for k in weights)
+    # A generator of another shape, a missing file and a malformed option are refused with a code.
+    shutil.rmtree(runs / "kidney-blob" / "coin")
+    assert _cli("train-coin", *common, "--steps", "1", *init, "--set", "coin.generator.widths=[4,8,8,8,8]") == 2
+    assert "error CHECKPOINT_INVALID" in capfd.readouterr().err
+    assert _cli("train-coin", *common, "--steps", "1", "--set", 'coin.init={"checkpoint":"%s"}' % (tmp_path / "none.pt")) == 2
+    assert "error CHECKPOINT_NOT_FOUND" in capfd.readouterr().err
+    assert _cli("train-coin", *common, "--steps", "1", "--set", "coin.init=3") == 2
+    assert "error CONFIG_INVALID" in capfd.readouterr().err
+    assert not (runs / "kidney-blob" / "coin" / "last.pt").exists()
+
+
 def test_should_train_a_local_discriminator_and_resume_it_when_configured(exported, tmp_path: Path, capfd):
     import shutil
 
