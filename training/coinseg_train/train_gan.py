@@ -71,10 +71,10 @@ def _init_weights(G: torch.nn.Module, D: torch.nn.Module, kind: str, init: dict[
     ``state.generators``). The convolutional nets carry over to another grid (``<kind>.size``), which is
     how a 128 generator starts a 256 run. Returns a description for the log. Raises
     TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID)."""
-    path = Path(str(init.get("checkpoint", "")))
+    path = Path(init["checkpoint"])  # shape checked by validate_config
     ck = load_checkpoint(path, kind)
     st = ck["state"]
-    member = int(init.get("member", 0))
+    member = init.get("member", 0)
     if "G" in st:
         g_state, source = st["G"], "live G"
     elif "generators" in st:
@@ -229,13 +229,13 @@ def train_gan(
         warmup = ck.get("warmup", {"steps": 0, "seconds": 0.0})
         log(f"resumed at step {step} ({elapsed:.0f} s), best val pooled IoU {best['pooledIoU']:.4f}")
     budget = Budget(g_cfg["minutes"] if minutes is None else minutes, g_cfg.get("maxSteps") if max_steps is None else max_steps, elapsed)
-    if step == 0 and g_cfg.get("init"):
-        # A trained generator replaces the identity warm-up (it already maps X to itself off the blob).
-        log(f"{kind}: initialised from {_init_weights(G, D, kind, g_cfg['init'])}")
-        G_ema.load_state_dict(G.state_dict())
-    elif step == 0:
-        own_class = (p_train > 0.5).astype(np.float32) if singla else None
-        warmup = warm_up_identity(G, train.x, own_class, g_cfg.get("warmup", {}) or {}, gen, g_cfg["batchSize"])
+    if step == 0:
+        if g_cfg.get("init"):
+            # A trained generator replaces the identity warm-up (it already maps X to itself off the blob).
+            log(f"{kind}: initialised from {_init_weights(G, D, kind, g_cfg['init'])}")
+        else:
+            own_class = (p_train > 0.5).astype(np.float32) if singla else None
+            warmup = warm_up_identity(G, train.x, own_class, g_cfg.get("warmup", {}) or {}, gen, g_cfg["batchSize"])
         G_ema.load_state_dict(G.state_dict())
     abnormal_by = g_cfg.get("abnormalBy", "classifier")
     is_abn_all = (p_train > 0.5) if abnormal_by == "classifier" else (train.label == 1)
