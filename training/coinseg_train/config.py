@@ -103,6 +103,16 @@ def validate_config(cfg: dict[str, Any]) -> None:
             if init is not None and not (isinstance(init, dict) and isinstance(init.get("checkpoint"), str)
                                          and isinstance(init.get("member", 0), int)):
                 problems.append(f'{model}.init must be {{"checkpoint": PATH, "member": K}}')
+            coarse = get_path(cfg, f"{model}.generator.coarse", None)
+            if coarse is not None and model == "coin":  # Singla's inherited copy is ignored (build_generator)
+                if not (isinstance(coarse, dict) and isinstance(coarse.get("checkpoint"), str)
+                          and isinstance(coarse.get("enhancerWidths"), list) and coarse["enhancerWidths"]
+                          and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in coarse["enhancerWidths"])):
+                    problems.append(f'{model}.generator.coarse must be {{"checkpoint": PATH, "enhancerWidths": [W, ...]}}')
+                elif init is not None:
+                    problems.append(f"{model}.generator.coarse and {model}.init exclude each other")
+                elif g_size is None or g_size == cfg["size"]:
+                    problems.append(f"{model}.generator.coarse needs {model}.size above size ({cfg['size']})")
             if get_path(cfg, f"{model}.selection", "paper") not in ("paper", "refined"):
                 problems.append(f"{model}.selection must be paper or refined")
         if len(cfg["classifier"]["widths"]) != 4 or len(cfg["classifier"]["blocks"]) != 4:

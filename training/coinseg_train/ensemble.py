@@ -19,7 +19,7 @@ from .config import generator_size
 from .data import Benchmark, load_split
 from .errors import TrainError
 from .metrics import diff_mask, segmentation_scores, selection_score
-from .nets.generator import Generator
+from .nets.generator import build_generator
 from .runtime import load_checkpoint, log, run_dir, save_checkpoint
 from .train_gan import counterfactuals
 from .train_classifier import classifier_probs, load_classifier
@@ -71,7 +71,7 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
     mirrored = np.ascontiguousarray(x[..., ::-1])
     outs: list[tuple[np.ndarray, np.ndarray]] = []
     for snap in ranked[: max(sizes)]:
-        g = Generator.from_config(snap["config"][kind], singla=singla)
+        g = build_generator(snap["config"][kind], singla=singla)
         g.load_state_dict(snap["state"]["generator"])
         plain = counterfactuals(g, x, p, singla)
         back = np.ascontiguousarray(counterfactuals(g, mirrored, p, singla)[..., ::-1])

@@ -177,7 +177,9 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
                         {"name": "activations_grad", "shape": [-1, *a.shape[1:]]}]
     else:
         output_specs = [{"name": "x_cf", "shape": [-1, 1, size, size]}]
-    section = cfg["classifier"] if kind == "classifier" else cfg[kind]
+    # A generator's card keeps the section it was trained with (a coarse-to-fine generator's is filled
+    # from its coarse checkpoint at training time), so that restore-generator can rebuild it.
+    section = cfg["classifier"] if kind == "classifier" else ck.get("config", {}).get(kind, cfg[kind])
     spec: dict[str, Any] = {
         "key": key,
         "kind": KINDS[kind],

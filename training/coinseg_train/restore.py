@@ -166,6 +166,16 @@ class _OnnxValues:
         return got[0]
 
 
+def _graph_path(module_name: str) -> str:
+    """The node-name path torch.onnx gives a submodule: '/' between modules, but a list index stays
+    joined to its list by '.' (``coarse.0.stem`` → ``coarse.0/stem``)."""
+    parts = module_name.split(".") if module_name else []
+    out = parts[0] if parts else ""
+    for part in parts[1:]:
+        out += ("." if part.isdigit() else "/") + part
+    return out
+
+
 def _load_member(g: nn.Module, values: _OnnxValues, prefix: str, singla: bool, where: str) -> None:
     """Load one generator's weights from the graph nodes named after its modules (``prefix`` + the
     module path with '/' for '.', as torch.onnx names them). A conditional batch norm's running
@@ -178,7 +188,7 @@ def _load_member(g: nn.Module, values: _OnnxValues, prefix: str, singla: bool, w
 
     with torch.no_grad():
         for name, mod in g.named_modules():
-            path = prefix + name.replace(".", "/")
+            path = prefix + _graph_path(name)
             if isinstance(mod, nn.Conv2d):
                 node = values.node(f"{path}/Conv")
                 w = values.const(node.input[1]) if node is not None else None
@@ -223,7 +233,7 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
     Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | PARITY_FAILED | USAGE)."""
     import onnx
 
-    from .nets.generator import Generator, GeneratorEnsemble
+    from .nets.generator import GeneratorEnsemble, build_generator
 
     if kind not in ("coin", "singla"):
         raise TrainError("USAGE", f"restore-generator restores coin or singla, not {kind!r}")
@@ -236,7 +246,7 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
         values = _OnnxValues(onnx.load(str(onnx_path)))
     except Exception as exc:  # onnx raises DecodeError and friends on a corrupt file
         raise TrainError("CHECKPOINT_INVALID", f"{onnx_path}: {exc}") from exc
-    members = [Generator.from_config(section, singla=singla) for _ in range(int(ens["members"]) if ens else 1)]
+    members = [build_generator(section, singla=singla) for _ in range(int(ens["members"]) if ens else 1)]
     for k, g in enumerate(members):
         _load_member(g, values, f"/g/members.{k}/" if ens else "/g/", singla, str(onnx_path))
     module: nn.Module = GeneratorEnsemble(members, bool(ens["flip"])) if ens else members[0]

@@ -20,7 +20,7 @@ from .local_crops import crop_at, edit_centres
 from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variation_255
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores, selection_score
 from .nets.discriminator import Discriminator
-from .nets.generator import Generator, GeneratorEnsemble
+from .nets.generator import CoarseToFineGenerator, Generator, GeneratorEnsemble, build_generator
 from .runtime import (Budget, batched, command_line, device, load_checkpoint, log, machine_description, run_dir,
                       save_checkpoint, seed_everything)
 from .train_classifier import classifier_probs, load_classifier
@@ -50,8 +50,8 @@ def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, An
     ck = load_checkpoint(path, kind)
     singla = kind == "singla"
 
-    def build(state: dict[str, Any]) -> Generator:
-        g = Generator.from_config(ck["config"][kind], singla=singla)
+    def build(state: dict[str, Any]) -> torch.nn.Module:
+        g = build_generator(ck["config"][kind], singla=singla)
         g.load_state_dict(state)
         return g
 
@@ -95,6 +95,27 @@ def _init_weights(G: torch.nn.Module, D: torch.nn.Module, kind: str, init: dict[
         except RuntimeError:
             d_note = "fresh D (the checkpoint's does not match)"
     return f"{source} of {path} (step {ck.get('step')}, size {ck.get('size')}), {d_note}"
+
+
+def attach_coarse(g_cfg: dict[str, Any], size: int) -> list[dict[str, Any]]:
+    """Fill ``generator.coarse`` (``{"checkpoint", "enhancerWidths"}``) from its checkpoint, in place:
+    the coarse members' generator section, their count, the mirror flag and the grid factor, so that
+    the section alone rebuilds the model (build_generator) and checkpoints carry it. Returns the coarse
+    members' state dicts. Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID)."""
+    coarse = g_cfg["generator"]["coarse"]
+    path = Path(coarse["checkpoint"])
+    ck = load_checkpoint(path, "coin")
+    src = ck["config"]["coin"]
+    if src["generator"].get("coarse"):
+        raise TrainError("CHECKPOINT_INVALID", f"{path}: the coarse model must be a plain COIN generator or ensemble")
+    st = ck["state"]
+    states = st["generators"] if "generators" in st else [st["generator"]]
+    c_size = int(ck.get("size") or 0)
+    if c_size <= 0 or size % c_size != 0 or size == c_size:
+        raise TrainError("CHECKPOINT_INVALID", f"{path}: a coarse model at {c_size} cannot serve a generator at {size}")
+    coarse.update(generator=src["generator"], members=len(states), factor=size // c_size,
+                  flip=bool((ck.get("ensemble") or {}).get("flip", False)), coarseStep=ck.get("step"))
+    return states
 
 
 def _ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> None:
@@ -192,7 +213,11 @@ def train_gan(
         f"{len(val_idx)} GT-positive val slices for selection")
 
     dev = device()
-    G = Generator.from_config(g_cfg, singla).to(dev)
+    coarse_states = attach_coarse(g_cfg, size) if g_cfg["generator"].get("coarse") and not singla else []
+    G = build_generator(g_cfg, singla).to(dev)
+    if isinstance(G, CoarseToFineGenerator) and coarse_states:
+        for member, state in zip(G.coarse, coarse_states):
+            member.load_state_dict(state)
     D = Discriminator.from_config(g_cfg).to(dev)
     # Optional local discriminator (coin.localDiscriminator = {widths, crop, weight}): judges a
     # crop x crop window centred where the generator changed the slice most (local_crops.py).
@@ -205,7 +230,7 @@ def train_gan(
     for p in G_ema.parameters():
         p.requires_grad_(False)
     betas = tuple(g_cfg["betas"])
-    opt_g = torch.optim.Adam(G.parameters(), lr=g_cfg["lrG"], betas=betas)  # type: ignore[arg-type]
+    opt_g = torch.optim.Adam([q for q in G.parameters() if q.requires_grad], lr=g_cfg["lrG"], betas=betas)  # type: ignore[arg-type]
     d_params = list(D.parameters()) + (list(D_local.parameters()) if D_local is not None else [])
     opt_d = torch.optim.Adam(d_params, lr=g_cfg["lrD"], betas=betas)  # type: ignore[arg-type]
     w = g_cfg["lossWeights"]
@@ -230,7 +255,11 @@ def train_gan(
         log(f"resumed at step {step} ({elapsed:.0f} s), best val pooled IoU {best['pooledIoU']:.4f}")
     budget = Budget(g_cfg["minutes"] if minutes is None else minutes, g_cfg.get("maxSteps") if max_steps is None else max_steps, elapsed)
     if step == 0:
-        if g_cfg.get("init"):
+        if isinstance(G, CoarseToFineGenerator):
+            # The frozen coarse model is the start: its change, upsampled, with the enhancer at zero.
+            log(f"{kind}: coarse-to-fine from {g_cfg['generator']['coarse']['checkpoint']} "
+                f"({len(G.coarse)} member(s), mirror {G.flip}, factor {G.factor}); no warm-up")
+        elif g_cfg.get("init"):
             # A trained generator replaces the identity warm-up (it already maps X to itself off the blob).
             log(f"{kind}: initialised from {_init_weights(G, D, kind, g_cfg['init'])}")
         else:

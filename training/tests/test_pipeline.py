@@ -303,6 +303,67 @@ def test_should_start_a_run_from_a_trained_generator_on_another_grid_when_initia
     assert not (runs / "kidney-blob" / "coin" / "last.pt").exists()
 
 
+def test_should_train_only_the_enhancer_of_a_coarse_to_fine_generator_and_export_it(exported, tmp_path: Path, capfd):
+    import shutil
+
+    import torch.nn.functional as F
+
+    from coinseg_train.train_gan import load_generator
+
+    runs, models = tmp_path / "runs", tmp_path / "models"
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", runs / "kidney-blob" / "classifier")
+    source = exported["runs"] / "kidney-blob" / "coin" / "best.pt"  # the tiny preset's COIN at 32
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
+    coarse = ["--set", "coin.size=64", "--set", 'coin.generator.coarse={"checkpoint":"%s","enhancerWidths":[4,4]}' % source]
+    # lrG 0: the enhancer's zero-initialised output conv stays zero, so the model is exactly the
+    # coarse generator's change, upsampled bilinearly onto the 64 grid, added to the slice.
+    assert _cli("train-coin", *common, "--steps", "1", *coarse, "--set", "coin.lrG=0") == 0
+    assert "coarse-to-fine from" in capfd.readouterr().out
+    g, ck = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    src, _ = load_generator(source, "coin")
+    assert ck["size"] == 64 and ck["config"]["coin"]["generator"]["coarse"]["factor"] == 2
+    x = torch.rand(3, 1, 64, 64) * 2 - 1
+    with torch.no_grad():
+        xc = F.avg_pool2d(x, 2)
+        want = (x + F.interpolate(src(xc) - xc, scale_factor=2.0, mode="bilinear", align_corners=False)).clamp(-1, 1)
+        assert torch.allclose(g(x), want, atol=1e-6)
+    # Trained (lrG > 0): the enhancer moves, the coarse members do not, and the run resumes.
+    shutil.rmtree(runs / "kidney-blob" / "coin")
+    assert _cli("train-coin", *common, "--steps", "2", *coarse, "--set", "coin.lrG=0.01") == 0
+    assert _cli("train-coin", *common, "--steps", "3", *coarse, "--resume", "--set", "coin.lrG=0.01") == 0
+    last = load_checkpoint(runs / "kidney-blob" / "coin" / "last.pt", "coin")
+    assert last["step"] == 3
+    live = last["state"]["G"]
+    src_state = load_checkpoint(source, "coin")["state"]["generator"]
+    assert all(torch.equal(live[f"coarse.0.{k}"], v) for k, v in src_state.items())
+    assert live["enh_out.weight"].abs().sum() > 0
+    # Exported as one graph: ONNX Runtime reproduces PyTorch on the golden slice at 64.
+    assert _cli("export", "--model", "coin", *common, *coarse, "--out", str(models)) == 0
+    card = _strict_json(models / "kidney-blob-coin" / "model.json")
+    assert card["preprocess"]["size"] == [64, 64] and card["golden"]["maxAbsDiff"] <= 1e-4
+    # ...and restored from the graph (coarse members and enhancer) it gives the trained model back.
+    assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "restored"),
+                "--models", str(models)) == 0
+    restored, _ = load_generator(tmp_path / "restored" / "kidney-blob" / "coin" / "best.pt", "coin")
+    trained, _ = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    with torch.no_grad():
+        assert torch.allclose(restored(x), trained(x), atol=1e-5)
+    # Refused with a code, nothing written: no finer grid, with init, a missing file, a malformed option.
+    shutil.rmtree(runs / "kidney-blob" / "coin")
+    bad = 'coin.generator.coarse={"checkpoint":"%s","enhancerWidths":[4]}'
+    assert _cli("train-coin", *common, "--steps", "1", "--set", bad % source) == 2
+    assert "error CONFIG_INVALID" in capfd.readouterr().err
+    assert _cli("train-coin", *common, "--steps", "1", *coarse, "--set", 'coin.init={"checkpoint":"%s"}' % source) == 2
+    assert "error CONFIG_INVALID" in capfd.readouterr().err
+    assert _cli("train-coin", *common, "--steps", "1", "--set", "coin.size=64", "--set", bad % (tmp_path / "none.pt")) == 2
+    assert "error CHECKPOINT_NOT_FOUND" in capfd.readouterr().err
+    assert _cli("train-coin", *common, "--steps", "1", "--set", "coin.size=64", "--set", "coin.generator.coarse=[]") == 2
+    assert "error CONFIG_INVALID" in capfd.readouterr().err
+    assert not (runs / "kidney-blob" / "coin" / "last.pt").exists()
+    # Singla ignores the option it inherits from COIN's section.
+    assert _cli("train-singla", *common, "--steps", "1", *coarse) == 0
+
+
 def test_should_train_a_local_discriminator_and_resume_it_when_configured(exported, tmp_path: Path, capfd):
     import shutil
 

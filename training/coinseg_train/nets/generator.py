@@ -111,6 +111,11 @@ class Generator(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        p = self.head(x, condition)
+        return torch.tanh(p + x) if self.perturbation else torch.tanh(p)
+
+    def head(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """The last conv's output before the tanh: COIN's perturbation P (X_cf = tanh(P + X))."""
         c = condition
         e1 = self.stem(x)
         if self.enc1 is not None:
@@ -125,8 +130,7 @@ class Generator(nn.Module):
         h = self.dec3(h, e3, c)
         h = self.dec2(h, e2, c)
         h = self.dec1(h, e1, c)
-        p = self.out_conv(F.relu(self.out_bn(h, c)))
-        return torch.tanh(p + x) if self.perturbation else torch.tanh(p)
+        return self.out_conv(F.relu(self.out_bn(h, c)))
 
 
 class GeneratorEnsemble(nn.Module):
@@ -148,3 +152,72 @@ class GeneratorEnsemble(nn.Module):
             if self.flip:
                 outs.append(torch.flip(g(torch.flip(x, dims=[3]), condition), dims=[3]))
         return torch.stack(outs, 0).mean(0)
+
+
+class CoarseToFineGenerator(nn.Module):
+    """COIN at S from a frozen COIN generator at S/f plus a trainable full-resolution enhancer (after
+    pix2pixHD's global generator + local enhancer, Wang et al. 2018):
+
+        D_c = mean over the coarse members (and their mirrored passes) of G_c(avgpool_f(X)) - avgpool_f(X)
+        X_cf = clamp(X + up_f(D_c) + R(X, up_f(D_c)), -1, 1)
+
+    ``R`` is a small residual net at full resolution whose last conv is zero-initialised, so at step 0
+    the difference map is the coarse model's, upsampled bilinearly (the service's native mask), and
+    training only has to sharpen where it changes the slice (the target's edge, a pixel or two at
+    S/f). The coarse members' own head is COIN's X_cf = tanh(P + X).
+    The coarse members stay frozen and in eval mode (their batch norms keep their statistics)."""
+
+    def __init__(self, coarse: list[Generator], flip: bool, factor: int, widths: list[int]) -> None:
+        super().__init__()
+        if not coarse or factor < 2 or not widths:
+            raise ValueError("a coarse-to-fine generator needs coarse members, a factor >= 2 and enhancer widths")
+        self.coarse = nn.ModuleList(coarse)
+        for q in self.coarse.parameters():
+            q.requires_grad_(False)
+        self.flip = flip
+        self.factor = factor
+        self.perturbation = True
+        self.num_conditions = 1
+        self.enh_stem = nn.Conv2d(2, widths[0], 3, 1, 1)
+        self.enh_blocks = nn.ModuleList(ResBlock(a, b, 1) for a, b in zip(widths[:1] + widths[:-1], widths))
+        self.enh_bn = ConditionalBatchNorm2d(widths[-1], 1)
+        self.enh_out = nn.Conv2d(widths[-1], 1, 3, 1, 1)
+        nn.init.zeros_(self.enh_out.weight)
+        nn.init.zeros_(self.enh_out.bias)
+
+    def train(self, mode: bool = True) -> "CoarseToFineGenerator":
+        super().train(mode)
+        self.coarse.eval()
+        return self
+
+    def coarse_change(self, x: torch.Tensor) -> torch.Tensor:
+        """The coarse members' mean change X_cf - X at S/f, upsampled bilinearly to S."""
+        xc = F.avg_pool2d(x, self.factor)
+        outs = []
+        for g in self.coarse:
+            outs.append(g(xc))
+            if self.flip:
+                outs.append(torch.flip(g(torch.flip(xc, dims=[3])), dims=[3]))
+        change = torch.stack(outs, 0).mean(0) - xc
+        return F.interpolate(change, scale_factor=float(self.factor), mode="bilinear", align_corners=False)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        change = self.coarse_change(x)
+        h = self.enh_stem(torch.cat([x, change], dim=1))
+        for block in self.enh_blocks:
+            h = block(h, None)
+        r = self.enh_out(F.relu(self.enh_bn(h, None)))
+        return torch.clamp(x + change + r, -1.0, 1.0)
+
+
+def build_generator(section: dict[str, Any], singla: bool) -> nn.Module:
+    """The generator a ``coin`` / ``singla`` config section describes: a :class:`Generator`, or with
+    ``generator.coarse`` = ``{"generator": <the coarse members' generator section>, "members": K,
+    "flip": bool, "factor": f, "enhancerWidths": [...], ...}`` a :class:`CoarseToFineGenerator` (COIN
+    only: Singla ignores the option it inherits) whose weights come from a state dict (train_gan fills the section from a checkpoint)."""
+    coarse = section["generator"].get("coarse")
+    if not coarse or singla:  # Singla's section inherits COIN's; the option is COIN's alone
+        return Generator.from_config(section, singla)
+    members = [Generator.from_config({"generator": coarse["generator"]}, False) for _ in range(int(coarse["members"]))]
+    return CoarseToFineGenerator(members, bool(coarse.get("flip", False)), int(coarse["factor"]),
+                                 [int(w) for w in coarse["enhancerWidths"]])
