@@ -109,6 +109,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
                           and isinstance(coarse.get("enhancerWidths"), list) and coarse["enhancerWidths"]
                           and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in coarse["enhancerWidths"])):
                     problems.append(f'{model}.generator.coarse must be {{"checkpoint": PATH, "enhancerWidths": [W, ...]}}')
+                elif not isinstance(coarse.get("anchor", False), bool) or not (
+                        isinstance(coarse.get("dWarmupSteps", 0), int) and not isinstance(coarse.get("dWarmupSteps", 0), bool)
+                        and coarse.get("dWarmupSteps", 0) >= 0):
+                    problems.append(f"{model}.generator.coarse.anchor must be a boolean and dWarmupSteps an integer >= 0")
                 elif init is not None:
                     problems.append(f"{model}.generator.coarse and {model}.init exclude each other")
                 elif g_size is None or g_size == cfg["size"]:

@@ -266,6 +266,11 @@ def train_gan(
             own_class = (p_train > 0.5).astype(np.float32) if singla else None
             warmup = warm_up_identity(G, train.x, own_class, g_cfg.get("warmup", {}) or {}, gen, g_cfg["batchSize"])
         G_ema.load_state_dict(G.state_dict())
+    coarse_cfg = g_cfg["generator"].get("coarse") if isinstance(G, CoarseToFineGenerator) else None
+    anchored = bool(coarse_cfg and coarse_cfg.get("anchor", False))
+    # Discriminator-only steps first (coarse-to-fine: a fresh D must learn the fine grid before its
+    # gradients are worth following; the generator is already a trained one).
+    d_warmup = int(coarse_cfg.get("dWarmupSteps", 0)) if coarse_cfg else 0
     abnormal_by = g_cfg.get("abnormalBy", "classifier")
     is_abn_all = (p_train > 0.5) if abnormal_by == "classifier" else (train.label == 1)
     pos, neg = np.flatnonzero(train.label == 1), np.flatnonzero(train.label == 0)
@@ -350,7 +355,7 @@ def train_gan(
             x = torch.from_numpy(train.x[idx]).to(dev)
             p = torch.from_numpy(p_train[idx]).float().to(dev)
             abn = torch.from_numpy(is_abn_all[idx]).to(dev)
-            update_g = i == d_steps - 1
+            update_g = i == d_steps - 1 and step >= d_warmup
             if singla:
                 fb = (p > 0.5).float()
                 cond = 1.0 - fb
@@ -359,7 +364,10 @@ def train_gan(
                 cond = None
             fake_class = (cond if singla else torch.zeros(bs, device=dev)).long()  # type: ignore[union-attr]
             with torch.set_grad_enabled(update_g):
-                x_cf = G(x, cond)
+                if anchored:
+                    x_cf, x_anchor = G.with_coarse(x)  # type: ignore[union-attr]
+                else:
+                    x_cf = G(x, cond)
             if D_local is not None:
                 corners = edit_centres(x, x_cf, crop)
                 # Real crops: normal-labelled slices of the batch at the same windows, so real and
@@ -388,7 +396,9 @@ def train_gan(
                 else:
                     target = torch.where(abn, torch.full_like(p, float(g_cfg.get("abnormalTarget", 1e-6))), p)
                     kl = bernoulli_kl_from_logits(target, logit_cf)
-                    rec = l1(x, x_cf) + l1(x, G(x_cf))
+                    # Anchored coarse-to-fine: the minimal-change term measures the enhancer's departure
+                    # from the coarse counterfactual, not the whole change (which the coarse model set).
+                    rec = l1(x_anchor if anchored else x, x_cf) + l1(x, G(x_cf))
                     tv = total_variation_255(x, x_cf)
                 loss_g = w["adv"] * (adv + w_local * adv_local) + w["kl"] * kl + w["rec"] * rec + float(w.get("tv", 0.0)) * tv
                 opt_g.zero_grad(set_to_none=True)
@@ -423,7 +433,9 @@ def train_gan(
             opt_d.step()
             logs["d"] = loss_d.item()
         step += 1
-        if step % int(g_cfg.get("logEverySteps", 10)) == 0:
+        if step % int(g_cfg.get("logEverySteps", 10)) == 0 and "adv" not in logs:
+            log(f"step={step} t={budget.elapsed_s():.0f}s d={logs['d']:.3f} (discriminator warm-up, {d_warmup} steps)")
+        elif step % int(g_cfg.get("logEverySteps", 10)) == 0:
             log(f"step={step} t={budget.elapsed_s():.0f}s d={logs['d']:.3f} adv={logs['adv']:.3f} kl={logs['kl']:.4f} "
                 f"rec={logs['rec']:.4f} tv={logs['tv']:.3f} lr={opt_g.param_groups[0]['lr']:.2e}"
                 + (f" r1={logs['r1']:.4f}" if "r1" in logs else "")

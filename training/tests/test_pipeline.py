@@ -337,6 +337,18 @@ def test_should_train_only_the_enhancer_of_a_coarse_to_fine_generator_and_export
     src_state = load_checkpoint(source, "coin")["state"]["generator"]
     assert all(torch.equal(live[f"coarse.0.{k}"], v) for k, v in src_state.items())
     assert live["enh_out.weight"].abs().sum() > 0
+    # Anchored, with discriminator-only steps first: the generator is left as it was during those steps.
+    anchored = ["--set", "coin.size=64", "--set", 'coin.generator.coarse={"checkpoint":"%s","enhancerWidths":[4,4],'
+                '"anchor":true,"dWarmupSteps":2}' % source, "--set", "coin.lrG=0.01", "--set", "coin.logEverySteps=1"]
+    warm_runs = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(tmp_path / "warm")]
+    shutil.copytree(exported["runs"] / "kidney-blob" / "classifier", tmp_path / "warm" / "kidney-blob" / "classifier")
+    capfd.readouterr()
+    assert _cli("train-coin", *warm_runs, "--steps", "2", *anchored) == 0
+    assert "discriminator warm-up" in capfd.readouterr().out
+    assert load_checkpoint(tmp_path / "warm" / "kidney-blob" / "coin" / "last.pt", "coin")["state"]["G"]["enh_out.weight"].abs().sum() == 0
+    assert _cli("train-coin", *warm_runs, "--steps", "4", "--resume", *anchored) == 0
+    assert " adv=" in capfd.readouterr().out
+    assert load_checkpoint(tmp_path / "warm" / "kidney-blob" / "coin" / "last.pt", "coin")["state"]["G"]["enh_out.weight"].abs().sum() > 0
     # Exported as one graph: ONNX Runtime reproduces PyTorch on the golden slice at 64.
     assert _cli("export", "--model", "coin", *common, *coarse, "--out", str(models)) == 0
     card = _strict_json(models / "kidney-blob-coin" / "model.json")
@@ -358,6 +370,9 @@ def test_should_train_only_the_enhancer_of_a_coarse_to_fine_generator_and_export
     assert _cli("train-coin", *common, "--steps", "1", "--set", "coin.size=64", "--set", bad % (tmp_path / "none.pt")) == 2
     assert "error CHECKPOINT_NOT_FOUND" in capfd.readouterr().err
     assert _cli("train-coin", *common, "--steps", "1", "--set", "coin.size=64", "--set", "coin.generator.coarse=[]") == 2
+    assert "error CONFIG_INVALID" in capfd.readouterr().err
+    assert _cli("train-coin", *common, "--steps", "1", "--set", "coin.size=64", "--set",
+                'coin.generator.coarse={"checkpoint":"%s","enhancerWidths":[4],"dWarmupSteps":-1}' % source) == 2
     assert "error CONFIG_INVALID" in capfd.readouterr().err
     assert not (runs / "kidney-blob" / "coin" / "last.pt").exists()
     # Singla ignores the option it inherits from COIN's section.

@@ -202,12 +202,16 @@ class CoarseToFineGenerator(nn.Module):
         return F.interpolate(change, scale_factor=float(self.factor), mode="bilinear", align_corners=False)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self.with_coarse(x)[0]
+
+    def with_coarse(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(X_cf, the coarse model's counterfactual on the fine grid: X_cf with R = 0)."""
         change = self.coarse_change(x)
         h = self.enh_stem(torch.cat([x, change], dim=1))
         for block in self.enh_blocks:
             h = block(h, None)
         r = self.enh_out(F.relu(self.enh_bn(h, None)))
-        return torch.clamp(x + change + r, -1.0, 1.0)
+        return torch.clamp(x + change + r, -1.0, 1.0), torch.clamp(x + change, -1.0, 1.0)
 
 
 def build_generator(section: dict[str, Any], singla: bool) -> nn.Module:
