@@ -396,9 +396,10 @@ def train_gan(
                 else:
                     target = torch.where(abn, torch.full_like(p, float(g_cfg.get("abnormalTarget", 1e-6))), p)
                     kl = bernoulli_kl_from_logits(target, logit_cf)
-                    # Anchored coarse-to-fine: the minimal-change term measures the enhancer's departure
-                    # from the coarse counterfactual, not the whole change (which the coarse model set).
-                    rec = l1(x_anchor if anchored else x, x_cf) + l1(x, G(x_cf))
+                    # Anchored coarse-to-fine: the minimal-change term is the enhancer's departure from the
+                    # coarse counterfactual alone; both paper terms (L1 to X, and G(X_cf) back to X)
+                    # would only shrink the change the coarse model already made.
+                    rec = l1(x_anchor, x_cf) if anchored else l1(x, x_cf) + l1(x, G(x_cf))
                     tv = total_variation_255(x, x_cf)
                 loss_g = w["adv"] * (adv + w_local * adv_local) + w["kl"] * kl + w["rec"] * rec + float(w.get("tv", 0.0)) * tv
                 opt_g.zero_grad(set_to_none=True)
