@@ -1,11 +1,13 @@
 // The web viewer's files (app/viewer/: static HTML, CSS and one ES module, no build step; graphql-ws's
-// browser build; the viewer's stream configuration) and their headers, framework-free: the Express
+// browser build; core/domain/rle.ts with its types stripped, so the page decodes masks with the server's
+// own code; the viewer's stream configuration) and their headers, framework-free: the Express
 // router (viewer-routes.ts) and the API Lambda (app/lambda/create-lambda-handler.ts) both answer with it.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { transform } from "esbuild";
 
 const VIEWER_DIR = fileURLToPath(new URL("../viewer", import.meta.url));
 
@@ -53,23 +55,30 @@ function graphqlWsBrowserBuild(): string {
 
 const JAVASCRIPT = "text/javascript; charset=utf-8";
 
-/** The files under /viewer/, by path below it: their content type and where they are read from. */
-const VIEWER_FILES: Readonly<Record<string, { contentType: string; file: () => string }>> = {
+/** A TypeScript module of the server as a browser ES module: esbuild strips its types (no bundling; it must import nothing). */
+async function browserModule(file: string): Promise<Uint8Array> {
+  const { code } = await transform(await readFile(file, "utf8"), { loader: "ts", format: "esm", target: "es2022", sourcefile: path.basename(file) });
+  return Buffer.from(code);
+}
+
+/** The files under /viewer/, by path below it: their content type and where they are read from (or how they are built). */
+const VIEWER_FILES: Readonly<Record<string, { contentType: string; file: () => string; build?: (file: string) => Promise<Uint8Array> }>> = {
   "index.html": { contentType: "text/html; charset=utf-8", file: () => path.join(VIEWER_DIR, "index.html") },
   "viewer.css": { contentType: "text/css; charset=utf-8", file: () => path.join(VIEWER_DIR, "viewer.css") },
   "viewer.js": { contentType: JAVASCRIPT, file: () => path.join(VIEWER_DIR, "viewer.js") },
   "vendor/graphql-ws.js": { contentType: JAVASCRIPT, file: graphqlWsBrowserBuild },
+  "lib/rle.js": { contentType: JAVASCRIPT, file: () => fileURLToPath(new URL("../../core/domain/rle.ts", import.meta.url)), build: browserModule },
   // Its own icon: without one, browsers ask for /favicon.ico, which the API Lambda leaves to Apollo (400).
   "favicon.svg": { contentType: "image/svg+xml", file: () => path.join(VIEWER_DIR, "favicon.svg") },
 };
 
-/** Each file's bytes and ETag, read and hashed once per process (the files are part of the release). */
+/** Each file's bytes and ETag, read (or built) and hashed once per process (the files are part of the release). */
 const loaded = new Map<string, Promise<{ body: Uint8Array; etag: string }>>();
 
-function fileWithEtag(name: string, file: () => string): Promise<{ body: Uint8Array; etag: string }> {
+function fileWithEtag(name: string, file: () => string, build?: (file: string) => Promise<Uint8Array>): Promise<{ body: Uint8Array; etag: string }> {
   let entry = loaded.get(name);
   if (!entry) {
-    entry = readFile(file()).then((body) => ({ body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` }));
+    entry = (build ? build(file()) : readFile(file())).then((body) => ({ body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` }));
     entry.catch(() => loaded.delete(name)); // a failed read is retried by the next request
     loaded.set(name, entry);
   }
@@ -88,7 +97,7 @@ const EMPTY = new Uint8Array(0);
 /**
  * Answers a GET of `requestPath` (the URL's path, no query) when it is the viewer's:
  * `/` → 302 to /viewer/; `/viewer` → 301 to /viewer/; `/viewer/` and `/viewer/index.html` the page;
- * `/viewer/viewer.css`, `/viewer/viewer.js`, `/viewer/favicon.svg`, `/viewer/vendor/graphql-ws.js` (files revalidated by
+ * `/viewer/viewer.css`, `/viewer/viewer.js`, `/viewer/favicon.svg`, `/viewer/vendor/graphql-ws.js`, `/viewer/lib/rle.js` (files revalidated by
  * ETag: `ifNoneMatch` equal to it → 304); `/viewer/config.json` the {@link ViewerConfig} (never
  * cached); any other path below /viewer/ → 404 `{ code: "NOT_FOUND" }`. Every answer carries the CSP
  * of `config` ({@link viewerCsp}), `x-content-type-options: nosniff` and `referrer-policy: no-referrer`.
@@ -108,7 +117,7 @@ export async function viewerRoute(requestPath: string, config: ViewerConfig, ifN
     const body = Buffer.from(JSON.stringify({ code: "NOT_FOUND", message: `the viewer has no file ${name}` }));
     return { status: 404, headers: { ...security, "content-type": "application/json; charset=utf-8" }, body };
   }
-  const { body, etag } = await fileWithEtag(name, entry.file);
+  const { body, etag } = await fileWithEtag(name, entry.file, entry.build);
   const headers = { ...security, "content-type": entry.contentType, "cache-control": "no-cache", etag };
   return ifNoneMatch === etag ? { status: 304, headers, body: EMPTY } : { status: 200, headers, body };
 }

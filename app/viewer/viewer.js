@@ -1,8 +1,10 @@
 // The coinseg web viewer: a plain client of the GraphQL API (HTTP for queries and mutations; the job
 // stream over graphql-ws, or over API Gateway's WebSocket API in AWS, as config.json says) and of
 // GET /slices/:id/preview.png for pixels. No build step: served as-is at /viewer/ by the API server
-// and the API Lambda. Every text from the server goes in via textContent.
+// and the API Lambda; masks are decoded by the server's own core/domain/rle.ts, served as lib/rle.js.
+// Every text from the server goes in via textContent.
 /* global graphqlWs */
+import { decodeRle } from "./lib/rle.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "coinseg.apiKey";
@@ -62,17 +64,6 @@ async function gql(query, variables = {}) {
   }
   if (!res.ok || !body.data) throw new ApiError("HTTP_" + res.status, "the request failed");
   return body.data;
-}
-
-/** Run lengths alternating background/foreground, starting with background → 0/1 per pixel. */
-export function decodeRle(rle, length) {
-  const out = new Uint8Array(length);
-  let at = 0;
-  rle.forEach((run, k) => {
-    if (k % 2 === 1) out.fill(1, at, Math.min(length, at + run));
-    at += run;
-  });
-  return out;
 }
 
 /**

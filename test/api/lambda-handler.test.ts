@@ -7,6 +7,7 @@ import type { Context } from "aws-lambda";
 import { createLambdaHandler } from "../../app/lambda/create-lambda-handler.ts";
 import { ConfigError } from "../../app/config/parse-config.ts";
 import { VIEWER_CSP, viewerCsp } from "../../app/api/viewer-route.ts";
+import * as rle from "../../core/domain/rle.ts";
 import { ImagingVolumeDecoder } from "../../adapters/imaging/imaging-volume-decoder.ts";
 import { PrismaIdentityRepository } from "../../adapters/prisma/prisma-identity-repository.ts";
 import { AuthService } from "../../core/services/auth.service.ts";
@@ -170,6 +171,21 @@ describe("Lambda handler (API Gateway v2)", () => {
         assert.ok(res.body.equals(readFileSync(new URL(`../../${file}`, import.meta.url))), `${path}: the bytes of ${file}`);
       }
       assert.match(viewerCsp(apigw), /; connect-src 'self' wss:\/\/abc123\.execute-api\.us-east-1\.amazonaws\.com; /);
+    });
+
+    it("should serve core/domain/rle.ts to the browser as an ES module that decodes masks as the server does", async () => {
+      const res = await get("/viewer/lib/rle.js");
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["content-type"], "text/javascript; charset=utf-8");
+      assert.equal(res.headers["content-security-policy"], viewerCsp(apigw));
+      const served = (await import(`data:text/javascript;base64,${res.body.toString("base64")}`)) as typeof import("../../core/domain/rle.ts");
+      const mask = Uint8Array.from({ length: 300 }, (_, i) => ((i * 7919) % 13 < 4 ? 1 : 0));
+      const runs = rle.encodeRle(mask);
+      assert.deepEqual(served.encodeRle(mask), runs);
+      assert.deepEqual(served.decodeRle(runs, mask.length), rle.decodeRle(runs, mask.length));
+      assert.throws(() => served.decodeRle(runs, mask.length + 1), RangeError); // the server's checks come along
+      const again = await get("/viewer/lib/rle.js", { "If-None-Match": res.headers["etag"]! });
+      assert.equal(again.status, 304);
     });
 
     it("should answer a file's ETag with 304 and no body", async () => {
