@@ -1,6 +1,6 @@
 // The web viewer in real Chromium (Debian's package, driven by playwright-core) against the embedded
 // server with the real ONNX worker and the committed kidney-blob models: a phantom study from the
-// demo client, its COIN masks drawn on the slices, a job requested from the page and streamed to the
+// demo client, its COIN masks drawn on the slices (streamed, and read once where no stream is configured), a job requested from the page and streamed to the
 // end, a job cancelled, the window switched, a wrong key; and the committed HTML evaluation reports. Skipped, saying why, where no Chromium is installed, unless
 // COINSEG_REQUIRE_BROWSER=1 (CI sets it and installs Chromium), where that fails instead.
 import { after, before, describe, it } from "node:test";
@@ -76,23 +76,67 @@ describe("web viewer in Chromium", { skip: browserSkip }, () => {
 
   const tiles = () => viewerTiles(page);
 
+  /**
+   * The tiles once every one is drawn: previews load beside the results (a canvas is 300 px wide
+   * before its slice arrives), so poll, bounded, until each tile tints as many pixels as its mask states.
+   */
+  async function drawnTiles(on: Page) {
+    let drawn = await viewerTiles(on);
+    for (let tries = 0; tries < 100 && drawn.some((t) => t.tinted !== Math.max(0, t.area)); tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      drawn = await viewerTiles(on);
+    }
+    return drawn;
+  }
+
   it("should draw each slice with its COIN mask when connected with the API key and a study is opened", async () => {
     await page.goto(`${instance.server.baseUrl}/`);
     await page.fill("#api-key", instance.bootstrap.apiKey);
     await page.click("#connect button[type=submit]");
     await page.click("#studies button");
     await page.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
-    // Previews load beside the stream: wait until every canvas holds its slice.
-    await page.waitForFunction(() => [...document.querySelectorAll("#slices canvas")].every((c) => (c as HTMLCanvasElement).width > 0));
     assert.match(await page.textContent("#job-summary") ?? "", /^COIN on kidney-blob-coin: SUCCEEDED, 10 of 10 slices/);
     const expected = await areasOf(demoJobId);
-    const drawn = await tiles();
+    const drawn = await drawnTiles(page);
     assert.equal(drawn.length, SLICES);
     for (const t of drawn) {
       assert.equal(t.area, expected.get(t.sliceIndex), `slice ${t.sliceIndex}: stated area`);
       assert.equal(t.tinted, t.area, `slice ${t.sliceIndex}: one tinted pixel per mask pixel`);
     }
     assert.ok(drawn.filter((t) => t.area > 0).length >= 2, "the demo's central slices hold blobs that COIN finds");
+  });
+
+  it("should read a job once and draw the same masks when the server configures no stream", async () => {
+    // An API Lambda without VIEWER_STREAM_URL serves { stream: null }; here only config.json says so.
+    const plain = await browser.newPage();
+    const errors: string[] = [];
+    plain.on("pageerror", (e) => errors.push(e.message));
+    let configReads = 0;
+    await plain.route("**/viewer/config.json", (route) => {
+      configReads++;
+      return route.fulfill({ contentType: "application/json", body: JSON.stringify({ stream: null }) });
+    });
+    const sockets: string[] = [];
+    plain.on("websocket", (ws) => sockets.push(ws.url()));
+    try {
+      await plain.goto(`${instance.server.baseUrl}/`);
+      await plain.fill("#api-key", instance.bootstrap.apiKey);
+      await plain.click("#connect button[type=submit]");
+      await plain.click("#studies button");
+      await plain.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
+      assert.match(await plain.textContent("#job-summary") ?? "", /^COIN on kidney-blob-coin: SUCCEEDED, 10 of 10 slices/);
+      const expected = await areasOf(demoJobId);
+      // The results came in one read, likely before the previews.
+      for (const t of await drawnTiles(plain)) {
+        assert.equal(t.area, expected.get(t.sliceIndex), `slice ${t.sliceIndex}: stated area`);
+        assert.equal(t.tinted, t.area, `slice ${t.sliceIndex}: one tinted pixel per mask pixel`);
+      }
+      assert.ok(configReads >= 1, "the page read the routed configuration");
+      assert.deepEqual(sockets, [], "no WebSocket is opened without a stream");
+      assert.deepEqual(errors, []);
+    } finally {
+      await plain.close();
+    }
   });
 
   it("should colour each pixel by the mask's agreement with the reference masks and show the job's pooled IoU when the reference is shown", async () => {
