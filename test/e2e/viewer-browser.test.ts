@@ -89,15 +89,20 @@ describe("web viewer in Chromium", { skip: browserSkip }, () => {
     return drawn;
   }
 
+  /** Connects `on` with the API key, opens the demo's study and returns its tiles once its job's 10 results are drawn. */
+  async function openDemoStudy(on: Page) {
+    await on.goto(`${instance.server.baseUrl}/`);
+    await on.fill("#api-key", instance.bootstrap.apiKey);
+    await on.click("#connect button[type=submit]");
+    await on.click("#studies button");
+    await on.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
+    assert.match(await on.textContent("#job-summary") ?? "", /^COIN on kidney-blob-coin: SUCCEEDED, 10 of 10 slices/);
+    return drawnTiles(on);
+  }
+
   it("should draw each slice with its COIN mask when connected with the API key and a study is opened", async () => {
-    await page.goto(`${instance.server.baseUrl}/`);
-    await page.fill("#api-key", instance.bootstrap.apiKey);
-    await page.click("#connect button[type=submit]");
-    await page.click("#studies button");
-    await page.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
-    assert.match(await page.textContent("#job-summary") ?? "", /^COIN on kidney-blob-coin: SUCCEEDED, 10 of 10 slices/);
+    const drawn = await openDemoStudy(page);
     const expected = await areasOf(demoJobId);
-    const drawn = await drawnTiles(page);
     assert.equal(drawn.length, SLICES);
     for (const t of drawn) {
       assert.equal(t.area, expected.get(t.sliceIndex), `slice ${t.sliceIndex}: stated area`);
@@ -119,15 +124,8 @@ describe("web viewer in Chromium", { skip: browserSkip }, () => {
     const sockets: string[] = [];
     plain.on("websocket", (ws) => sockets.push(ws.url()));
     try {
-      await plain.goto(`${instance.server.baseUrl}/`);
-      await plain.fill("#api-key", instance.bootstrap.apiKey);
-      await plain.click("#connect button[type=submit]");
-      await plain.click("#studies button");
-      await plain.waitForFunction((n) => document.querySelectorAll("#slices figure[data-state=result]").length === n, SLICES);
-      assert.match(await plain.textContent("#job-summary") ?? "", /^COIN on kidney-blob-coin: SUCCEEDED, 10 of 10 slices/);
       const expected = await areasOf(demoJobId);
-      // The results came in one read, likely before the previews.
-      for (const t of await drawnTiles(plain)) {
+      for (const t of await openDemoStudy(plain)) {
         assert.equal(t.area, expected.get(t.sliceIndex), `slice ${t.sliceIndex}: stated area`);
         assert.equal(t.tinted, t.area, `slice ${t.sliceIndex}: one tinted pixel per mask pixel`);
       }
