@@ -568,3 +568,31 @@ def test_should_train_every_spec_line_on_a_packed_cache_when_sweeping(exported, 
         assert "train exit 0" in log and "ensemble exit 0" in log, log[-1500:]
         assert "== " in proc.stdout and f"{name}.log" in proc.stdout
     assert not list(out.glob("*.tmp"))
+
+
+def test_should_train_an_inpainter_on_normal_slices_that_changes_only_the_hole(exported, tmp_path: Path, capfd):
+    from coinseg_train.train_inpainter import load_inpainter, random_holes
+
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(tmp_path)]
+    assert _cli("train-inpainter", *common, "--steps", "2") == 0
+    assert "[val] step=2" in capfd.readouterr().out
+    assert _cli("train-inpainter", *common, "--steps", "4", "--resume") == 0
+    last = load_checkpoint(tmp_path / "kidney-blob" / "inpainter" / "last.pt", "inpainter")
+    assert last["step"] == 4 and last["best"]["valHoleL1"] >= 0
+    net, ck = load_inpainter(tmp_path / "kidney-blob" / "inpainter" / "best.pt")
+    x = torch.rand(3, 1, 32, 32) * 2 - 1
+    cfg = ck["config"]["inpainter"]["holes"]
+    holes = random_holes(x, cfg, torch.Generator().manual_seed(5))
+    assert torch.equal(holes, random_holes(x, cfg, torch.Generator().manual_seed(5)))  # seeded
+    assert holes.sum() > 0 and set(holes.unique().tolist()) <= {0.0, 1.0}
+    with torch.no_grad():
+        filled = net(x, holes)
+    assert torch.equal(filled[holes == 0], x[holes == 0])  # only the hole is filled
+    assert filled.abs().max() <= 1.0
+    # A slice with no tissue above the threshold gets no hole; a classifier checkpoint is not an inpainter.
+    assert random_holes(torch.full((1, 1, 32, 32), -1.0), cfg, torch.Generator().manual_seed(5)).sum() == 0
+    from coinseg_train.errors import TrainError
+
+    with pytest.raises(TrainError) as err:
+        load_inpainter(exported["runs"] / "kidney-blob" / "classifier" / "best.pt")
+    assert err.value.code == "CHECKPOINT_INVALID"
