@@ -1,6 +1,6 @@
 """Command line: ``python3 -m coinseg_train <command> --benchmark <name> [--preset cpu] ...``.
 
-Commands: train-classifier, train-coin, train-singla, train-inpainter, ensemble, evaluate, export, restore-classifier,
+Commands: train-classifier, train-coin, train-singla, train-inpainter, inpaint-refine, ensemble, evaluate, export, restore-classifier,
 restore-generator, probe-classifier, calibrate-refinement, pack-cache, unpack-cache. Exit status 0 on
 success, 2 on a coded error (printed as ``error <CODE>: <message>``)."""
 
@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python3 -m coinseg_train", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    for name in ("train-classifier", "train-coin", "train-singla", "train-inpainter", "ensemble", "evaluate", "export", "restore-classifier",
+    for name in ("train-classifier", "train-coin", "train-singla", "train-inpainter", "inpaint-refine", "ensemble", "evaluate", "export", "restore-classifier",
                  "restore-generator", "probe-classifier", "calibrate-refinement", "pack-cache", "unpack-cache"):
         p = sub.add_parser(name)
         p.add_argument("--benchmark", required=True, help="kidney-blob | kidney-lesion (or any benchmark name)")
@@ -135,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             from .train_inpainter import train_inpainter
 
             train_inpainter(bench, cfg, args.runs, args.resume, args.minutes, args.steps)
+        elif args.command == "inpaint-refine":
+            from .inpaint_refine import inpaint_refine
+
+            inpaint_refine(bench, cfg, args.runs)
         elif args.command == "ensemble":
             from .ensemble import build_ensemble
 

@@ -28,6 +28,19 @@ from .train_classifier import classifier_probs, load_classifier
 AUTO_SIZES = (1, 2, 3, 4, 6, 8)
 
 
+def val_positives(bench: Benchmark, size: int, runs_root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """The whole val split's ground-truth-positive slices at ``size`` (for model selection only): slices,
+    ground truth, the classifier's P(abnormal), and the classifier. Raises TrainError(DATA_INVALID |
+    CHECKPOINT_*)."""
+    clf, _ = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt", size)
+    val = load_split(bench, "val", size)
+    pos = np.flatnonzero(val.gt.reshape(len(val), -1).any(1))
+    if len(pos) == 0:
+        raise TrainError("DATA_INVALID", "the val split has no ground-truth-positive slice")
+    x, gt = val.x[pos], val.gt[pos]
+    return x, gt, classifier_probs(clf, x), clf
+
+
 def _snapshots(folder: Path, kind: str) -> list[dict[str, Any]]:
     paths = sorted(folder.glob("step-*.pt"))
     if not paths:
@@ -61,13 +74,7 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
     thr = float(cfg.get("thresholds", {}).get("mask", 0.25))
     selection = str(cfg[kind].get("selection", "paper"))
     size = generator_size(cfg, kind)
-    clf, _ = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt", size)
-    val = load_split(bench, "val", size)
-    pos = np.flatnonzero(val.gt.reshape(len(val), -1).any(1))
-    if len(pos) == 0:
-        raise TrainError("DATA_INVALID", "the val split has no ground-truth-positive slice")
-    x, gt = val.x[pos], val.gt[pos]
-    p = classifier_probs(clf, x)
+    x, gt, p, _ = val_positives(bench, size, runs_root)
     mirrored = np.ascontiguousarray(x[..., ::-1])
     outs: list[tuple[np.ndarray, np.ndarray]] = []
     for snap in ranked[: max(sizes)]:
@@ -86,7 +93,7 @@ def build_ensemble(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: 
             candidates.append({"top": k, "flip": f, "pooledIoU": s["pooledIoU"], "selectionScore": score,
                                "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
             log(f"ensemble top={k} flip={f}: val pooled IoU {s['pooledIoU']:.4f} "
-                f"(precision {s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}, {len(pos)} slices)"
+                f"(precision {s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}, {len(x)} slices)"
                 + (f", refined {score:.4f}" if selection != "paper" else ""))
     chosen = max(candidates, key=lambda c: (c["selectionScore"], -c["top"], not c["flip"]))
     members = ranked[: chosen["top"]]

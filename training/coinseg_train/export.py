@@ -217,6 +217,9 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
             **({"ensemble": {"members": len(ck["ensemble"]["steps"]), "flip": bool(ck["ensemble"]["flip"]),
                              "steps": [int(v) for v in ck["ensemble"]["steps"]]}}
                if isinstance(ck.get("ensemble"), dict) else {}),
+            # inpaint-refine: the generator's change region refilled by the inpainter (nets/inpainter.py).
+            **({"inpaint": {k: ck["inpaint"][k] for k in ("threshold", "dilate", "inpainter", "inpainterStep", "inpainterCommand")}}
+               if isinstance(ck.get("inpaint"), dict) else {}),
             "dataset": {k: bench.card.get(k) for k in ("benchmark", "generatorVersion", "seed", "scans", "windowHU")},
         },
         "metrics": metrics,

@@ -240,6 +240,8 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
     d, card = _committed(models_root, f"{benchmark}-{kind}", f"{kind} generator")
     onnx_path = d / "model.onnx"
     section = card["training"]["config"]
+    if card["training"].get("inpaint"):
+        raise TrainError("CHECKPOINT_INVALID", f"{d.name}: an inpainted generator (inpaint-refine) cannot be restored from its graph yet")
     ens = card["training"].get("ensemble")
     singla = kind == "singla"
     try:

@@ -45,7 +45,8 @@ def counterfactuals(g: torch.nn.Module, x: np.ndarray, p: np.ndarray, singla: bo
 def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Load the selected generator weights (EMA when enabled) of a ``coin`` / ``singla`` checkpoint,
     in eval mode: a :class:`Generator`, or a :class:`GeneratorEnsemble` for a checkpoint written by
-    ``ensemble`` (``state.generators`` + ``ensemble.flip``). Raises TrainError(CHECKPOINT_NOT_FOUND |
+    ``ensemble`` (``state.generators`` + ``ensemble.flip``), wrapped as an :class:`InpaintedCounterfactual`
+    for one written by ``inpaint-refine`` (``state.inpainter`` + ``inpaint``). Raises TrainError(CHECKPOINT_NOT_FOUND |
     CHECKPOINT_INVALID)."""
     ck = load_checkpoint(path, kind)
     singla = kind == "singla"
@@ -60,6 +61,13 @@ def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, An
         module = GeneratorEnsemble([build(s) for s in ck["state"]["generators"]], bool(ck["ensemble"]["flip"]))
     else:
         module = build(ck["state"]["generator"])
+    if isinstance(ck.get("inpaint"), dict):
+        # inpaint-refine: the generator's change region refilled by the inpainter (nets/inpainter.py).
+        from .nets.inpainter import InpaintedCounterfactual, Inpainter
+
+        inp = Inpainter.from_config(ck["inpaint"]["inpainter"])
+        inp.load_state_dict(ck["state"]["inpainter"])
+        module = InpaintedCounterfactual(module, inp, float(ck["inpaint"]["threshold"]), int(ck["inpaint"]["dilate"]))
     module.to(device()).eval()
     return module, ck
 

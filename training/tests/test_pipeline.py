@@ -596,3 +596,41 @@ def test_should_train_an_inpainter_on_normal_slices_that_changes_only_the_hole(e
     with pytest.raises(TrainError) as err:
         load_inpainter(exported["runs"] / "kidney-blob" / "classifier" / "best.pt")
     assert err.value.code == "CHECKPOINT_INVALID"
+
+
+def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_generator(exported, tmp_path: Path, capfd):
+    import shutil
+
+    from coinseg_train.nets.inpainter import InpaintedCounterfactual
+    from coinseg_train.train_gan import load_generator
+
+    runs, models = tmp_path / "runs", tmp_path / "models"
+    for model in ("classifier", "coin"):
+        shutil.copytree(exported["runs"] / "kidney-blob" / model, runs / "kidney-blob" / model)
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
+    assert _cli("inpaint-refine", *common) == 2  # no inpainter yet
+    assert "error CHECKPOINT_NOT_FOUND" in capfd.readouterr().err
+    assert _cli("train-inpainter", *common, "--steps", "2") == 0
+    assert _cli("inpaint-refine", *common) == 0
+    g, ck = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    base, _ = load_generator(runs / "kidney-blob" / "coin" / "best-base.pt", "coin")
+    assert isinstance(g, InpaintedCounterfactual) and not isinstance(base, InpaintedCounterfactual)
+    chosen = ck["inpaint"]
+    assert len(chosen["candidates"]) == 12 and chosen["valPooledIoU"] == max(c["pooledIoU"] for c in chosen["candidates"])
+    # Outside the dilated change region the counterfactual is the slice itself.
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        x_cf, x_base = g(x), base(x)
+        hole = ((x - x_base).abs() / 2 > chosen["threshold"]).float()
+        for _ in range(chosen["dilate"]):
+            hole = torch.nn.functional.max_pool2d(hole, 3, 1, 1)
+    assert torch.equal(x_cf[hole == 0], x[hole == 0])
+    # Run again, it wraps the same base (best-base.pt), not the wrapped model.
+    assert _cli("inpaint-refine", *common) == 0
+    assert not isinstance(load_generator(runs / "kidney-blob" / "coin" / "best-base.pt", "coin")[0], InpaintedCounterfactual)
+    assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
+    card = _strict_json(models / "kidney-blob-coin" / "model.json")
+    assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["dilate"] == chosen["dilate"]
+    assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "r"),
+                "--models", str(models)) == 2
+    assert "error CHECKPOINT_INVALID" in capfd.readouterr().err

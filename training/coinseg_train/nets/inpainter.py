@@ -29,3 +29,25 @@ class Inpainter(nn.Module):
         """``x`` ``[B, 1, S, S]`` in [-1, 1], ``hole`` ``[B, 1, S, S]`` in {0, 1} → the filled slice."""
         predicted = torch.tanh(self.net.head(torch.cat([x * (1 - hole), hole], dim=1)))
         return x * (1 - hole) + predicted * hole
+
+
+class InpaintedCounterfactual(nn.Module):
+    """A COIN generator whose change region is refilled by the inpainter: the hole is where the
+    generator's difference |X − G(X)|/2 exceeds ``threshold``, grown by ``dilate`` 3 × 3 dilations, and
+    X_cf = the inpainter's fill of that hole. The generator finds the target (the classifier's evidence);
+    the inpainter, which knows only normal slices, decides what the hole's pixels should have been —
+    including those the classifier cannot see (the target's faint rim)."""
+
+    def __init__(self, generator: nn.Module, inpainter: Inpainter, threshold: float, dilate: int) -> None:
+        super().__init__()
+        self.generator = generator
+        self.inpainter = inpainter
+        self.threshold = float(threshold)
+        self.dilate = int(dilate)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        x_cf = self.generator(x, condition)
+        hole = ((x - x_cf).abs() * 0.5 > self.threshold).to(x.dtype)
+        for _ in range(self.dilate):
+            hole = torch.nn.functional.max_pool2d(hole, 3, 1, 1)
+        return self.inpainter(x, hole)
