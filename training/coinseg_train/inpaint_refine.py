@@ -11,13 +11,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import generator_size
 from .data import Benchmark
 from .ensemble import val_positives
 from .errors import TrainError
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores
 from .nets.inpainter import InpaintedCounterfactual
-from .runtime import load_checkpoint, log, run_dir, save_checkpoint
+from .runtime import batched, log, run_dir, save_checkpoint
 from .train_classifier import classifier_probs
 from .train_gan import counterfactuals, load_generator
 from .train_inpainter import load_inpainter
@@ -42,11 +44,13 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
                                                f"must both work at {size}")
     x, gt, p, clf = val_positives(bench, size, runs_root)
     thr = float(cfg.get("thresholds", {}).get("mask", 0.25))
-    base_iou = segmentation_scores(diff_mask(x, counterfactuals(base, x, p, False), thr), gt)["pooledIoU"]
+    base_cf = counterfactuals(base, x, p, False)  # the generator runs once; each candidate only refills
+    base_iou = segmentation_scores(diff_mask(x, base_cf, thr), gt)["pooledIoU"]
+    pair = np.concatenate([x, base_cf], axis=1)
     candidates = []
     for t in THRESHOLDS:
         for k in DILATIONS:
-            x_cf = counterfactuals(InpaintedCounterfactual(base, inpainter, t, k), x, p, False)
+            x_cf = batched(lambda b: inpainter(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k)), pair)
             s = segmentation_scores(diff_mask(x, x_cf, thr), gt)
             cv = counterfactual_validity(p, classifier_probs(clf, x_cf))["cv"]
             candidates.append({"threshold": t, "dilate": k, "pooledIoU": s["pooledIoU"], "cv": cv,
@@ -54,7 +58,7 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
             log(f"inpaint threshold={t} dilate={k}: val pooled IoU {s['pooledIoU']:.4f} (precision "
                 f"{s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
     chosen = max(candidates, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"]))
-    payload = dict(load_checkpoint(base_path, "coin"))
+    payload = dict(base_ck)
     payload["state"] = {**payload["state"], "inpainter": inp_ck["state"]["net"]}
     payload["inpaint"] = {"threshold": chosen["threshold"], "dilate": chosen["dilate"], "valPooledIoU": chosen["pooledIoU"],
                           "baseValPooledIoU": base_iou, "candidates": candidates, "inpainter": inp_ck["config"]["inpainter"],

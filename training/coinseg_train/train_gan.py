@@ -223,9 +223,8 @@ def train_gan(
     dev = device()
     coarse_states = attach_coarse(g_cfg, size) if g_cfg["generator"].get("coarse") and not singla else []
     G = build_generator(g_cfg, singla).to(dev)
-    if isinstance(G, CoarseToFineGenerator) and coarse_states:
-        for member, state in zip(G.coarse, coarse_states):
-            member.load_state_dict(state)
+    for member, state in zip(getattr(G, "coarse", []), coarse_states):
+        member.load_state_dict(state)
     D = Discriminator.from_config(g_cfg).to(dev)
     # Optional local discriminator (coin.localDiscriminator = {widths, crop, weight}): judges a
     # crop x crop window centred where the generator changed the slice most (local_crops.py).

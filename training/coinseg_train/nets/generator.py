@@ -146,12 +146,19 @@ class GeneratorEnsemble(nn.Module):
         self.flip = flip
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        outs = []
-        for g in self.members:
-            outs.append(g(x, condition))
-            if self.flip:
-                outs.append(torch.flip(g(torch.flip(x, dims=[3]), condition), dims=[3]))
-        return torch.stack(outs, 0).mean(0)
+        return mean_counterfactual(self.members, self.flip, x, condition)
+
+
+def mean_counterfactual(members: nn.ModuleList, flip: bool, x: torch.Tensor,
+                        condition: torch.Tensor | None = None) -> torch.Tensor:
+    """The mean of the members' counterfactuals of ``x`` and, with ``flip``, of their counterfactuals of
+    the left-right mirrored slice mirrored back."""
+    outs = []
+    for g in members:
+        outs.append(g(x, condition))
+        if flip:
+            outs.append(torch.flip(g(torch.flip(x, dims=[3]), condition), dims=[3]))
+    return torch.stack(outs, 0).mean(0)
 
 
 class CoarseToFineGenerator(nn.Module):
@@ -193,12 +200,7 @@ class CoarseToFineGenerator(nn.Module):
     def coarse_change(self, x: torch.Tensor) -> torch.Tensor:
         """The coarse members' mean change X_cf - X at S/f, upsampled bilinearly to S."""
         xc = F.avg_pool2d(x, self.factor)
-        outs = []
-        for g in self.coarse:
-            outs.append(g(xc))
-            if self.flip:
-                outs.append(torch.flip(g(torch.flip(xc, dims=[3])), dims=[3]))
-        change = torch.stack(outs, 0).mean(0) - xc
+        change = mean_counterfactual(self.coarse, self.flip, xc) - xc
         return F.interpolate(change, scale_factor=float(self.factor), mode="bilinear", align_corners=False)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:

@@ -45,9 +45,13 @@ class InpaintedCounterfactual(nn.Module):
         self.threshold = float(threshold)
         self.dilate = int(dilate)
 
-    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        x_cf = self.generator(x, condition)
-        hole = ((x - x_cf).abs() * 0.5 > self.threshold).to(x.dtype)
-        for _ in range(self.dilate):
+    @staticmethod
+    def hole(x: torch.Tensor, x_cf: torch.Tensor, threshold: float, dilate: int) -> torch.Tensor:
+        """Where |X − X_cf|/2 exceeds ``threshold``, grown by ``dilate`` 3 × 3 dilations (1 inside)."""
+        hole = ((x - x_cf).abs() * 0.5 > threshold).to(x.dtype)
+        for _ in range(dilate):
             hole = torch.nn.functional.max_pool2d(hole, 3, 1, 1)
-        return self.inpainter(x, hole)
+        return hole
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self.inpainter(x, self.hole(x, self.generator(x, condition), self.threshold, self.dilate))
