@@ -21,7 +21,7 @@ from .data import Benchmark, golden_indices, load_split
 from .errors import TrainError
 from .evaluate import evaluate_model
 from .nets.classifier import ClassifierExport
-from .runtime import REPO_ROOT, git_commit, json_safe, log, run_dir
+from .runtime import REPO_ROOT, git_commit, json_safe, load_checkpoint, log, run_dir
 from .train_classifier import classifier_probs, load_classifier
 from .train_gan import load_generator
 
@@ -109,6 +109,9 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
     out = models_root / key
     out.mkdir(parents=True, exist_ok=True)
     size = generator_size(cfg, kind)  # a generator may work above the classifier's size (config.generator_size)
+    if kind != "classifier":
+        # A generator serves the grid its checkpoint says (inpaint-refine may serve it above its training size).
+        size = int(load_checkpoint(run_dir(runs_root, bench.name, kind) / "best.pt", kind).get("size") or size)
     clf, clf_ck = load_classifier(run_dir(runs_root, bench.name, "classifier") / "best.pt", size)
     report = evaluate_model(kind, bench, size, runs_root, "test", float(cfg.get("thresholds", {}).get("mask", 0.25)))
     test = load_split(bench, "test", size)
@@ -218,7 +221,9 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
                              "steps": [int(v) for v in ck["ensemble"]["steps"]]}}
                if isinstance(ck.get("ensemble"), dict) else {}),
             # inpaint-refine: the generator's change region refilled by the inpainter (nets/inpainter.py).
-            **({"inpaint": {k: ck["inpaint"][k] for k in ("threshold", "dilate", "inpainter", "inpainterStep", "inpainterCommand")}}
+            **({"inpaint": {k: ck["inpaint"].get(k) for k in (
+                "threshold", "dilate", "flip", "factor", "baseSize", "valPooledIoU", "valCV", "baseValPooledIoU",
+                "inpainter", "inpainterStep", "inpainterSeconds", "inpainterMachine", "inpainterCommand", "command")}}
                if isinstance(ck.get("inpaint"), dict) else {}),
             "dataset": {k: bench.card.get(k) for k in ("benchmark", "generatorVersion", "seed", "scans", "windowHU")},
         },

@@ -12,60 +12,93 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from .config import generator_size
 from .data import Benchmark
 from .ensemble import val_positives
 from .errors import TrainError
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores
+from .nets.generator import upsample
 from .nets.inpainter import InpaintedCounterfactual
-from .runtime import batched, log, run_dir, save_checkpoint
+from .runtime import batched, command_line, log, run_dir, save_checkpoint
 from .train_classifier import classifier_probs
 from .train_gan import counterfactuals, load_generator
 from .train_inpainter import load_inpainter
 
-#: The hole's thresholds and dilations tried (threshold ≤ the mask's; dilation 0 = the mask itself).
+#: The hole's thresholds and dilations tried (threshold ≤ the mask's; dilation 0 = the mask itself), each
+#: with and without the mirrored fill.
 THRESHOLDS = (0.25, 0.2, 0.15)
 DILATIONS = (0, 1, 2, 3)
+FLIPS = (False, True)
 
 
 def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> dict[str, Any]:
-    """Choose (threshold, dilation) on val and write the wrapped COIN as best.pt. Raises
+    """Choose (threshold, dilation, flip) on val and write the wrapped COIN as best.pt. When the config's
+    COIN size (``coin.size``, :func:`generator_size`) is a multiple f ≥ 2 of the generator's, the wrapped
+    model is served at that size (:class:`FineGridCounterfactual`: the inpainted change at the
+    generator's size, upsampled bilinearly onto the slice) and chosen by its pooled IoU there. Raises
     TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | DATA_INVALID)."""
     out = run_dir(runs_root, bench.name, "coin")
     base_path = out / "best-base.pt" if (out / "best-base.pt").is_file() else out / "best.pt"
     base, base_ck = load_generator(base_path, "coin")
-    if isinstance(base, InpaintedCounterfactual):
+    if isinstance(base, InpaintedCounterfactual) or isinstance(base_ck.get("inpaint"), dict):
         raise TrainError("CHECKPOINT_INVALID", f"{base_path} is already inpainted")
     inpainter, inp_ck = load_inpainter(run_dir(runs_root, bench.name, "inpainter") / "best.pt")
-    size = generator_size(cfg, "coin")
-    if int(inp_ck["size"]) != size or int(base_ck["size"]) != size:
-        raise TrainError("CHECKPOINT_INVALID", f"the inpainter ({inp_ck['size']}) and the generator ({base_ck['size']}) "
-                                               f"must both work at {size}")
+    base_size, size = int(base_ck["size"]), generator_size(cfg, "coin")
+    if int(inp_ck["size"]) != base_size:
+        raise TrainError("CHECKPOINT_INVALID", f"the inpainter works at {inp_ck['size']}, the generator at {base_size}")
+    if size < base_size or size % base_size:
+        raise TrainError("CONFIG_INVALID", f"coin.size {size} is not a multiple of the generator's size {base_size}")
+    factor = size // base_size
     x, gt, p, clf = val_positives(bench, size, runs_root)
+    # The generator and the inpainter work at its own size: the slice average-pooled by the factor.
+    xc = batched(lambda b: F.avg_pool2d(b, factor), x) if factor > 1 else x
     thr = float(cfg.get("thresholds", {}).get("mask", 0.25))
-    base_cf = counterfactuals(base, x, p, False)  # the generator runs once; each candidate only refills
-    base_iou = segmentation_scores(diff_mask(x, base_cf, thr), gt)["pooledIoU"]
-    pair = np.concatenate([x, base_cf], axis=1)
+    base_cf = counterfactuals(base, xc, p, False)  # the generator runs once; each candidate only refills
+    pair = np.concatenate([xc, base_cf], axis=1)
+
+    base_iou = segmentation_scores(diff_mask(x, upsample_onto(x, xc, base_cf, factor), thr), gt)["pooledIoU"]
     candidates = []
     for t in THRESHOLDS:
         for k in DILATIONS:
-            x_cf = batched(lambda b: inpainter(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k)), pair)
-            s = segmentation_scores(diff_mask(x, x_cf, thr), gt)
-            cv = counterfactual_validity(p, classifier_probs(clf, x_cf))["cv"]
-            candidates.append({"threshold": t, "dilate": k, "pooledIoU": s["pooledIoU"], "cv": cv,
-                               "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
-            log(f"inpaint threshold={t} dilate={k}: val pooled IoU {s['pooledIoU']:.4f} (precision "
-                f"{s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
-    chosen = max(candidates, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"]))
+            for flip in FLIPS:
+                filled = batched(lambda b: inpainter.fill(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k), flip), pair)
+                x_cf = upsample_onto(x, xc, filled, factor)
+                s = segmentation_scores(diff_mask(x, x_cf, thr), gt)
+                cv = counterfactual_validity(p, classifier_probs(clf, x_cf))["cv"]
+                candidates.append({"threshold": t, "dilate": k, "flip": flip, "pooledIoU": s["pooledIoU"], "cv": cv,
+                                   "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
+                log(f"inpaint threshold={t} dilate={k} flip={flip}: val pooled IoU {s['pooledIoU']:.4f} (precision "
+                    f"{s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
+    chosen = max(candidates, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"], not c["flip"]))
     payload = dict(base_ck)
     payload["state"] = {**payload["state"], "inpainter": inp_ck["state"]["net"]}
-    payload["inpaint"] = {"threshold": chosen["threshold"], "dilate": chosen["dilate"], "valPooledIoU": chosen["pooledIoU"],
+    payload["size"] = size
+    payload["config"] = {**payload["config"], "coin": {**payload["config"]["coin"], "size": size}}
+    payload["inpaint"] = {"threshold": chosen["threshold"], "dilate": chosen["dilate"], "flip": chosen["flip"],
+                          "factor": factor, "baseSize": base_size, "valPooledIoU": chosen["pooledIoU"], "valCV": chosen["cv"],
                           "baseValPooledIoU": base_iou, "candidates": candidates, "inpainter": inp_ck["config"]["inpainter"],
-                          "inpainterStep": inp_ck.get("step"), "inpainterCommand": inp_ck.get("command")}
+                          "inpainterStep": inp_ck.get("step"), "inpainterCommand": inp_ck.get("command"),
+                          "inpainterSeconds": inp_ck.get("elapsedSeconds"), "inpainterMachine": inp_ck.get("machine"),
+                          "command": command_line()}
     if base_path.name == "best.pt":
         os.replace(base_path, out / "best-base.pt")
     save_checkpoint(out / "best.pt", payload)
-    log(f"coin inpainted: threshold {chosen['threshold']}, dilate {chosen['dilate']}, val pooled IoU "
-        f"{base_iou:.4f} -> {chosen['pooledIoU']:.4f} -> {out / 'best.pt'}")
+    log(f"coin inpainted at {size}: threshold {chosen['threshold']}, dilate {chosen['dilate']}, flip {chosen['flip']}, "
+        f"val pooled IoU {base_iou:.4f} -> {chosen['pooledIoU']:.4f} (CV {chosen['cv']:.3f}) -> {out / 'best.pt'}")
     return payload["inpaint"]
+
+
+def upsample_onto(x: np.ndarray, xc: np.ndarray, cf: np.ndarray, factor: int) -> np.ndarray:
+    """The counterfactual ``cf`` of the pooled slices ``xc`` served on the grid of ``x``, as
+    :class:`FineGridCounterfactual` serves it: clamp(X + up(cf − xc), −1, 1); ``cf`` itself for factor 1."""
+    if factor == 1:
+        return cf
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(x), 64):
+            change = upsample(torch.from_numpy(cf[i:i + 64] - xc[i:i + 64]), factor)
+            outs.append(torch.clamp(torch.from_numpy(x[i:i + 64]) + change, -1.0, 1.0).numpy())
+    return np.concatenate(outs)

@@ -20,7 +20,7 @@ from .local_crops import crop_at, edit_centres
 from .losses import adversarial_bce, bernoulli_kl_from_logits, l1, total_variation_255
 from .metrics import counterfactual_validity, diff_mask, segmentation_scores, selection_score
 from .nets.discriminator import Discriminator
-from .nets.generator import CoarseToFineGenerator, Generator, GeneratorEnsemble, build_generator
+from .nets.generator import CoarseToFineGenerator, FineGridCounterfactual, Generator, GeneratorEnsemble, build_generator
 from .runtime import (Budget, batched, command_line, device, load_checkpoint, log, machine_description, run_dir,
                       save_checkpoint, seed_everything)
 from .train_classifier import classifier_probs, load_classifier
@@ -65,9 +65,12 @@ def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, An
         # inpaint-refine: the generator's change region refilled by the inpainter (nets/inpainter.py).
         from .nets.inpainter import InpaintedCounterfactual, Inpainter
 
-        inp = Inpainter.from_config(ck["inpaint"]["inpainter"])
+        ip = ck["inpaint"]
+        inp = Inpainter.from_config(ip["inpainter"])
         inp.load_state_dict(ck["state"]["inpainter"])
-        module = InpaintedCounterfactual(module, inp, float(ck["inpaint"]["threshold"]), int(ck["inpaint"]["dilate"]))
+        module = InpaintedCounterfactual(module, inp, float(ip["threshold"]), int(ip["dilate"]), bool(ip.get("flip", False)))
+        if int(ip.get("factor", 1)) > 1:  # served above the size it works at (inpaint-refine with coin.size)
+            module = FineGridCounterfactual(module, int(ip["factor"]))
     module.to(device()).eval()
     return module, ck
 

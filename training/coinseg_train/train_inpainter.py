@@ -106,7 +106,11 @@ def train_inpainter(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, resu
 
     bs, every = int(c["batchSize"]), int(c.get("evalEverySteps", 250))
     net.train()
+    lr0 = float(c["lr"])
+    lr_final = float(c.get("lrFinal", lr0))  # cosine from lr to lrFinal over the budget (time or steps)
     while not budget.done(step):
+        for group in opt.param_groups:
+            group["lr"] = lr_final + 0.5 * (lr0 - lr_final) * (1.0 + math.cos(math.pi * budget.progress(step)))
         idx = torch.randint(len(x_train), (bs,), generator=gen)
         x = x_train[idx]
         if float(torch.rand((), generator=gen)) < 0.5:
@@ -119,7 +123,7 @@ def train_inpainter(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, resu
         opt.step()
         step += 1
         if step % int(c.get("logEverySteps", 50)) == 0:
-            log(f"step={step} t={budget.elapsed_s():.0f}s holeL1={loss.item():.4f}")
+            log(f"step={step} t={budget.elapsed_s():.0f}s holeL1={loss.item():.4f} lr={opt.param_groups[0]['lr']:.2e}")
         if step % every == 0:
             evaluate()
             save_checkpoint(out / "last.pt", payload({"net": net.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state()}))

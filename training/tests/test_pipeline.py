@@ -2,6 +2,7 @@
 ONNX Runtime against PyTorch, the model card and the golden tensors."""
 
 import hashlib
+import math
 import os
 import json
 from pathlib import Path
@@ -579,6 +580,10 @@ def test_should_train_an_inpainter_on_normal_slices_that_changes_only_the_hole(e
     assert _cli("train-inpainter", *common, "--steps", "4", "--resume") == 0
     last = load_checkpoint(tmp_path / "kidney-blob" / "inpainter" / "last.pt", "inpainter")
     assert last["step"] == 4 and last["best"]["valHoleL1"] >= 0
+    # Cosine from lr to lrFinal over the budget: the 4th of 4 steps ran at progress 3/4.
+    c = last["config"]["inpainter"]
+    want = c["lrFinal"] + 0.5 * (c["lr"] - c["lrFinal"]) * (1 + math.cos(math.pi * 0.75))
+    assert c["lrFinal"] < c["lr"] and last["state"]["opt"]["param_groups"][0]["lr"] == pytest.approx(want)
     net, ck = load_inpainter(tmp_path / "kidney-blob" / "inpainter" / "best.pt")
     x = torch.rand(3, 1, 32, 32) * 2 - 1
     cfg = ck["config"]["inpainter"]["holes"]
@@ -601,6 +606,7 @@ def test_should_train_an_inpainter_on_normal_slices_that_changes_only_the_hole(e
 def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_generator(exported, tmp_path: Path, capfd):
     import shutil
 
+    from coinseg_train.nets.generator import FineGridCounterfactual
     from coinseg_train.nets.inpainter import InpaintedCounterfactual
     from coinseg_train.train_gan import load_generator
 
@@ -616,7 +622,8 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     base, _ = load_generator(runs / "kidney-blob" / "coin" / "best-base.pt", "coin")
     assert isinstance(g, InpaintedCounterfactual) and not isinstance(base, InpaintedCounterfactual)
     chosen = ck["inpaint"]
-    assert len(chosen["candidates"]) == 12 and chosen["valPooledIoU"] == max(c["pooledIoU"] for c in chosen["candidates"])
+    assert len(chosen["candidates"]) == 24 and chosen["valPooledIoU"] == max(c["pooledIoU"] for c in chosen["candidates"])
+    assert {c["flip"] for c in chosen["candidates"]} == {False, True} and chosen["factor"] == 1 and ck["size"] == 32
     # Outside the dilated change region the counterfactual is the slice itself.
     x = torch.rand(2, 1, 32, 32) * 2 - 1
     with torch.no_grad():
@@ -624,13 +631,34 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
         hole = ((x - x_base).abs() / 2 > chosen["threshold"]).float()
         for _ in range(chosen["dilate"]):
             hole = torch.nn.functional.max_pool2d(hole, 3, 1, 1)
+        # The mirrored fill is the mean of the fill and the mirrored slice's fill mirrored back.
+        one = g.inpainter(x, hole)
+        mirrored = torch.flip(g.inpainter(torch.flip(x, dims=[3]), torch.flip(hole, dims=[3])), dims=[3])
     assert torch.equal(x_cf[hole == 0], x[hole == 0])
+    assert torch.allclose(x_cf, 0.5 * (one + mirrored) if chosen["flip"] else one, atol=1e-6)
     # Run again, it wraps the same base (best-base.pt), not the wrapped model.
     assert _cli("inpaint-refine", *common) == 0
     assert not isinstance(load_generator(runs / "kidney-blob" / "coin" / "best-base.pt", "coin")[0], InpaintedCounterfactual)
     assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
     card = _strict_json(models / "kidney-blob-coin" / "model.json")
     assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["dilate"] == chosen["dilate"]
+    # Served at twice its size (coin.size 64): the inpainted change of the pooled slice, upsampled onto it.
+    assert _cli("inpaint-refine", *common, "--set", "coin.size=48") == 2
+    assert "error CONFIG_INVALID" in capfd.readouterr().err
+    assert _cli("inpaint-refine", *common, "--set", "coin.size=64") == 0
+    fine, ck2 = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    assert isinstance(fine, FineGridCounterfactual) and isinstance(fine.generator, InpaintedCounterfactual)
+    assert ck2["size"] == 64 and ck2["inpaint"]["factor"] == 2 and ck2["inpaint"]["baseSize"] == 32
+    x64 = torch.rand(2, 1, 64, 64) * 2 - 1
+    with torch.no_grad():
+        xc = torch.nn.functional.avg_pool2d(x64, 2)
+        want = torch.clamp(x64 + torch.nn.functional.interpolate(fine.generator(xc) - xc, scale_factor=2.0, mode="bilinear",
+                                                                  align_corners=False), -1, 1)
+        assert torch.allclose(fine(x64), want, atol=1e-6)
+    assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0  # the checkpoint's size, not the preset's
+    card = _strict_json(models / "kidney-blob-coin" / "model.json")
+    assert card["inputs"][0]["shape"] == [-1, 1, 64, 64] and card["preprocess"]["size"] == [64, 64]
+    assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["factor"] == 2
     assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "r"),
                 "--models", str(models)) == 2
     assert "error CHECKPOINT_INVALID" in capfd.readouterr().err

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -161,6 +161,34 @@ def mean_counterfactual(members: nn.ModuleList, flip: bool, x: torch.Tensor,
     return torch.stack(outs, 0).mean(0)
 
 
+def upsampled_change(counterfactual: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, factor: int) -> torch.Tensor:
+    """The change ``counterfactual(X_c) - X_c`` of the slice average-pooled by ``factor`` (X_c), upsampled
+    bilinearly back to the slice's grid."""
+    xc = F.avg_pool2d(x, factor)
+    return upsample(counterfactual(xc) - xc, factor)
+
+
+def upsample(change: torch.Tensor, factor: int) -> torch.Tensor:
+    """Bilinear (half-pixel) upsampling by ``factor``: how a change at S/f is carried onto S."""
+    return F.interpolate(change, scale_factor=float(factor), mode="bilinear", align_corners=False)
+
+
+class FineGridCounterfactual(nn.Module):
+    """A counterfactual generator trained at S/f served at S: X_cf = clamp(X + up_f(G(avgpool_f X) -
+    avgpool_f X), -1, 1), so the mask rule |X - X_cf|/2 > t is applied on the finer grid (the service's
+    native one), where a bilinear change has sub-cell edges. No weights of its own."""
+
+    def __init__(self, generator: nn.Module, factor: int) -> None:
+        super().__init__()
+        if factor < 2:
+            raise ValueError("a fine-grid counterfactual needs a factor >= 2")
+        self.generator = generator
+        self.factor = int(factor)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.clamp(x + upsampled_change(lambda xc: self.generator(xc, condition), x, self.factor), -1.0, 1.0)
+
+
 class CoarseToFineGenerator(nn.Module):
     """COIN at S from a frozen COIN generator at S/f plus a trainable full-resolution enhancer (after
     pix2pixHD's global generator + local enhancer, Wang et al. 2018):
@@ -199,9 +227,7 @@ class CoarseToFineGenerator(nn.Module):
 
     def coarse_change(self, x: torch.Tensor) -> torch.Tensor:
         """The coarse members' mean change X_cf - X at S/f, upsampled bilinearly to S."""
-        xc = F.avg_pool2d(x, self.factor)
-        change = mean_counterfactual(self.coarse, self.flip, xc) - xc
-        return F.interpolate(change, scale_factor=float(self.factor), mode="bilinear", align_corners=False)
+        return upsampled_change(lambda xc: mean_counterfactual(self.coarse, self.flip, xc), x, self.factor)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         return self.with_coarse(x)[0]

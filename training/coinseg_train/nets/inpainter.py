@@ -30,20 +30,30 @@ class Inpainter(nn.Module):
         predicted = torch.tanh(self.net.head(torch.cat([x * (1 - hole), hole], dim=1)))
         return x * (1 - hole) + predicted * hole
 
+    def fill(self, x: torch.Tensor, hole: torch.Tensor, flip: bool) -> torch.Tensor:
+        """The fill, with ``flip`` the mean of it and of the mirrored slice's fill mirrored back (both
+        equal ``x`` outside the hole)."""
+        out = self(x, hole)
+        if flip:
+            out = 0.5 * (out + torch.flip(self(torch.flip(x, dims=[3]), torch.flip(hole, dims=[3])), dims=[3]))
+        return out
+
 
 class InpaintedCounterfactual(nn.Module):
     """A COIN generator whose change region is refilled by the inpainter: the hole is where the
     generator's difference |X − G(X)|/2 exceeds ``threshold``, grown by ``dilate`` 3 × 3 dilations, and
-    X_cf = the inpainter's fill of that hole. The generator finds the target (the classifier's evidence);
-    the inpainter, which knows only normal slices, decides what the hole's pixels should have been —
-    including those the classifier cannot see (the target's faint rim)."""
+    X_cf = the inpainter's fill of that hole (with ``flip``, averaged with the mirrored slice's fill).
+    The generator finds the target (the classifier's evidence); the inpainter, which knows only normal
+    slices, decides what the hole's pixels should have been — including those the classifier cannot
+    see (the target's faint rim)."""
 
-    def __init__(self, generator: nn.Module, inpainter: Inpainter, threshold: float, dilate: int) -> None:
+    def __init__(self, generator: nn.Module, inpainter: Inpainter, threshold: float, dilate: int, flip: bool = False) -> None:
         super().__init__()
         self.generator = generator
         self.inpainter = inpainter
         self.threshold = float(threshold)
         self.dilate = int(dilate)
+        self.flip = bool(flip)
 
     @staticmethod
     def hole(x: torch.Tensor, x_cf: torch.Tensor, threshold: float, dilate: int) -> torch.Tensor:
@@ -54,4 +64,4 @@ class InpaintedCounterfactual(nn.Module):
         return hole
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        return self.inpainter(x, self.hole(x, self.generator(x, condition), self.threshold, self.dilate))
+        return self.inpainter.fill(x, self.hole(x, self.generator(x, condition), self.threshold, self.dilate), self.flip)
