@@ -662,3 +662,12 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "r"),
                 "--models", str(models)) == 2
     assert "error CHECKPOINT_INVALID" in capfd.readouterr().err
+
+
+def test_should_refuse_an_inpaint_size_for_a_model_other_than_coin():
+    import subprocess
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train.sh"
+    for argv in (["singla", "--inpaint", "256"], ["coin", "--inpaint", "big"]):
+        done = subprocess.run(["bash", str(script), "kidney-blob", *argv], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 64 and "error USAGE: --inpaint SIZE is for coin" in done.stderr
