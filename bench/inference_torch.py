@@ -11,7 +11,7 @@ runs/ is not committed: on a fresh machine `python3 -m coinseg_train restore-cla
 `restore-generator --model coin|singla` (PYTHONPATH=training) rebuild those checkpoints from the
 committed ONNX files, checked against their golden outputs. Where a checkpoint is still missing, the
 network is built from its model card instead — training.config, and
-training.ensemble's members and mirror for an ensemble graph — with seeded random weights: the same
+training.ensemble's members and mirror for an ensemble graph, training.inpaint's inpainter and grid — with seeded random weights: the same
 layers and the same multiply-adds, so the same time, but not the same outputs. Such a model is listed
 under "randomWeights" and the caller skips its output check. The input is the
 model's golden x (models/<key>/golden/x.bin), its first slice tiled to the batch size.
@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "training"))
 
 from coinseg_train.nets.classifier import Classifier, ClassifierExport  # noqa: E402
-from coinseg_train.nets.generator import Generator, GeneratorEnsemble  # noqa: E402
+from coinseg_train.nets.generator import FineGridCounterfactual, Generator, GeneratorEnsemble  # noqa: E402
+from coinseg_train.nets.inpainter import InpaintedCounterfactual, Inpainter  # noqa: E402
 from coinseg_train.train_classifier import load_classifier  # noqa: E402
 from coinseg_train.train_gan import load_generator  # noqa: E402
 
@@ -59,6 +60,12 @@ def load_or_build(a: argparse.Namespace, role: str) -> torch.nn.Module:
         ens = card["training"].get("ensemble")
         members = [Generator.from_config(config, singla=role == "singla") for _ in range((ens or {}).get("members", 1))]
         net = GeneratorEnsemble(members, bool(ens["flip"])) if ens else members[0]
+        inpaint = card["training"].get("inpaint")
+        if inpaint:  # inpaint-refine's wrappers (the hole a random generator's change makes costs the same)
+            net = InpaintedCounterfactual(net, Inpainter.from_config(inpaint["inpainter"]), float(inpaint["threshold"]),
+                                          int(inpaint["dilate"]), bool(inpaint.get("flip", False)))
+            if int(inpaint.get("factor") or 1) > 1:
+                net = FineGridCounterfactual(net, int(inpaint["factor"]))
     params = sum(p.numel() for p in net.parameters())
     if params != card["parameters"]:
         raise SystemExit(f"{key}: the card's architecture builds {params} parameters, the card says {card['parameters']}")

@@ -240,18 +240,37 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
     d, card = _committed(models_root, f"{benchmark}-{kind}", f"{kind} generator")
     onnx_path = d / "model.onnx"
     section = card["training"]["config"]
-    if card["training"].get("inpaint"):
-        raise TrainError("CHECKPOINT_INVALID", f"{d.name}: an inpainted generator (inpaint-refine) cannot be restored from its graph yet")
-    ens = card["training"].get("ensemble")
     singla = kind == "singla"
+    inpaint = card["training"].get("inpaint")
+    if inpaint and (singla or not isinstance(inpaint.get("inpainter"), dict)):
+        raise TrainError("CHECKPOINT_INVALID", f"{d.name}: the card's inpaint section does not describe a COIN inpainter")
+    ens = card["training"].get("ensemble")
     try:
         values = _OnnxValues(onnx.load(str(onnx_path)))
     except Exception as exc:  # onnx raises DecodeError and friends on a corrupt file
         raise TrainError("CHECKPOINT_INVALID", f"{onnx_path}: {exc}") from exc
+    # inpaint-refine's wrappers add their module paths in front of the generator's (export.py's `g`):
+    # FineGridCounterfactual.generator, then InpaintedCounterfactual.generator / .inpainter.
+    factor = int(inpaint.get("factor") or 1) if inpaint else 1
+    outer = "/g/" + ("generator/" if factor > 1 else "")
+    base_prefix = outer + ("generator/" if inpaint else "")
     members = [build_generator(section, singla=singla) for _ in range(int(ens["members"]) if ens else 1)]
     for k, g in enumerate(members):
-        _load_member(g, values, f"/g/members.{k}/" if ens else "/g/", singla, str(onnx_path))
-    module: nn.Module = GeneratorEnsemble(members, bool(ens["flip"])) if ens else members[0]
+        _load_member(g, values, f"{base_prefix}members.{k}/" if ens else base_prefix, singla, str(onnx_path))
+    base: nn.Module = GeneratorEnsemble(members, bool(ens["flip"])) if ens else members[0]
+    module = base
+    inpainter = None
+    if inpaint:
+        from .nets.generator import FineGridCounterfactual
+        from .nets.inpainter import InpaintedCounterfactual, Inpainter
+
+        inpainter = Inpainter.from_config(inpaint["inpainter"])
+        # Inpainter.forward calls its net's head() directly, so the graph names its layers under inpainter/.
+        _load_member(inpainter.net, values, outer + "inpainter/", False, str(onnx_path))
+        module = InpaintedCounterfactual(base, inpainter, float(inpaint["threshold"]), int(inpaint["dilate"]),
+                                         bool(inpaint.get("flip", False)))
+        if factor > 1:
+            module = FineGridCounterfactual(module, factor)
     module.eval()
     if sum(p.numel() for p in module.parameters()) != card["parameters"]:
         raise TrainError("CHECKPOINT_INVALID", f"{d.name}: the card's architecture does not have its {card['parameters']} parameters")
@@ -266,9 +285,10 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
         raise TrainError("PARITY_FAILED", f"restored {kind} generator differs from {d.name}'s golden outputs by {diff:.3g}")
     states = [g.state_dict() for g in members]
     step = int(card["training"]["selectedStep"])
+    size = int(card["preprocess"]["size"][0])
     payload: dict[str, Any] = {
         "model": kind, "benchmark": benchmark, "windowHU": card["preprocess"]["windowHU"],
-        "size": int(card["preprocess"]["size"][0]), "config": {**cfg, kind: section}, "step": step,
+        "size": size, "config": {**cfg, kind: section}, "step": step,
         "elapsedSeconds": float(card["training"]["selectedAtSeconds"]),
         "best": {"step": step, "val": card.get("metrics", {})}, "command": card["training"]["command"],
         "restoredFrom": {"model": d.name, "sha256": card["sha256"]},
@@ -277,6 +297,13 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
     if ens:
         payload["ensemble"] = {"flip": bool(ens["flip"]), "steps": list(ens["steps"])}
     out = run_dir(runs_root, benchmark, kind) / "best.pt"
+    if inpaint and inpainter is not None:
+        # best-base.pt: the generator it wraps, at its own size (inpaint-refine wraps it again from there).
+        base_size = size // factor
+        save_checkpoint(out.parent / "best-base.pt", {**payload, "size": base_size,
+                                                      "config": {**cfg, kind: {**section, "size": base_size}}})
+        payload["state"] = {**payload["state"], "inpainter": inpainter.state_dict()}
+        payload["inpaint"] = dict(inpaint)
     save_checkpoint(out, payload)
     log(f"restored {d.name} into {out}: max |d| {diff:.3g} against its PyTorch golden outputs")
     return out

@@ -659,9 +659,21 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     card = _strict_json(models / "kidney-blob-coin" / "model.json")
     assert card["inputs"][0]["shape"] == [-1, 1, 64, 64] and card["preprocess"]["size"] == [64, 64]
     assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["factor"] == 2
+    # Restored from the graph: the wrapped model (its golden outputs) and the generator it wraps, at 32.
     assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "r"),
-                "--models", str(models)) == 2
-    assert "error CHECKPOINT_INVALID" in capfd.readouterr().err
+                "--models", str(models)) == 0
+    again, rck = load_generator(tmp_path / "r" / "kidney-blob" / "coin" / "best.pt", "coin")
+    rbase, bck = load_generator(tmp_path / "r" / "kidney-blob" / "coin" / "best-base.pt", "coin")
+    assert isinstance(again, FineGridCounterfactual) and rck["size"] == 64 and rck["inpaint"]["factor"] == 2
+    assert not isinstance(rbase, (FineGridCounterfactual, InpaintedCounterfactual)) and bck["size"] == 32
+    with torch.no_grad():
+        assert torch.allclose(again(x64), fine(x64), atol=1e-5) and torch.allclose(rbase(x), base(x), atol=1e-5)
+    # The restored base wraps again (inpaint-refine reads best-base.pt).
+    shutil.copytree(runs / "kidney-blob" / "inpainter", tmp_path / "r" / "kidney-blob" / "inpainter")
+    shutil.copytree(runs / "kidney-blob" / "classifier", tmp_path / "r" / "kidney-blob" / "classifier")
+    assert _cli("inpaint-refine", "--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(tmp_path / "r"),
+                "--set", "coin.size=64") == 0
+    assert load_checkpoint(tmp_path / "r" / "kidney-blob" / "coin" / "best.pt", "coin")["inpaint"]["threshold"] == ck2["inpaint"]["threshold"]
 
 
 def test_should_refuse_an_inpaint_size_for_a_model_other_than_coin():
