@@ -15,7 +15,7 @@ import torch
 from .config import generator_size, load_config
 from .data import load_benchmark
 from .errors import TrainError
-from .runtime import REPO_ROOT, default_data_dir, log, set_device
+from .runtime import REPO_ROOT, default_data_dir, load_checkpoint, log, set_device
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,14 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _eval_size(cfg: dict, model: str, onnx: Path | None) -> int:
-    """The side a model is evaluated at: an exported generator's own (its model.json beside it), else
-    the preset's for that model (``<model>.size`` for a generator trained above the classifier's size)."""
+def _eval_size(cfg: dict, model: str, onnx: Path | None, best: Path | None = None) -> int:
+    """The side a model is evaluated at: an exported generator's own (its model.json beside it), an
+    inpainted checkpoint's (``best``: inpaint-refine fixed its grid), else the preset's for that model
+    (``<model>.size`` for a generator trained above the classifier's size)."""
     card = onnx.parent / "model.json" if onnx is not None else None
     if card is not None and card.is_file():
         import json
 
         return int(json.loads(card.read_text())["preprocess"]["size"][0])
+    if onnx is None and best is not None and model == "coin" and best.is_file():
+        ck = load_checkpoint(best, model)
+        if isinstance(ck.get("inpaint"), dict):
+            return int(ck["size"])
     return generator_size(cfg, model)
 
 
@@ -147,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "evaluate":
             from .evaluate import evaluate_model
 
-            evaluate_model(args.model, bench, _eval_size(cfg, args.model, args.onnx), args.runs, args.split,
+            best = args.runs / bench.name / args.model / "best.pt" if args.checkpoint == "best" else None
+            evaluate_model(args.model, bench, _eval_size(cfg, args.model, args.onnx, best), args.runs, args.split,
                            float(cfg.get("thresholds", {}).get("mask", 0.25)), args.checkpoint, args.onnx,
                            args.refine_low)
         elif args.command == "probe-classifier":

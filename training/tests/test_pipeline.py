@@ -655,6 +655,8 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
         want = torch.clamp(x64 + torch.nn.functional.interpolate(fine.generator(xc) - xc, scale_factor=2.0, mode="bilinear",
                                                                   align_corners=False), -1, 1)
         assert torch.allclose(fine(x64), want, atol=1e-6)
+    assert _cli("evaluate", "--model", "coin", *common, "--split", "val") == 0  # at the checkpoint's size too
+    assert json.loads((runs / "kidney-blob" / "coin" / "eval-val.json").read_text())["size"] == 64
     assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0  # the checkpoint's size, not the preset's
     card = _strict_json(models / "kidney-blob-coin" / "model.json")
     assert card["inputs"][0]["shape"] == [-1, 1, 64, 64] and card["preprocess"]["size"] == [64, 64]
