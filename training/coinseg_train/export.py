@@ -169,7 +169,10 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
     try:
         last_ck = torch.load(run_dir(runs_root, bench.name, kind) / "last.pt", map_location="cpu", weights_only=False)
     except (OSError, RuntimeError):
-        last_ck = ck
+        # No last.pt: a restored checkpoint carries its training run's record (restore-generator).
+        trained = ck.get("trained") or {}
+        last_ck = {**ck, **({"elapsedSeconds": trained["wallClockSeconds"], "step": trained["steps"],
+                             "machine": trained.get("machine")} if trained.get("wallClockSeconds") is not None else {})}
     input_specs = [{"name": "x", "shape": [-1, 1, size, size], "dtype": "float32"}]
     if kind == "singla":
         input_specs.append({"name": "condition", "shape": [-1], "dtype": "float32"})

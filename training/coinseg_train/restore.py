@@ -292,6 +292,8 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
         "elapsedSeconds": float(card["training"]["selectedAtSeconds"]),
         "best": {"step": step, "val": card.get("metrics", {})}, "command": card["training"]["command"],
         "restoredFrom": {"model": d.name, "sha256": card["sha256"]},
+        # The training run's record (there is no last.pt): export carries it into a new card.
+        "trained": {k: card["training"].get(k) for k in ("wallClockSeconds", "steps", "machine")},
         "state": {"generators": states} if ens else {"generator": states[0]},
     }
     if ens:

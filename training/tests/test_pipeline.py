@@ -676,6 +676,12 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     assert _cli("inpaint-refine", "--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(tmp_path / "r"),
                 "--set", "coin.size=64") == 0
     assert load_checkpoint(tmp_path / "r" / "kidney-blob" / "coin" / "best.pt", "coin")["inpaint"]["threshold"] == ck2["inpaint"]["threshold"]
+    # Exported from there (no last.pt), the card keeps the training run's record from the restored one.
+    assert _cli("export", "--model", "coin", "--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs",
+                str(tmp_path / "r"), "--out", str(tmp_path / "m2")) == 0
+    again_card = _strict_json(tmp_path / "m2" / "kidney-blob-coin" / "model.json")
+    for k in ("wallClockSeconds", "steps", "machine"):
+        assert again_card["training"][k] == card["training"][k]
 
 
 def test_should_refuse_an_inpaint_size_for_a_model_other_than_coin():
