@@ -140,10 +140,17 @@ describe("dataset CLI on a tiny kidney-lesion set", () => {
   let dir: string;
   let set: Awaited<ReturnType<typeof readSet>>;
   before(async () => {
-    dir = await runDataset(["--benchmark", "kidney-lesion", "--scans", "12", "--seed", "11", "--size", "96", "--slices", "24"]);
+    // No --seed: the CLI's default for kidney-lesion (11, the committed lesion models' dataset).
+    dir = await runDataset(["--benchmark", "kidney-lesion", "--scans", "12", "--size", "96", "--slices", "24"]);
     set = await readSet(dir);
   });
   after(async () => rm(dir, { recursive: true, force: true }));
+
+  it("should default to the seed the committed kidney-lesion models were trained on when --seed is left out", async () => {
+    const card = JSON.parse(await readFile("models/kidney-lesion-coin/model.json", "utf8")) as { training: { dataset: { seed: number } } };
+    assert.equal(set.card.seed, 11);
+    assert.equal(set.card.seed, card.training.dataset.seed);
+  });
 
   it("should label a slice abnormal iff its lesion area exceeds the card's threshold", async () => {
     const threshold = set.card.abnormalAreaThresholdPx!;
