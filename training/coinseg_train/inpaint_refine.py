@@ -27,11 +27,26 @@ from .train_classifier import classifier_probs
 from .train_gan import counterfactuals, load_generator
 from .train_inpainter import load_inpainter
 
-#: The hole's thresholds and dilations tried (threshold ≤ the mask's; dilation 0 = the mask itself), each
-#: with and without the mirrored fill.
+#: The hole's thresholds and dilations tried by default (threshold ≤ the mask's; dilation 0 = the mask
+#: itself), each with and without the mirrored fill. ``inpainter.refine.thresholds`` / ``.dilations`` in the
+#: config replace them (a weak generator's change may only cover the target at a lower threshold).
 THRESHOLDS = (0.25, 0.2, 0.15)
 DILATIONS = (0, 1, 2, 3)
 FLIPS = (False, True)
+
+
+def hole_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """The (thresholds, dilations) to try: the config's ``inpainter.refine`` or the defaults. Raises
+    TrainError(CONFIG_INVALID) unless thresholds are in (0, 1) and dilations integers in 0..16."""
+    refine = cfg.get("inpainter", {}).get("refine", {}) or {}
+    thresholds, dilations = refine.get("thresholds", THRESHOLDS), refine.get("dilations", DILATIONS)
+    if (not isinstance(thresholds, (list, tuple)) or not thresholds
+            or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < 1 for t in thresholds)):
+        raise TrainError("CONFIG_INVALID", f"inpainter.refine.thresholds must be a non-empty list of numbers in (0, 1): {thresholds!r}")
+    if (not isinstance(dilations, (list, tuple)) or not dilations
+            or not all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 16 for k in dilations)):
+        raise TrainError("CONFIG_INVALID", f"inpainter.refine.dilations must be a non-empty list of integers in 0..16: {dilations!r}")
+    return tuple(float(t) for t in thresholds), tuple(dilations)
 
 
 def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> dict[str, Any]:
@@ -52,6 +67,7 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     if size < base_size or size % base_size:
         raise TrainError("CONFIG_INVALID", f"coin.size {size} is not a multiple of the generator's size {base_size}")
     factor = size // base_size
+    thresholds, dilations = hole_grid(cfg)
     x, gt, p, clf = val_positives(bench, size, runs_root)
     # The generator and the inpainter work at its own size: the slice average-pooled by the factor.
     xc = batched(lambda b: F.avg_pool2d(b, factor), x) if factor > 1 else x
@@ -61,8 +77,8 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
 
     base_iou = segmentation_scores(diff_mask(x, upsample_onto(x, xc, base_cf, factor), thr), gt)["pooledIoU"]
     candidates = []
-    for t in THRESHOLDS:
-        for k in DILATIONS:
+    for t in thresholds:
+        for k in dilations:
             for flip in FLIPS:
                 filled = batched(lambda b: inpainter.fill(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k), flip), pair)
                 x_cf = upsample_onto(x, xc, filled, factor)

@@ -642,6 +642,13 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
     card = _strict_json(models / "kidney-blob-coin" / "model.json")
     assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["dilate"] == chosen["dilate"]
+    # The hole grid comes from the config when it sets one (inpainter.refine), checked before any work.
+    assert _cli("inpaint-refine", *common, "--set", "inpainter.refine.thresholds=[0.1,0.05]", "--set", "inpainter.refine.dilations=[4]") == 0
+    grid = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")[1]["inpaint"]["candidates"]
+    assert sorted({c["threshold"] for c in grid}) == [0.05, 0.1] and {c["dilate"] for c in grid} == {4} and len(grid) == 4
+    for bad in ("inpainter.refine.thresholds=[1.5]", "inpainter.refine.thresholds=[]", "inpainter.refine.dilations=[-1]", "inpainter.refine.dilations=[true]"):
+        assert _cli("inpaint-refine", *common, "--set", bad) == 2
+        assert "error CONFIG_INVALID" in capfd.readouterr().err
     # Served at twice its size (coin.size 64): the inpainted change of the pooled slice, upsampled onto it.
     assert _cli("inpaint-refine", *common, "--set", "coin.size=48") == 2
     assert "error CONFIG_INVALID" in capfd.readouterr().err
