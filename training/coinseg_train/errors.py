@@ -14,6 +14,7 @@ ErrorCode = Literal[
     "MODEL_NOT_FOUND",  # an exported model file (ONNX) named on the command line does not exist
     "MODEL_INVALID",  # a committed model's graph does not match the sha256 in its model.json
     "PARITY_FAILED",  # ONNX Runtime and PyTorch outputs differ by more than the tolerance
+    "NO_VALID_CANDIDATE",  # inpaint-refine: no hole keeps the counterfactuals valid (val CV below inpainter.refine.minCV)
     "USAGE",  # bad command-line arguments
 ]
 

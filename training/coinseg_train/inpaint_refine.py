@@ -35,6 +35,11 @@ DILATIONS = (0, 1, 2, 3)
 FLIPS = (False, True)
 
 
+#: The val CV a candidate must keep (the acceptance bar's 0.95) unless ``inpainter.refine.minCV`` says otherwise:
+#: a refill that leaves the classifier calling the slice abnormal is no counterfactual, whatever its IoU.
+MIN_CV = 0.95
+
+
 def hole_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...]]:
     """The (thresholds, dilations) to try: the config's ``inpainter.refine`` or the defaults. Raises
     TrainError(CONFIG_INVALID) unless thresholds are in (0, 1) and dilations integers in 0..16."""
@@ -68,6 +73,9 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
         raise TrainError("CONFIG_INVALID", f"coin.size {size} is not a multiple of the generator's size {base_size}")
     factor = size // base_size
     thresholds, dilations = hole_grid(cfg)
+    min_cv = cfg.get("inpainter", {}).get("refine", {}).get("minCV", MIN_CV)
+    if isinstance(min_cv, bool) or not isinstance(min_cv, (int, float)) or not 0 <= min_cv <= 1:
+        raise TrainError("CONFIG_INVALID", f"inpainter.refine.minCV must be a number in [0, 1]: {min_cv!r}")
     x, gt, p, clf = val_positives(bench, size, runs_root)
     # The generator and the inpainter work at its own size: the slice average-pooled by the factor.
     xc = batched(lambda b: F.avg_pool2d(b, factor), x) if factor > 1 else x
@@ -75,7 +83,9 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     base_cf = counterfactuals(base, xc, p, False)  # the generator runs once; each candidate only refills
     pair = np.concatenate([xc, base_cf], axis=1)
 
-    base_iou = segmentation_scores(diff_mask(x, upsample_onto(x, xc, base_cf, factor), thr), gt)["pooledIoU"]
+    base_full = upsample_onto(x, xc, base_cf, factor)
+    base_iou = segmentation_scores(diff_mask(x, base_full, thr), gt)["pooledIoU"]
+    base_cv = counterfactual_validity(p, classifier_probs(clf, base_full))["cv"]
     candidates = []
     for t in thresholds:
         for k in dilations:
@@ -88,14 +98,17 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
                                    "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
                 log(f"inpaint threshold={t} dilate={k} flip={flip}: val pooled IoU {s['pooledIoU']:.4f} (precision "
                     f"{s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
-    chosen = max(candidates, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"], not c["flip"]))
+    try:
+        chosen = choose_candidate(candidates, min_cv)
+    except TrainError as exc:
+        raise TrainError(exc.code, f"{exc.message} (the generator alone: {base_cv:.3f}); {out / 'best.pt'} left as it was") from exc
     payload = dict(base_ck)
     payload["state"] = {**payload["state"], "inpainter": inp_ck["state"]["net"]}
     payload["size"] = size
     payload["config"] = {**payload["config"], "coin": {**payload["config"]["coin"], "size": size}}
     payload["inpaint"] = {"threshold": chosen["threshold"], "dilate": chosen["dilate"], "flip": chosen["flip"],
                           "factor": factor, "baseSize": base_size, "valPooledIoU": chosen["pooledIoU"], "valCV": chosen["cv"],
-                          "baseValPooledIoU": base_iou, "candidates": candidates, "inpainter": inp_ck["config"]["inpainter"],
+                          "baseValPooledIoU": base_iou, "baseValCV": base_cv, "minCV": min_cv, "candidates": candidates, "inpainter": inp_ck["config"]["inpainter"],
                           "inpainterStep": inp_ck.get("step"), "inpainterCommand": inp_ck.get("command"),
                           "inpainterSeconds": inp_ck.get("elapsedSeconds"), "inpainterMachine": inp_ck.get("machine"),
                           "command": command_line()}
@@ -105,6 +118,19 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     log(f"coin inpainted at {size}: threshold {chosen['threshold']}, dilate {chosen['dilate']}, flip {chosen['flip']}, "
         f"val pooled IoU {base_iou:.4f} -> {chosen['pooledIoU']:.4f} (CV {chosen['cv']:.3f}) -> {out / 'best.pt'}")
     return payload["inpaint"]
+
+
+def choose_candidate(candidates: list[dict[str, Any]], min_cv: float) -> dict[str, Any]:
+    """The candidate with the highest val pooled IoU among those whose val CV is at least ``min_cv``; ties
+    go to the higher threshold, then the smaller dilation, then no mirror. Raises
+    TrainError(NO_VALID_CANDIDATE) when none keeps the CV. A NaN CV (no val slice with f(X) > τ) passes
+    only ``min_cv`` 0."""
+    valid = [c for c in candidates if c["cv"] >= min_cv or min_cv == 0]
+    if not valid:
+        top = max(candidates, key=lambda c: c["cv"])
+        raise TrainError("NO_VALID_CANDIDATE", f"no hole keeps val CV >= {min_cv} (best: {top['cv']:.3f} at threshold "
+                         f"{top['threshold']}, dilate {top['dilate']})")
+    return max(valid, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"], not c["flip"]))
 
 
 def upsample_onto(x: np.ndarray, xc: np.ndarray, cf: np.ndarray, factor: int) -> np.ndarray:

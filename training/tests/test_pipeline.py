@@ -603,6 +603,24 @@ def test_should_train_an_inpainter_on_normal_slices_that_changes_only_the_hole(e
     assert err.value.code == "CHECKPOINT_INVALID"
 
 
+def test_should_choose_the_best_hole_among_those_that_keep_the_counterfactuals_valid():
+    from coinseg_train.errors import TrainError
+    from coinseg_train.inpaint_refine import choose_candidate
+
+    def cand(t, k, flip, iou, cv):
+        return {"threshold": t, "dilate": k, "flip": flip, "pooledIoU": iou, "cv": cv}
+
+    grid = [cand(0.25, 1, False, 0.50, 0.98), cand(0.15, 3, True, 0.70, 0.40), cand(0.2, 2, False, 0.55, 0.95),
+            cand(0.2, 1, True, 0.55, 0.96), cand(0.1, 0, False, 0.60, float("nan"))]
+    assert choose_candidate(grid, 0.95) == grid[3]  # 0.70 and the NaN CV are not valid; the tie goes to less dilation
+    assert choose_candidate(grid, 0.3) == grid[1]
+    assert choose_candidate(grid, 0.0) == grid[1]
+    assert choose_candidate([cand(0.25, 0, False, 0.5, 0.5), cand(0.25, 0, True, 0.5, 0.5)], 0.0)["flip"] is False
+    with pytest.raises(TrainError) as err:
+        choose_candidate(grid, 0.99)
+    assert err.value.code == "NO_VALID_CANDIDATE" and "0.980 at threshold 0.25" in err.value.message
+
+
 def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_generator(exported, tmp_path: Path, capfd):
     import shutil
 
@@ -646,7 +664,12 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     assert _cli("inpaint-refine", *common, "--set", "inpainter.refine.thresholds=[0.1,0.05]", "--set", "inpainter.refine.dilations=[4]") == 0
     grid = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")[1]["inpaint"]["candidates"]
     assert sorted({c["threshold"] for c in grid}) == [0.05, 0.1] and {c["dilate"] for c in grid} == {4} and len(grid) == 4
-    for bad in ("inpainter.refine.thresholds=[1.5]", "inpainter.refine.thresholds=[]", "inpainter.refine.dilations=[-1]", "inpainter.refine.dilations=[true]"):
+    # A tiny classifier is sure of no val slice (CV NaN): only minCV 0 (tiny.json) accepts; the wrapped model stays.
+    before = (runs / "kidney-blob" / "coin" / "best.pt").read_bytes()
+    assert _cli("inpaint-refine", *common, "--set", "inpainter.refine.minCV=1") == 2
+    assert "error NO_VALID_CANDIDATE" in capfd.readouterr().err
+    assert (runs / "kidney-blob" / "coin" / "best.pt").read_bytes() == before
+    for bad in ("inpainter.refine.minCV=1.5", "inpainter.refine.thresholds=[1.5]", "inpainter.refine.thresholds=[]", "inpainter.refine.dilations=[-1]", "inpainter.refine.dilations=[true]"):
         assert _cli("inpaint-refine", *common, "--set", bad) == 2
         assert "error CONFIG_INVALID" in capfd.readouterr().err
     # Served at twice its size (coin.size 64): the inpainted change of the pooled slice, upsampled onto it.
