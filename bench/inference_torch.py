@@ -62,8 +62,7 @@ def load_or_build(a: argparse.Namespace, role: str) -> torch.nn.Module:
         net = GeneratorEnsemble(members, bool(ens["flip"])) if ens else members[0]
         inpaint = card["training"].get("inpaint")
         if inpaint:  # inpaint-refine's wrappers (the hole a random generator's change makes costs the same)
-            net = InpaintedCounterfactual(net, Inpainter.from_config(inpaint["inpainter"]), float(inpaint["threshold"]),
-                                          int(inpaint["dilate"]), bool(inpaint.get("flip", False)))
+            net = InpaintedCounterfactual.from_spec(net, Inpainter.from_config(inpaint["inpainter"]), inpaint)
             if int(inpaint.get("factor") or 1) > 1:
                 net = FineGridCounterfactual(net, int(inpaint["factor"]))
     params = sum(p.numel() for p in net.parameters())

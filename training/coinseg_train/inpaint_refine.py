@@ -73,6 +73,9 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
         raise TrainError("CONFIG_INVALID", f"coin.size {size} is not a multiple of the generator's size {base_size}")
     factor = size // base_size
     thresholds, dilations = hole_grid(cfg)
+    regenerates = cfg.get("inpainter", {}).get("refine", {}).get("regenerate", [False])
+    if not isinstance(regenerates, list) or not regenerates or not all(isinstance(r, bool) for r in regenerates):
+        raise TrainError("CONFIG_INVALID", f"inpainter.refine.regenerate must be a non-empty list of booleans: {regenerates!r}")
     min_cv = cfg.get("inpainter", {}).get("refine", {}).get("minCV", MIN_CV)
     if isinstance(min_cv, bool) or not isinstance(min_cv, (int, float)) or not 0 <= min_cv <= 1:
         raise TrainError("CONFIG_INVALID", f"inpainter.refine.minCV must be a number in [0, 1]: {min_cv!r}")
@@ -91,13 +94,15 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
         for k in dilations:
             for flip in FLIPS:
                 filled = batched(lambda b: inpainter.fill(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k), flip), pair)
-                x_cf = upsample_onto(x, xc, filled, factor)
-                s = segmentation_scores(diff_mask(x, x_cf, thr), gt)
-                cv = counterfactual_validity(p, classifier_probs(clf, x_cf))["cv"]
-                candidates.append({"threshold": t, "dilate": k, "flip": flip, "pooledIoU": s["pooledIoU"], "cv": cv,
-                                   "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
-                log(f"inpaint threshold={t} dilate={k} flip={flip}: val pooled IoU {s['pooledIoU']:.4f} (precision "
-                    f"{s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
+                for regen in regenerates:
+                    out_cf = counterfactuals(base, filled, p, False) if regen else filled
+                    x_cf = upsample_onto(x, xc, out_cf, factor)
+                    s = segmentation_scores(diff_mask(x, x_cf, thr), gt)
+                    cv = counterfactual_validity(p, classifier_probs(clf, x_cf))["cv"]
+                    candidates.append({"threshold": t, "dilate": k, "flip": flip, "regenerate": regen, "pooledIoU": s["pooledIoU"],
+                                       "cv": cv, "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
+                    log(f"inpaint threshold={t} dilate={k} flip={flip} regenerate={regen}: val pooled IoU {s['pooledIoU']:.4f} "
+                        f"(precision {s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
     try:
         chosen = choose_candidate(candidates, min_cv)
     except TrainError as exc:
@@ -107,6 +112,7 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     payload["size"] = size
     payload["config"] = {**payload["config"], "coin": {**payload["config"]["coin"], "size": size}}
     payload["inpaint"] = {"threshold": chosen["threshold"], "dilate": chosen["dilate"], "flip": chosen["flip"],
+                          "regenerate": chosen["regenerate"],
                           "factor": factor, "baseSize": base_size, "valPooledIoU": chosen["pooledIoU"], "valCV": chosen["cv"],
                           "baseValPooledIoU": base_iou, "baseValCV": base_cv, "minCV": min_cv, "candidates": candidates, "inpainter": inp_ck["config"]["inpainter"],
                           "inpainterStep": inp_ck.get("step"), "inpainterCommand": inp_ck.get("command"),
@@ -115,14 +121,14 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     if base_path.name == "best.pt":
         os.replace(base_path, out / "best-base.pt")
     save_checkpoint(out / "best.pt", payload)
-    log(f"coin inpainted at {size}: threshold {chosen['threshold']}, dilate {chosen['dilate']}, flip {chosen['flip']}, "
+    log(f"coin inpainted at {size}: threshold {chosen['threshold']}, dilate {chosen['dilate']}, flip {chosen['flip']}, regenerate {chosen['regenerate']}, "
         f"val pooled IoU {base_iou:.4f} -> {chosen['pooledIoU']:.4f} (CV {chosen['cv']:.3f}) -> {out / 'best.pt'}")
     return payload["inpaint"]
 
 
 def choose_candidate(candidates: list[dict[str, Any]], min_cv: float) -> dict[str, Any]:
     """The candidate with the highest val pooled IoU among those whose val CV is at least ``min_cv``; ties
-    go to the higher threshold, then the smaller dilation, then no mirror. Raises
+    go to the higher threshold, then the smaller dilation, then no mirror, then no second generator pass. Raises
     TrainError(NO_VALID_CANDIDATE) when none keeps the CV. A NaN CV (no val slice with f(X) > τ) passes
     only ``min_cv`` 0."""
     valid = [c for c in candidates if c["cv"] >= min_cv or min_cv == 0]
@@ -130,7 +136,7 @@ def choose_candidate(candidates: list[dict[str, Any]], min_cv: float) -> dict[st
         top = max(candidates, key=lambda c: c["cv"])
         raise TrainError("NO_VALID_CANDIDATE", f"no hole keeps val CV >= {min_cv} (best: {top['cv']:.3f} at threshold "
                          f"{top['threshold']}, dilate {top['dilate']})")
-    return max(valid, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"], not c["flip"]))
+    return max(valid, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"], not c["flip"], not c.get("regenerate", False)))
 
 
 def upsample_onto(x: np.ndarray, xc: np.ndarray, cf: np.ndarray, factor: int) -> np.ndarray:

@@ -267,8 +267,7 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
         inpainter = Inpainter.from_config(inpaint["inpainter"])
         # Inpainter.forward calls its net's head() directly, so the graph names its layers under inpainter/.
         _load_member(inpainter.net, values, outer + "inpainter/", False, str(onnx_path))
-        module = InpaintedCounterfactual(base, inpainter, float(inpaint["threshold"]), int(inpaint["dilate"]),
-                                         bool(inpaint.get("flip", False)))
+        module = InpaintedCounterfactual.from_spec(base, inpainter, inpaint)
         if factor > 1:
             module = FineGridCounterfactual(module, factor)
     module.eval()

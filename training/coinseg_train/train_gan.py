@@ -68,7 +68,7 @@ def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, An
         ip = ck["inpaint"]
         inp = Inpainter.from_config(ip["inpainter"])
         inp.load_state_dict(ck["state"]["inpainter"])
-        module = InpaintedCounterfactual(module, inp, float(ip["threshold"]), int(ip["dilate"]), bool(ip.get("flip", False)))
+        module = InpaintedCounterfactual.from_spec(module, inp, ip)
         if int(ip.get("factor", 1)) > 1:  # served above the size it works at (inpaint-refine with coin.size)
             module = FineGridCounterfactual(module, int(ip["factor"]))
     module.to(device()).eval()

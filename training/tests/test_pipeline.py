@@ -714,6 +714,37 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
         assert again_card["training"][k] == card["training"][k]
 
 
+def test_should_run_the_generator_again_on_the_fill_when_regenerate_is_chosen_and_restore_it_from_its_graph(exported, tmp_path: Path):
+    import shutil
+
+    from coinseg_train.nets.inpainter import InpaintedCounterfactual
+    from coinseg_train.train_gan import load_generator
+
+    runs, models = tmp_path / "runs", tmp_path / "models"
+    for model in ("classifier", "coin"):
+        shutil.copytree(exported["runs"] / "kidney-blob" / model, runs / "kidney-blob" / model)
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
+    assert _cli("train-inpainter", *common, "--steps", "2") == 0
+    assert _cli("inpaint-refine", *common, "--set", "inpainter.refine.thresholds=[0.02]", "--set", "inpainter.refine.dilations=[1]",
+                "--set", "inpainter.refine.regenerate=[true]") == 0
+    g, ck = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    assert isinstance(g, InpaintedCounterfactual) and g.regenerate and ck["inpaint"]["regenerate"] is True
+    assert [c["regenerate"] for c in ck["inpaint"]["candidates"]] == [True, True]  # flip False / True
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        hole = InpaintedCounterfactual.hole(x, g.generator(x), 0.02, 1)
+        assert torch.allclose(g(x), g.generator(g.inpainter.fill(x, hole, g.flip)), atol=1e-6)
+    assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
+    card = _strict_json(models / "kidney-blob-coin" / "model.json")
+    assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["regenerate"] is True
+    assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "r"),
+                "--models", str(models)) == 0
+    again, _ = load_generator(tmp_path / "r" / "kidney-blob" / "coin" / "best.pt", "coin")
+    with torch.no_grad():
+        assert again.regenerate and torch.allclose(again(x), g(x), atol=1e-5)
+    assert _cli("inpaint-refine", *common, "--set", "inpainter.refine.regenerate=[1]") == 2  # booleans only
+
+
 def test_should_refuse_an_inpaint_size_for_a_model_other_than_coin():
     import subprocess
 

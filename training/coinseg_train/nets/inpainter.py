@@ -45,15 +45,25 @@ class InpaintedCounterfactual(nn.Module):
     X_cf = the inpainter's fill of that hole (with ``flip``, averaged with the mirrored slice's fill).
     The generator finds the target (the classifier's evidence); the inpainter, which knows only normal
     slices, decides what the hole's pixels should have been — including those the classifier cannot
-    see (the target's faint rim)."""
+    see (the target's faint rim). With ``regenerate`` the generator runs again on the filled slice and its
+    output is X_cf: where the fill leaves evidence the classifier still calls abnormal (a blurred fill
+    can look like a lesion), the generator removes it with its usual small changes."""
 
-    def __init__(self, generator: nn.Module, inpainter: Inpainter, threshold: float, dilate: int, flip: bool = False) -> None:
+    def __init__(self, generator: nn.Module, inpainter: Inpainter, threshold: float, dilate: int, flip: bool = False,
+                 regenerate: bool = False) -> None:
         super().__init__()
         self.generator = generator
         self.inpainter = inpainter
         self.threshold = float(threshold)
         self.dilate = int(dilate)
         self.flip = bool(flip)
+        self.regenerate = bool(regenerate)
+
+    @classmethod
+    def from_spec(cls, generator: nn.Module, inpainter: Inpainter, spec: dict[str, Any]) -> "InpaintedCounterfactual":
+        """From an ``inpaint`` section (a checkpoint's, or a model card's ``training.inpaint``)."""
+        return cls(generator, inpainter, float(spec["threshold"]), int(spec["dilate"]), bool(spec.get("flip", False)),
+                   bool(spec.get("regenerate", False)))
 
     @staticmethod
     def hole(x: torch.Tensor, x_cf: torch.Tensor, threshold: float, dilate: int) -> torch.Tensor:
@@ -64,4 +74,5 @@ class InpaintedCounterfactual(nn.Module):
         return hole
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        return self.inpainter.fill(x, self.hole(x, self.generator(x, condition), self.threshold, self.dilate), self.flip)
+        filled = self.inpainter.fill(x, self.hole(x, self.generator(x, condition), self.threshold, self.dilate), self.flip)
+        return self.generator(filled, condition) if self.regenerate else filled
