@@ -2,8 +2,10 @@
 with the inpainter of ``train-inpainter`` (nets/inpainter.py, :class:`InpaintedCounterfactual`), the hole's
 threshold and dilation chosen on the whole VAL split by the paper rule's pooled IoU of the new
 counterfactual (val ground truth for model selection only, as the checkpoint and ensemble selection),
-never on test. Writes the wrapped model as ``best.pt`` (export, evaluate and the workers take it as one
-generator) and keeps the generator it wraps as ``best-base.pt``."""
+never on test, among the candidates that keep the val CV (``inpainter.refine.minCV``, default 0.95). A
+candidate may also run the generator again on the filled slice (``inpainter.refine.regenerate``). Writes
+the wrapped model as ``best.pt`` (export, evaluate and the workers take it as one generator) and keeps
+the generator it wraps as ``best-base.pt``."""
 
 from __future__ import annotations
 
