@@ -42,9 +42,10 @@ FLIPS = (False, True)
 MIN_CV = 0.95
 
 
-def hole_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...]]:
-    """The (thresholds, dilations) to try: the config's ``inpainter.refine`` or the defaults. Raises
-    TrainError(CONFIG_INVALID) unless thresholds are in (0, 1) and dilations integers in 0..16."""
+def refine_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...], tuple[bool, ...], float]:
+    """The config's ``inpainter.refine`` (or the defaults): the hole thresholds and dilations, the
+    regenerate values to try, and the val CV a candidate must keep. Raises TrainError(CONFIG_INVALID)
+    unless thresholds are in (0, 1), dilations integers in 0..16, regenerate booleans and minCV in [0, 1]."""
     refine = cfg.get("inpainter", {}).get("refine", {}) or {}
     thresholds, dilations = refine.get("thresholds", THRESHOLDS), refine.get("dilations", DILATIONS)
     if (not isinstance(thresholds, (list, tuple)) or not thresholds
@@ -53,11 +54,17 @@ def hole_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...]]:
     if (not isinstance(dilations, (list, tuple)) or not dilations
             or not all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 16 for k in dilations)):
         raise TrainError("CONFIG_INVALID", f"inpainter.refine.dilations must be a non-empty list of integers in 0..16: {dilations!r}")
-    return tuple(float(t) for t in thresholds), tuple(dilations)
+    regenerates = refine.get("regenerate", [False])
+    if not isinstance(regenerates, list) or not regenerates or not all(isinstance(r, bool) for r in regenerates):
+        raise TrainError("CONFIG_INVALID", f"inpainter.refine.regenerate must be a non-empty list of booleans: {regenerates!r}")
+    min_cv = refine.get("minCV", MIN_CV)
+    if isinstance(min_cv, bool) or not isinstance(min_cv, (int, float)) or not 0 <= min_cv <= 1:
+        raise TrainError("CONFIG_INVALID", f"inpainter.refine.minCV must be a number in [0, 1]: {min_cv!r}")
+    return tuple(float(t) for t in thresholds), tuple(dilations), tuple(regenerates), float(min_cv)
 
 
 def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> dict[str, Any]:
-    """Choose (threshold, dilation, flip) on val and write the wrapped COIN as best.pt. When the config's
+    """Choose (threshold, dilation, flip, regenerate) on val and write the wrapped COIN as best.pt. When the config's
     COIN size (``coin.size``, :func:`generator_size`) is a multiple f ≥ 2 of the generator's, the wrapped
     model is served at that size (:class:`FineGridCounterfactual`: the inpainted change at the
     generator's size, upsampled bilinearly onto the slice) and chosen by its pooled IoU there. Raises
@@ -74,13 +81,7 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     if size < base_size or size % base_size:
         raise TrainError("CONFIG_INVALID", f"coin.size {size} is not a multiple of the generator's size {base_size}")
     factor = size // base_size
-    thresholds, dilations = hole_grid(cfg)
-    regenerates = cfg.get("inpainter", {}).get("refine", {}).get("regenerate", [False])
-    if not isinstance(regenerates, list) or not regenerates or not all(isinstance(r, bool) for r in regenerates):
-        raise TrainError("CONFIG_INVALID", f"inpainter.refine.regenerate must be a non-empty list of booleans: {regenerates!r}")
-    min_cv = cfg.get("inpainter", {}).get("refine", {}).get("minCV", MIN_CV)
-    if isinstance(min_cv, bool) or not isinstance(min_cv, (int, float)) or not 0 <= min_cv <= 1:
-        raise TrainError("CONFIG_INVALID", f"inpainter.refine.minCV must be a number in [0, 1]: {min_cv!r}")
+    thresholds, dilations, regenerates, min_cv = refine_grid(cfg)
     x, gt, p, clf = val_positives(bench, size, runs_root)
     # The generator and the inpainter work at its own size: the slice average-pooled by the factor.
     xc = batched(lambda b: F.avg_pool2d(b, factor), x) if factor > 1 else x
@@ -88,19 +89,20 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     base_cf = counterfactuals(base, xc, p, False)  # the generator runs once; each candidate only refills
     pair = np.concatenate([xc, base_cf], axis=1)
 
-    base_full = upsample_onto(x, xc, base_cf, factor)
-    base_iou = segmentation_scores(diff_mask(x, base_full, thr), gt)["pooledIoU"]
-    base_cv = counterfactual_validity(p, classifier_probs(clf, base_full))["cv"]
+    def score(cf: np.ndarray) -> tuple[dict[str, Any], float]:
+        """The paper rule's val scores and the CV of a counterfactual at the generator's size, served on x's grid."""
+        x_cf = upsample_onto(x, xc, cf, factor)
+        return segmentation_scores(diff_mask(x, x_cf, thr), gt), counterfactual_validity(p, classifier_probs(clf, x_cf))["cv"]
+
+    base_scores, base_cv = score(base_cf)
+    base_iou = base_scores["pooledIoU"]
     candidates = []
     for t in thresholds:
         for k in dilations:
             for flip in FLIPS:
                 filled = batched(lambda b: inpainter.fill(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k), flip), pair)
                 for regen in regenerates:
-                    out_cf = counterfactuals(base, filled, p, False) if regen else filled
-                    x_cf = upsample_onto(x, xc, out_cf, factor)
-                    s = segmentation_scores(diff_mask(x, x_cf, thr), gt)
-                    cv = counterfactual_validity(p, classifier_probs(clf, x_cf))["cv"]
+                    s, cv = score(counterfactuals(base, filled, p, False) if regen else filled)
                     candidates.append({"threshold": t, "dilate": k, "flip": flip, "regenerate": regen, "pooledIoU": s["pooledIoU"],
                                        "cv": cv, "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
                     log(f"inpaint threshold={t} dilate={k} flip={flip} regenerate={regen}: val pooled IoU {s['pooledIoU']:.4f} "
