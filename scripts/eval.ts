@@ -2,6 +2,7 @@
 // Usage: npm run eval -- --benchmark kidney-blob [--limit N] [--rise-n 6000] [--rise-limit K] [--score-cam-limit K]
 //          [--methods COIN,SINGLA,RISE,SCORE_CAM,LAYER_CAM] [--data data/<benchmark>] [--models models]
 //          [--classifier KEY] [--coin KEY] [--singla KEY] [--out reports/<benchmark>] [--threads 2] [--examples 6]
+//          [--allow-window-mismatch]
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { OnnxInferenceEngine } from "../adapters/onnx/onnx-inference-engine.ts";
 import { isInferenceError } from "../workers/errors/inference-error.ts";
 import { loadBenchmarkTestSet } from "../workers/evaluation/benchmark-test-set.ts";
 import { evaluateBenchmark } from "../workers/evaluation/evaluate-benchmark.ts";
+import { describeWindowMismatches, windowMismatches } from "../workers/evaluation/window-check.ts";
 import { renderHtmlReport, renderMarkdownReport, reportFindings } from "../workers/evaluation/render-report.ts";
 import { DEFAULT_RISE_PARAMS } from "../workers/methods/rise-method.ts";
 
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "2" },
     examples: { type: "string", default: "6" },
     note: { type: "string", multiple: true },
+    "allow-window-mismatch": { type: "boolean", default: false },
   },
 });
 
@@ -88,17 +91,24 @@ for (const [method, key] of [["COIN", keys.coin], ["SINGLA", keys.singla]] as co
   }
 }
 
-// The benchmark adds its blob on the [0, 1] scale of dataset.json's window; a model with another
-// window sees a different problem (DESIGN.md §3), so say so in the report.
+// The benchmark adds its target on the [0, 1] scale of dataset.json's window; a model with another
+// window sees a different problem (DESIGN.md §3): refused with WINDOW_MISMATCH before any slice runs,
+// unless --allow-window-mismatch, which says so in the report.
 const autoNotes: string[] = [];
+let datasetWindowHU: [number, number] | undefined;
 try {
-  const card = JSON.parse(await readFile(join(dataDir, "dataset.json"), "utf8")) as { windowHU?: [number, number] };
-  const modelWindow = specs[0]!.preprocess.windowHU;
-  if (card.windowHU && (card.windowHU[0] !== modelWindow[0] || card.windowHU[1] !== modelWindow[1])) {
-    autoNotes.push(`Warning: the classifier's window [${modelWindow.join(", ")}] HU differs from the dataset's [${card.windowHU.join(", ")}] HU.`);
-  }
+  datasetWindowHU = (JSON.parse(await readFile(join(dataDir, "dataset.json"), "utf8")) as { windowHU?: [number, number] }).windowHU;
 } catch {
-  autoNotes.push("Warning: no dataset.json beside the manifest; the model window was not checked against the dataset's.");
+  autoNotes.push("Warning: no readable dataset.json beside the manifest; the models' windows were not checked against the dataset's.");
+}
+if (datasetWindowHU) {
+  const mismatches = windowMismatches(datasetWindowHU, specs.map((s) => ({ key: s.key, windowHU: s.preprocess.windowHU })));
+  if (mismatches.length > 0) {
+    const text = describeWindowMismatches(mismatches);
+    if (!values["allow-window-mismatch"]) fail(`WINDOW_MISMATCH: ${text} (regenerate the dataset with the models' seed, or pass --allow-window-mismatch)`);
+    autoNotes.push(`Warning (run with --allow-window-mismatch): ${text}.`);
+    console.warn(`warning: ${text}`);
+  }
 }
 
 const t0 = performance.now();
