@@ -104,7 +104,7 @@ try {
 if (datasetWindowHU) {
   const mismatches = windowMismatches(datasetWindowHU, specs.map((s) => ({ key: s.key, windowHU: s.preprocess.windowHU })));
   if (mismatches.length > 0) {
-    const text = describeWindowMismatches(mismatches);
+    const text = describeWindowMismatches(datasetWindowHU, mismatches);
     if (!values["allow-window-mismatch"]) fail(`WINDOW_MISMATCH: ${text} (regenerate the dataset with the models' seed, or pass --allow-window-mismatch)`);
     autoNotes.push(`Warning (run with --allow-window-mismatch): ${text}.`);
     console.warn(`warning: ${text}`);

@@ -21,7 +21,7 @@ describe("windowMismatches", () => {
       ["coin", "singla"],
     );
     assert.equal(
-      describeWindowMismatches(found),
+      describeWindowMismatches([-7, 256], found),
       "model coin maps [-3, 276] HU, the dataset [-7, 256] HU; model singla maps [-7, 255] HU, the dataset [-7, 256] HU",
     );
     assert.deepEqual(windowMismatches([-7, 256], [{ key: "clf", windowHU: [-7, 256] }]), []);

@@ -9,26 +9,15 @@ export interface WindowedModel {
   readonly windowHU: readonly [number, number];
 }
 
-/** One model whose window is not the dataset's. */
-export interface WindowMismatch {
-  readonly key: string;
-  readonly modelWindowHU: readonly [number, number];
-  readonly datasetWindowHU: readonly [number, number];
-}
-
 /**
  * The models whose window differs from the dataset's (exact HU bounds: both are written as integers by
  * the project's own scripts); an empty list when every model matches.
  */
-export function windowMismatches(datasetWindowHU: readonly [number, number], models: readonly WindowedModel[]): WindowMismatch[] {
-  return models
-    .filter((m) => m.windowHU[0] !== datasetWindowHU[0] || m.windowHU[1] !== datasetWindowHU[1])
-    .map((m) => ({ key: m.key, modelWindowHU: m.windowHU, datasetWindowHU }));
+export function windowMismatches(datasetWindowHU: readonly [number, number], models: readonly WindowedModel[]): WindowedModel[] {
+  return models.filter((m) => m.windowHU[0] !== datasetWindowHU[0] || m.windowHU[1] !== datasetWindowHU[1]);
 }
 
-/** One line per mismatch, for the CLI's error or the report's note. */
-export function describeWindowMismatches(mismatches: readonly WindowMismatch[]): string {
-  return mismatches
-    .map((m) => `model ${m.key} maps [${m.modelWindowHU.join(", ")}] HU, the dataset [${m.datasetWindowHU.join(", ")}] HU`)
-    .join("; ");
+/** The mismatching models in one line ("; "-separated), for the CLI's error or the report's note. */
+export function describeWindowMismatches(datasetWindowHU: readonly [number, number], mismatches: readonly WindowedModel[]): string {
+  return mismatches.map((m) => `model ${m.key} maps [${m.windowHU.join(", ")}] HU, the dataset [${datasetWindowHU.join(", ")}] HU`).join("; ");
 }
