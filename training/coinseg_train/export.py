@@ -225,7 +225,7 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
                if isinstance(ck.get("ensemble"), dict) else {}),
             # inpaint-refine: the generator's change region refilled by the inpainter (nets/inpainter.py).
             **({"inpaint": {k: ck["inpaint"].get(k) for k in (
-                "threshold", "dilate", "flip", "regenerate", "factor", "baseSize", "valPooledIoU", "valCV",
+                "threshold", "dilate", "component", "flip", "regenerate", "factor", "baseSize", "valPooledIoU", "valCV",
                 "baseValPooledIoU", "baseValCV", "minCV",
                 "inpainter", "inpainterStep", "inpainterSeconds", "inpainterMachine", "inpainterCommand", "command")}}
                if isinstance(ck.get("inpaint"), dict) else {}),

@@ -5,7 +5,8 @@ counterfactual (val ground truth for model selection only, as the checkpoint and
 never on test, among the candidates that keep the val CV (``inpainter.refine.minCV``, default 0.95). A
 candidate may also run the generator again on the filled slice (``inpainter.refine.regenerate``). Writes
 the wrapped model as ``best.pt`` (export, evaluate and the workers take it as one generator) and keeps
-the generator it wraps as ``best-base.pt``."""
+the generator it wraps as ``best-base.pt``. A candidate may keep only the hole's region around the strongest
+change (``inpainter.refine.components``: seed box sizes, 0 = the whole hole; :meth:`InpaintedCounterfactual.seeded_component`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ from .train_inpainter import load_inpainter
 THRESHOLDS = (0.25, 0.2, 0.15)
 DILATIONS = (0, 1, 2, 3)
 FLIPS = (False, True)
+#: Seed box sizes of the hole's kept region tried by default: 0 only (the whole hole).
+COMPONENTS = (0,)
 
 
 #: The val CV a candidate must keep (the acceptance bar's 0.95) unless ``inpainter.refine.minCV`` says otherwise:
@@ -42,10 +45,11 @@ FLIPS = (False, True)
 MIN_CV = 0.95
 
 
-def refine_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...], tuple[bool, ...], float]:
+def refine_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...], tuple[bool, ...], tuple[int, ...], float]:
     """The config's ``inpainter.refine`` (or the defaults): the hole thresholds and dilations, the
-    regenerate values to try, and the val CV a candidate must keep. Raises TrainError(CONFIG_INVALID)
-    unless thresholds are in (0, 1), dilations integers in 0..16, regenerate booleans and minCV in [0, 1]."""
+    regenerate values and the kept region's seed boxes (``components``) to try, and the val CV a candidate
+    must keep. Raises TrainError(CONFIG_INVALID) unless thresholds are in (0, 1), dilations integers in
+    0..16, regenerate booleans, components 0 or odd integers up to 31, and minCV in [0, 1]."""
     refine = cfg.get("inpainter", {}).get("refine", {}) or {}
     thresholds, dilations = refine.get("thresholds", THRESHOLDS), refine.get("dilations", DILATIONS)
     if (not isinstance(thresholds, (list, tuple)) or not thresholds
@@ -57,10 +61,14 @@ def refine_grid(cfg: dict[str, Any]) -> tuple[tuple[float, ...], tuple[int, ...]
     regenerates = refine.get("regenerate", [False])
     if not isinstance(regenerates, list) or not regenerates or not all(isinstance(r, bool) for r in regenerates):
         raise TrainError("CONFIG_INVALID", f"inpainter.refine.regenerate must be a non-empty list of booleans: {regenerates!r}")
+    components = refine.get("components", list(COMPONENTS))
+    if (not isinstance(components, list) or not components
+            or not all(isinstance(c, int) and not isinstance(c, bool) and (c == 0 or (c % 2 == 1 and 0 < c <= 31)) for c in components)):
+        raise TrainError("CONFIG_INVALID", f"inpainter.refine.components must be a non-empty list of 0 or odd integers up to 31: {components!r}")
     min_cv = refine.get("minCV", MIN_CV)
     if isinstance(min_cv, bool) or not isinstance(min_cv, (int, float)) or not 0 <= min_cv <= 1:
         raise TrainError("CONFIG_INVALID", f"inpainter.refine.minCV must be a number in [0, 1]: {min_cv!r}")
-    return tuple(float(t) for t in thresholds), tuple(dilations), tuple(regenerates), float(min_cv)
+    return tuple(float(t) for t in thresholds), tuple(dilations), tuple(regenerates), tuple(components), float(min_cv)
 
 
 def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> dict[str, Any]:
@@ -81,7 +89,7 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     if size < base_size or size % base_size:
         raise TrainError("CONFIG_INVALID", f"coin.size {size} is not a multiple of the generator's size {base_size}")
     factor = size // base_size
-    thresholds, dilations, regenerates, min_cv = refine_grid(cfg)
+    thresholds, dilations, regenerates, components, min_cv = refine_grid(cfg)
     x, gt, p, clf = val_positives(bench, size, runs_root)
     # The generator and the inpainter work at its own size: the slice average-pooled by the factor.
     xc = batched(lambda b: F.avg_pool2d(b, factor), x) if factor > 1 else x
@@ -99,14 +107,16 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     candidates = []
     for t in thresholds:
         for k in dilations:
-            for flip in FLIPS:
-                filled = batched(lambda b: inpainter.fill(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k), flip), pair)
-                for regen in regenerates:
-                    s, cv = score(counterfactuals(base, filled, p, False) if regen else filled)
-                    candidates.append({"threshold": t, "dilate": k, "flip": flip, "regenerate": regen, "pooledIoU": s["pooledIoU"],
-                                       "cv": cv, "pooledPrecision": s["pooledPrecision"], "pooledRecall": s["pooledRecall"]})
-                    log(f"inpaint threshold={t} dilate={k} flip={flip} regenerate={regen}: val pooled IoU {s['pooledIoU']:.4f} "
-                        f"(precision {s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
+            for comp in components:
+                for flip in FLIPS:
+                    filled = batched(lambda b: inpainter.fill(b[:, :1], InpaintedCounterfactual.hole(b[:, :1], b[:, 1:], t, k, comp), flip), pair)
+                    for regen in regenerates:
+                        s, cv = score(counterfactuals(base, filled, p, False) if regen else filled)
+                        candidates.append({"threshold": t, "dilate": k, "component": comp, "flip": flip, "regenerate": regen,
+                                           "pooledIoU": s["pooledIoU"], "cv": cv, "pooledPrecision": s["pooledPrecision"],
+                                           "pooledRecall": s["pooledRecall"]})
+                        log(f"inpaint threshold={t} dilate={k} component={comp} flip={flip} regenerate={regen}: val pooled IoU "
+                            f"{s['pooledIoU']:.4f} (precision {s['pooledPrecision']:.3f}, recall {s['pooledRecall']:.3f}), CV {cv:.3f}")
     try:
         chosen = choose_candidate(candidates, min_cv)
     except TrainError as exc:
@@ -116,7 +126,7 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     payload["size"] = size
     payload["config"] = {**payload["config"], "coin": {**payload["config"]["coin"], "size": size}}
     payload["inpaint"] = {"threshold": chosen["threshold"], "dilate": chosen["dilate"], "flip": chosen["flip"],
-                          "regenerate": chosen["regenerate"],
+                          "regenerate": chosen["regenerate"], "component": chosen["component"],
                           "factor": factor, "baseSize": base_size, "valPooledIoU": chosen["pooledIoU"], "valCV": chosen["cv"],
                           "baseValPooledIoU": base_iou, "baseValCV": base_cv, "minCV": min_cv, "candidates": candidates, "inpainter": inp_ck["config"]["inpainter"],
                           "inpainterStep": inp_ck.get("step"), "inpainterCommand": inp_ck.get("command"),
@@ -125,14 +135,16 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
     if base_path.name == "best.pt":
         os.replace(base_path, out / "best-base.pt")
     save_checkpoint(out / "best.pt", payload)
-    log(f"coin inpainted at {size}: threshold {chosen['threshold']}, dilate {chosen['dilate']}, flip {chosen['flip']}, regenerate {chosen['regenerate']}, "
+    log(f"coin inpainted at {size}: threshold {chosen['threshold']}, dilate {chosen['dilate']}, component {chosen['component']}, "
+        f"flip {chosen['flip']}, regenerate {chosen['regenerate']}, "
         f"val pooled IoU {base_iou:.4f} -> {chosen['pooledIoU']:.4f} (CV {chosen['cv']:.3f}) -> {out / 'best.pt'}")
     return payload["inpaint"]
 
 
 def choose_candidate(candidates: list[dict[str, Any]], min_cv: float) -> dict[str, Any]:
     """The candidate with the highest val pooled IoU among those whose val CV is at least ``min_cv``; ties
-    go to the higher threshold, then the smaller dilation, then no mirror, then no second generator pass. Raises
+    go to the higher threshold, then the smaller dilation, then the whole hole (then the smaller seed box), then no
+    mirror, then no second generator pass. Raises
     TrainError(NO_VALID_CANDIDATE) when none keeps the CV. A NaN CV (no val slice with f(X) > τ) passes
     only ``min_cv`` 0."""
     valid = [c for c in candidates if c["cv"] >= min_cv or min_cv == 0]
@@ -140,7 +152,8 @@ def choose_candidate(candidates: list[dict[str, Any]], min_cv: float) -> dict[st
         top = max(candidates, key=lambda c: c["cv"])
         raise TrainError("NO_VALID_CANDIDATE", f"no hole keeps val CV >= {min_cv} (best: {top['cv']:.3f} at threshold "
                          f"{top['threshold']}, dilate {top['dilate']})")
-    return max(valid, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"], not c["flip"], not c.get("regenerate", False)))
+    return max(valid, key=lambda c: (c["pooledIoU"], c["threshold"], -c["dilate"], -c.get("component", 0), not c["flip"],
+                                     not c.get("regenerate", False)))
 
 
 def upsample_onto(x: np.ndarray, xc: np.ndarray, cf: np.ndarray, factor: int) -> np.ndarray:

@@ -305,6 +305,16 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
                                                       "config": {**cfg, kind: {**section, "size": base_size}}})
         payload["state"] = {**payload["state"], "inpainter": inpainter.state_dict()}
         payload["inpaint"] = dict(inpaint)
+        # The inpainter alone too, unless a training run left one there: inpaint-refine wraps best-base.pt again with it.
+        inp_out = run_dir(runs_root, benchmark, "inpainter") / "best.pt"
+        if not inp_out.is_file():
+            save_checkpoint(inp_out, {
+                "model": "inpainter", "benchmark": benchmark, "windowHU": card["preprocess"]["windowHU"], "size": base_size,
+                "config": {**cfg, "inpainter": inpaint["inpainter"]}, "step": inpaint.get("inpainterStep"),
+                "elapsedSeconds": inpaint.get("inpainterSeconds"), "best": {"step": inpaint.get("inpainterStep")},
+                "machine": inpaint.get("inpainterMachine"), "command": inpaint.get("inpainterCommand"),
+                "restoredFrom": {"model": d.name, "sha256": card["sha256"]}, "state": {"net": inpainter.state_dict()}})
+            log(f"restored {d.name}'s inpainter into {inp_out}")
     save_checkpoint(out, payload)
     log(f"restored {d.name} into {out}: max |d| {diff:.3g} against its PyTorch golden outputs")
     return out

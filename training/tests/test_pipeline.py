@@ -616,9 +616,36 @@ def test_should_choose_the_best_hole_among_those_that_keep_the_counterfactuals_v
     assert choose_candidate(grid, 0.3) == grid[1]
     assert choose_candidate(grid, 0.0) == grid[1]
     assert choose_candidate([cand(0.25, 0, False, 0.5, 0.5), cand(0.25, 0, True, 0.5, 0.5)], 0.0)["flip"] is False
+    assert choose_candidate([{**cand(0.25, 0, False, 0.5, 0.5), "component": 9}, cand(0.25, 0, False, 0.5, 0.5)], 0.0).get("component", 0) == 0
     with pytest.raises(TrainError) as err:
         choose_candidate(grid, 0.99)
     assert err.value.code == "NO_VALID_CANDIDATE" and "0.980 at threshold 0.25" in err.value.message
+
+
+def test_should_keep_only_the_holes_region_around_the_strongest_change_when_a_seed_box_is_given():
+    from coinseg_train.nets.inpainter import InpaintedCounterfactual
+
+    x = torch.zeros(2, 1, 24, 24)
+    x_cf = torch.zeros(2, 1, 24, 24)
+    x_cf[0, 0, 2:6, 2:6] = 0.6  # a weak 4 x 4 change (diff 0.3) ...
+    x_cf[0, 0, 14:20, 12:22] = 0.8  # ... and a stronger, larger one (diff 0.4)
+    x_cf[0, 0, 16, 3] = 1.8  # one very strong speckle (diff 0.9), strongest pixel but weak in a 5 x 5 box
+    whole = InpaintedCounterfactual.hole(x, x_cf, 0.25, 1)
+    kept = InpaintedCounterfactual.hole(x, x_cf, 0.25, 1, 5)
+    assert torch.equal(InpaintedCounterfactual.hole(x, x_cf, 0.25, 1, 0), whole)
+    strong = torch.zeros_like(whole)
+    strong[0, 0, 13:21, 11:23] = 1  # the strong change grown by one pixel
+    assert torch.equal(kept, strong) and kept[1].sum() == 0  # an empty hole stays empty
+    # Box 1: the single strongest pixel is the seed, so the speckle's own region is kept.
+    speckle = InpaintedCounterfactual.hole(x, x_cf, 0.25, 1, 1)
+    assert speckle[0, 0, 15:18, 2:5].sum() == 9 and speckle.sum() == 9
+    # 8-connected through the hole, however winding: a diagonal staircase of pixels is one region.
+    stair = torch.zeros(1, 1, 24, 24)
+    for i in range(20):
+        stair[0, 0, i, i] = 0.6
+    assert torch.equal(InpaintedCounterfactual.hole(torch.zeros_like(stair), stair, 0.25, 0, 3), (stair > 0).float())
+    with pytest.raises(ValueError):
+        InpaintedCounterfactual.seeded_component(whole, whole, 4)
 
 
 def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_generator(exported, tmp_path: Path, capfd):
@@ -669,7 +696,8 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     assert _cli("inpaint-refine", *common, "--set", "inpainter.refine.minCV=1") == 2
     assert "error NO_VALID_CANDIDATE" in capfd.readouterr().err
     assert (runs / "kidney-blob" / "coin" / "best.pt").read_bytes() == before
-    for bad in ("inpainter.refine.minCV=1.5", "inpainter.refine.thresholds=[1.5]", "inpainter.refine.thresholds=[]", "inpainter.refine.dilations=[-1]", "inpainter.refine.dilations=[true]"):
+    for bad in ("inpainter.refine.minCV=1.5", "inpainter.refine.thresholds=[1.5]", "inpainter.refine.thresholds=[]", "inpainter.refine.dilations=[-1]", "inpainter.refine.dilations=[true]",
+                "inpainter.refine.components=[4]", "inpainter.refine.components=[33]", "inpainter.refine.components=[]"):
         assert _cli("inpaint-refine", *common, "--set", bad) == 2
         assert "error CONFIG_INVALID" in capfd.readouterr().err
     # Served at twice its size (coin.size 64): the inpainted change of the pooled slice, upsampled onto it.
@@ -700,8 +728,14 @@ def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_
     assert not isinstance(rbase, (FineGridCounterfactual, InpaintedCounterfactual)) and bck["size"] == 32
     with torch.no_grad():
         assert torch.allclose(again(x64), fine(x64), atol=1e-5) and torch.allclose(rbase(x), base(x), atol=1e-5)
-    # The restored base wraps again (inpaint-refine reads best-base.pt).
-    shutil.copytree(runs / "kidney-blob" / "inpainter", tmp_path / "r" / "kidney-blob" / "inpainter")
+    # The restored base wraps again (inpaint-refine reads best-base.pt) with the inpainter restored beside it.
+    from coinseg_train.train_inpainter import load_inpainter
+    restored_inp, inp_ck = load_inpainter(tmp_path / "r" / "kidney-blob" / "inpainter" / "best.pt")
+    trained_inp, trained_ck = load_inpainter(runs / "kidney-blob" / "inpainter" / "best.pt")
+    assert inp_ck["size"] == 32 and inp_ck["config"]["inpainter"] == trained_ck["config"]["inpainter"]
+    with torch.no_grad():
+        holes = (torch.rand(2, 1, 32, 32) > 0.7).float()
+        assert torch.allclose(restored_inp(x, holes), trained_inp(x, holes), atol=1e-5)
     shutil.copytree(runs / "kidney-blob" / "classifier", tmp_path / "r" / "kidney-blob" / "classifier")
     assert _cli("inpaint-refine", "--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(tmp_path / "r"),
                 "--set", "coin.size=64") == 0
@@ -726,17 +760,19 @@ def test_should_run_the_generator_again_on_the_fill_when_regenerate_is_chosen_an
     common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
     assert _cli("train-inpainter", *common, "--steps", "2") == 0
     assert _cli("inpaint-refine", *common, "--set", "inpainter.refine.thresholds=[0.02]", "--set", "inpainter.refine.dilations=[1]",
-                "--set", "inpainter.refine.regenerate=[true]") == 0
+                "--set", "inpainter.refine.regenerate=[true]", "--set", "inpainter.refine.components=[3]") == 0
     g, ck = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")
     assert isinstance(g, InpaintedCounterfactual) and g.regenerate and ck["inpaint"]["regenerate"] is True
     assert [c["regenerate"] for c in ck["inpaint"]["candidates"]] == [True, True]  # flip False / True
+    assert g.component == 3 and ck["inpaint"]["component"] == 3  # the only seed box in the grid
     x = torch.rand(2, 1, 32, 32) * 2 - 1
     with torch.no_grad():
-        hole = InpaintedCounterfactual.hole(x, g.generator(x), 0.02, 1)
+        hole = InpaintedCounterfactual.hole(x, g.generator(x), 0.02, 1, 3)
         assert torch.allclose(g(x), g.generator(g.inpainter.fill(x, hole, g.flip)), atol=1e-6)
     assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
     card = _strict_json(models / "kidney-blob-coin" / "model.json")
     assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["regenerate"] is True
+    assert card["training"]["inpaint"]["component"] == 3  # the seeded region is part of the ONNX graph
     assert _cli("restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "r"),
                 "--models", str(models)) == 0
     again, _ = load_generator(tmp_path / "r" / "kidney-blob" / "coin" / "best.pt", "coin")
