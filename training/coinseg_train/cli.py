@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--minutes", type=float, help="time budget in minutes (total, counting resumed runs)")
             p.add_argument("--steps", type=int, help="maximum steps (generator steps for GANs)")
             p.add_argument("--resume", action="store_true", help="continue from <runs>/<benchmark>/<model>/last.pt")
+        if name == "train-inpainter":
+            p.add_argument("--init", type=Path, help="start from this inpainter checkpoint's weights (e.g. one "
+                                                     "restore-generator wrote); a new run, not a resume")
         if name in ("evaluate", "export"):
             p.add_argument("--model", required=True, choices=["classifier", "coin", "singla"])
         if name == "ensemble":
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train-inpainter":
             from .train_inpainter import train_inpainter
 
-            train_inpainter(bench, cfg, args.runs, args.resume, args.minutes, args.steps)
+            train_inpainter(bench, cfg, args.runs, args.resume, args.minutes, args.steps, args.init)
         elif args.command == "inpaint-refine":
             from .inpaint_refine import inpaint_refine
 

@@ -60,9 +60,14 @@ def load_inpainter(path: Path) -> tuple[Inpainter, dict[str, Any]]:
 
 
 def train_inpainter(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, resume: bool = False,
-                    minutes: float | None = None, max_steps: int | None = None) -> dict[str, Any]:
+                    minutes: float | None = None, max_steps: int | None = None, init: Path | None = None) -> dict[str, Any]:
     """Train (or resume) ``<runs>/<benchmark>/inpainter/{last,best}.pt``; returns the best val hole L1.
-    Raises TrainError(DATA_INVALID) when a split has no normal-labelled slice."""
+    ``init``: start from that inpainter checkpoint's weights (same widths; a fresh optimiser and schedule),
+    scored on val before the first step so that it stays the selection when training does not beat it.
+    Raises TrainError(DATA_INVALID) when a split has no normal-labelled slice, TrainError(USAGE) for
+    ``init`` with ``resume``, TrainError(CHECKPOINT_*) for an unreadable ``init`` or one of other widths."""
+    if init is not None and resume:
+        raise TrainError("USAGE", "--init starts a new run; it cannot be combined with --resume")
     c = cfg["inpainter"]
     size = int(cfg["size"])
     out = run_dir(runs_root, bench.name, "inpainter")
@@ -84,13 +89,22 @@ def train_inpainter(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, resu
         net.load_state_dict(ck["state"]["net"]); opt.load_state_dict(ck["state"]["opt"]); gen.set_state(ck["state"]["gen"])
         step, elapsed, best = ck["step"], ck["elapsedSeconds"], ck["best"]
         log(f"resumed at step {step} ({elapsed:.0f} s), best val hole L1 {best['valHoleL1']:.4f}")
+    init_from = None
+    if init is not None:
+        start = load_checkpoint(init, "inpainter")
+        if [int(w) for w in start["config"]["inpainter"]["widths"]] != [int(w) for w in c["widths"]]:
+            raise TrainError("CHECKPOINT_INVALID", f"{init} has widths {start['config']['inpainter']['widths']}, "
+                                                   f"the config {c['widths']}")
+        net.load_state_dict(start["state"]["net"])
+        init_from = {"path": str(init), "step": start.get("step"), "command": start.get("command")}
+        log(f"starting from {init} (its step {start.get('step')})")
     budget = Budget(c["minutes"] if minutes is None else minutes, c.get("maxSteps") if max_steps is None else max_steps, elapsed)
 
     def payload(state: dict[str, Any]) -> dict[str, Any]:
         return {"model": "inpainter", "benchmark": bench.name, "windowHU": list(bench.window_hu), "size": size,
                 "config": cfg, "step": step, "elapsedSeconds": budget.elapsed_s(), "best": best,
                 "threads": torch.get_num_threads(), "machine": machine_description(), "command": command_line(),
-                "state": state}
+                **({"initFrom": init_from} if init_from else {}), "state": state}
 
     def evaluate() -> None:
         nonlocal best
@@ -105,6 +119,8 @@ def train_inpainter(bench: Benchmark, cfg: dict[str, Any], runs_root: Path, resu
             save_checkpoint(out / "best.pt", payload({"net": net.state_dict()}))
 
     bs, every = int(c["batchSize"]), int(c.get("evalEverySteps", 250))
+    if init_from is not None:
+        evaluate()  # the starting weights are a candidate too
     net.train()
     lr0 = float(c["lr"])
     lr_final = float(c.get("lrFinal", lr0))  # cosine from lr to lrFinal over the budget (time or steps)

@@ -603,6 +603,37 @@ def test_should_train_an_inpainter_on_normal_slices_that_changes_only_the_hole(e
     assert err.value.code == "CHECKPOINT_INVALID"
 
 
+def test_should_start_an_inpainter_from_another_ones_weights_and_keep_them_when_training_does_not_beat_them(exported, tmp_path: Path, capfd):
+    import re
+
+    common = ["--data", str(exported["data"]), "--benchmark", "kidney-blob"]
+    assert _cli("train-inpainter", *common, "--runs", str(tmp_path / "a"), "--steps", "2") == 0
+    first = load_checkpoint(tmp_path / "a" / "kidney-blob" / "inpainter" / "best.pt", "inpainter")
+    capfd.readouterr()
+    start = tmp_path / "a" / "kidney-blob" / "inpainter" / "best.pt"
+    # The starting point is scored on val before the first step (the same val holes: the same score) ...
+    assert _cli("train-inpainter", *common, "--runs", str(tmp_path / "b"), "--steps", "2", "--init", str(start)) == 0
+    out = capfd.readouterr().out
+    scores = [float(v) for v in re.findall(r"\[val\] step=\d+ t=\d+s holeL1=([0-9.]+)", out)]
+    assert out.index("[val] step=0") < out.index("[val] step=2")
+    assert scores[0] == pytest.approx(first["best"]["valHoleL1"], abs=1e-4)  # logged to 4 decimals
+    second = load_checkpoint(tmp_path / "b" / "kidney-blob" / "inpainter" / "best.pt", "inpainter")
+    assert second["initFrom"]["path"] == str(start) and second["initFrom"]["step"] == first["step"]
+    assert second["best"]["valHoleL1"] == pytest.approx(min(scores), abs=1e-4)
+    # ... so with no step at all the selection is the starting weights themselves.
+    assert _cli("train-inpainter", *common, "--runs", str(tmp_path / "c"), "--steps", "0", "--init", str(start)) == 0
+    third = load_checkpoint(tmp_path / "c" / "kidney-blob" / "inpainter" / "best.pt", "inpainter")
+    assert third["best"]["step"] == 0
+    for k, v in first["state"]["net"].items():
+        assert torch.equal(third["state"]["net"][k], v)
+    # Not with --resume; not from weights of another shape.
+    assert _cli("train-inpainter", *common, "--runs", str(tmp_path / "b"), "--steps", "2", "--init", str(start), "--resume") == 2
+    assert "error USAGE" in capfd.readouterr().err
+    assert _cli("train-inpainter", *common, "--runs", str(tmp_path / "d"), "--steps", "2", "--init", str(start),
+                "--set", "inpainter.widths=[8,8,8,8,8]") == 2
+    assert "error CHECKPOINT_INVALID" in capfd.readouterr().err
+
+
 def test_should_choose_the_best_hole_among_those_that_keep_the_counterfactuals_valid():
     from coinseg_train.errors import TrainError
     from coinseg_train.inpaint_refine import choose_candidate
