@@ -89,7 +89,7 @@ class InpaintedCounterfactual(nn.Module):
         tensor operations, so it exports to ONNX as part of the graph. ``box`` must be odd."""
         if box % 2 != 1:
             raise ValueError(f"the seed's box must be odd, got {box}")
-        strength = F.avg_pool2d(diff * hole, box, 1, box // 2) * hole if box > 1 else diff * hole
+        strength = F.avg_pool2d(diff * hole, box, 1, box // 2) * hole  # box 1: diff inside the hole
         peak = strength.amax(dim=(2, 3), keepdim=True)
         region = ((strength >= peak) & (strength > 0)).to(hole.dtype)
         for _ in range(max(hole.shape[-2:])):
