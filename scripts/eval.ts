@@ -3,6 +3,7 @@
 //          [--methods COIN,SINGLA,RISE,SCORE_CAM,LAYER_CAM] [--data data/<benchmark>] [--models models]
 //          [--classifier KEY] [--coin KEY] [--singla KEY] [--out reports/<benchmark>] [--threads 2] [--examples 6]
 //          [--allow-window-mismatch]
+// --rise-limit / --score-cam-limit: K slices spread evenly over the test set; every row is also scored on the slices all methods ran on
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";

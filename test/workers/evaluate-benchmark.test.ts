@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parseManifest, type BenchmarkSlice } from "../../workers/evaluation/benchmark-test-set.ts";
-import { evaluateBenchmark } from "../../workers/evaluation/evaluate-benchmark.ts";
+import { evaluateBenchmark, spreadOrder } from "../../workers/evaluation/evaluate-benchmark.ts";
 import { renderHtmlReport, renderMarkdownReport, reportFindings } from "../../workers/evaluation/render-report.ts";
 import { isInferenceError } from "../../workers/errors/inference-error.ts";
 import { readFloat32, tinyEngine } from "./support/tiny-models.ts";
@@ -74,6 +74,24 @@ describe("parseManifest", () => {
   });
 });
 
+describe("spreadOrder", () => {
+  it("should be a permutation whose prefixes are spread over the set and nest when given any size", () => {
+    assert.deepEqual(spreadOrder(0), []);
+    assert.deepEqual(spreadOrder(1), [0]);
+    assert.deepEqual(spreadOrder(10), [0, 5, 2, 7, 1, 6, 3, 8, 4, 9]);
+    for (const n of [3, 7, 64, 218, 532]) {
+      const order = spreadOrder(n);
+      assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `permutation of ${n}`);
+      // The first k of n leave no gap wider than about 2n/k (a prefix of the plain order would leave n − k).
+      for (const k of [2, 5, 20].filter((k) => k < n)) {
+        const prefix = order.slice(0, k).sort((a, b) => a - b);
+        const gaps = prefix.map((v, i) => (i + 1 < k ? prefix[i + 1]! : n + prefix[0]!) - v);
+        assert.ok(Math.max(...gaps) <= Math.ceil((2 * n) / k) + 1, `n ${n} k ${k}: gaps ${gaps.join(",")}`);
+      }
+    }
+  });
+});
+
 describe("evaluateBenchmark", () => {
   it("should score the oracle at IoU 1 and report every requested row when the clean slice differs exactly on the ground truth", async () => {
     const slices = [0, 1, 2].map(syntheticSlice);
@@ -97,6 +115,14 @@ describe("evaluateBenchmark", () => {
     assert.equal(ev.rows.find((r) => r.row === "RISE")!.slices, 2);
     assert.equal(ev.rows.find((r) => r.row === "SCORE_CAM")!.slices, 1);
     assert.equal(ev.riseSlices, 2);
+    assert.equal(ev.commonSlices, 1);
+    // Every row is also scored on the shared slice (slice 0, the first of the spread order): COIN's
+    // shared score is its score on slice 0 alone, and the oracle's is still perfect there.
+    const coinAlone = await evaluateBenchmark([slices[0]!], { engine, classifierKey: "tiny-classifier", coinKey: "tiny-coin", singlaKey: "tiny-singla", methods: ["COIN"] });
+    assert.deepEqual(ev.rows.find((r) => r.row === "COIN")!.commonSummary, coinAlone.rows.find((r) => r.row === "COIN")!.summary);
+    assert.equal(ev.rows.find((r) => r.row === "ORACLE")!.commonSummary!.pooledIoU, 1);
+    assert.equal(coinAlone.commonSlices, 1);
+    assert.equal(coinAlone.rows[0]!.commonSummary, undefined, "no shared-subset score when nothing was limited");
     const coin = ev.rows.find((r) => r.row === "COIN")!;
     assert.equal(coin.summary.slices, 3);
     assert.ok(coin.msPerSlice > 0);
@@ -109,8 +135,10 @@ describe("evaluateBenchmark", () => {
     assert.match(md, /scored at model size 128×128 /);
     assert.match(md, /\| COIN \| [0-9.]+ \| [0-9.]+ \| .* \| 0\.646 \|/);
     assert.match(md, /\| Oracle \(x_cf = clean slice\) \| 1\.000 \| 1\.000 \|.*\| 1\.000 \| 1\.000 \|$/m);
-    assert.match(md, /RISE \(first 2 slices\)/);
-    assert.match(md, /ScoreCAM \(first 1 slices\)/);
+    assert.match(md, /RISE \(2 slices, spread\)/);
+    assert.match(md, /ScoreCAM \(1 slices, spread\)/);
+    assert.match(md, /pooled IoU on the 1 shared slices \|$/m);
+    assert.match(md, /Limited rows: RISE on 2 \(--rise-limit\), ScoreCAM on 1 \(--score-cam-limit\) of the 3 slices/);
     assert.match(md, /\*\*0\.25\*\* \(paper\)/);
     assert.match(renderHtmlReport(ev, context), /<img src="overlay-oracle-scan-/);
 

@@ -66,6 +66,11 @@ export interface RowEvaluation {
   readonly msPerSlice: number;
   /** Refined rows: the lower threshold used (the generator's thresholds.hysteresis). */
   readonly hysteresis?: number;
+  /**
+   * The same scores over the shared subset (the slices every method ran on, {@link BenchmarkEvaluation.commonSlices}),
+   * present only when a limit made that subset smaller than the test set: the like-for-like comparison.
+   */
+  readonly commonSummary?: SegmentationSummary;
   /** Mask-threshold sweep over the difference map (counterfactual rows without clean-up). */
   readonly sweep?: readonly { readonly threshold: number; readonly pooledIoU: number; readonly pooledDice: number }[];
 }
@@ -89,9 +94,9 @@ export interface EvaluateBenchmarkOptions {
   /** Methods to run (default all five); the oracle always runs. */
   readonly methods?: readonly SegmentationMethod[];
   readonly rise?: Partial<RiseParams>;
-  /** Run RISE on the first K slices only. */
+  /** Run RISE on K slices only, spread evenly over the set ({@link spreadOrder}). */
   readonly riseLimit?: number;
-  /** Run ScoreCAM on the first K slices only (C forward passes per slice). */
+  /** Run ScoreCAM on K slices only (C forward passes per slice), spread the same way. */
   readonly scoreCamLimit?: number;
   /** Thresholds of the sweep (default 0.15, 0.20, 0.25, 0.30, 0.35). */
   readonly sweepThresholds?: readonly number[];
@@ -115,10 +120,40 @@ export interface BenchmarkEvaluation {
   readonly riseSlices: number;
   /** Slices ScoreCAM ran on (0 when it did not run). */
   readonly scoreCamSlices: number;
+  /**
+   * Slices every method ran on: the first `commonSlices` of {@link spreadOrder} (each limited method runs
+   * on a prefix of it, so the subsets nest). Equal to `slices` when nothing was limited.
+   */
+  readonly commonSlices: number;
   readonly modelSize: readonly [number, number];
 }
 
 const DEFAULT_SWEEP = [0.15, 0.2, 0.25, 0.3, 0.35];
+
+/**
+ * An order of the indices 0…n−1 whose every prefix is spread evenly over the set: index
+ * ⌊v(k)·n⌋ for the base-2 van der Corput sequence v(k) = 0, ½, ¼, ¾, ⅛, …, duplicates skipped. With
+ * m = 2^⌈log₂ n⌉ ≥ n the first m terms step by n/m ≤ 1 and so cover every index. A method limited to
+ * K slices runs on the first K, so the subsets of two limits nest and the smaller is shared by every
+ * row; the test set is ordered by scan and slice, so a prefix of the plain order would be a few scans.
+ */
+export function spreadOrder(n: number): number[] {
+  let bits = 0;
+  while (1 << bits < n) bits++;
+  const m = 1 << bits;
+  const seen = new Uint8Array(n);
+  const order: number[] = [];
+  for (let k = 0; k < m && order.length < n; k++) {
+    let r = 0;
+    for (let b = 0; b < bits; b++) if (k & (1 << b)) r |= 1 << (bits - 1 - b);
+    const i = Math.floor((r * n) / m);
+    if (!seen[i]) {
+      seen[i] = 1;
+      order.push(i);
+    }
+  }
+  return order;
+}
 
 /**
  * Evaluates the methods on `slices` (DESIGN.md §2): every method runs through {@link SegmentationPipeline}
@@ -149,11 +184,21 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   const riseCount = Math.min(slices.length, options.riseLimit ?? slices.length);
   const scoreCamCount = Math.min(slices.length, options.scoreCamLimit ?? slices.length);
   const countOf = (m: SegmentationMethod): number => (m === "RISE" ? riseCount : m === "SCORE_CAM" ? scoreCamCount : slices.length);
-  // Examples are taken among the slices every method ran on, so the overlay grid has no holes.
+  const order = spreadOrder(slices.length);
+  // A limited method runs on a prefix of the spread order (ascending, so batches keep scan order);
+  // the others on every slice.
+  const indicesOf = (m: SegmentationMethod): number[] => {
+    const count = countOf(m);
+    return count === slices.length ? order.map((_, i) => i) : order.slice(0, count).sort((a, b) => a - b);
+  };
   const commonCount = Math.min(slices.length, ...methods.map(countOf));
+  const common = order.slice(0, commonCount).sort((a, b) => a - b);
+  const commonSummaryOf = (perSlice: ReadonlyMap<number, ConfusionCounts>): { commonSummary?: SegmentationSummary } =>
+    commonCount > 0 && commonCount < slices.length ? { commonSummary: summariseSegmentation(common.map((i) => perSlice.get(i)!)) } : {};
+  // Examples are taken among the slices every method ran on, so the overlay grid has no holes.
   const exampleCount = Math.min(options.examples ?? 6, commonCount);
   const exampleIndices = new Set(
-    Array.from({ length: exampleCount }, (_, e) => Math.floor(((e + 0.5) * commonCount) / exampleCount)),
+    Array.from({ length: exampleCount }, (_, e) => common[Math.floor(((e + 0.5) * commonCount) / exampleCount)]!),
   );
   const overlays: ExampleOverlay[] = [];
   const rows: RowEvaluation[] = [];
@@ -184,13 +229,14 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   }
 
   for (const method of methods) {
-    const count = countOf(method);
+    const indices = indicesOf(method);
+    const count = indices.length;
     const counterfactual = method === "COIN" || method === "SINGLA";
     const generatorKey = method === "COIN" ? options.coinKey : options.singlaKey;
     const low = counterfactual ? (await engine.spec(generatorKey)).thresholds.hysteresis : undefined;
-    const counts: ConfusionCounts[] = [];
-    const cleanCounts: ConfusionCounts[] = [];
-    const refinedCounts: ConfusionCounts[] = [];
+    const counts = new Map<number, ConfusionCounts>();
+    const cleanCounts = new Map<number, ConfusionCounts>();
+    const refinedCounts = new Map<number, ConfusionCounts>();
     const nativeCounts: ConfusionCounts[] = [];
     const nativeCleanCounts: ConfusionCounts[] = [];
     const nativeRefinedCounts: ConfusionCounts[] = [];
@@ -199,7 +245,8 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     let totalMs = 0;
     let grid: [number, number] = [height, width];
     for (let start = 0; start < count; start += batchSize) {
-      const chunk = slices.slice(start, Math.min(count, start + batchSize));
+      const chunkIndices = indices.slice(start, start + batchSize);
+      const chunk = chunkIndices.map((i) => slices[i]!);
       const results = await pipeline.segment({
         method,
         classifierKey,
@@ -208,30 +255,30 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
         params: { forceSegmentation: true, ...(options.rise ? { rise: options.rise } : {}) },
       });
       for (let j = 0; j < results.length; j++) {
-        const i = start + j;
+        const i = chunkIndices[j]!;
         const r = results[j]!;
         const { width: mw, height: mh } = r.model;
         grid = [mh, mw];
         const truths = truthsAt(mh, mw);
         totalMs += r.timingsMs.total ?? 0;
-        counts.push(confusionCounts(r.model.mask, truths[i]!));
+        counts.set(i, confusionCounts(r.model.mask, truths[i]!));
         const nc = confusionCounts(r.mask, slices[i]!.truth);
         nativeCounts.push(nc);
         await writeOverlay(method, i, r.mask, nc);
         if (counterfactual) {
           pairs.push({ pBefore: r.pBefore, pAfter: r.pAfter });
-          cleanCounts.push(confusionCounts(cleanUpMask(r.model.rawMask), truths[i]!));
+          cleanCounts.set(i, confusionCounts(cleanUpMask(r.model.rawMask), truths[i]!));
           nativeCleanCounts.push(confusionCounts(cleanUpMask(r.mask), slices[i]!.truth));
           if (low !== undefined) {
             // The pipeline's refine rule (same masks as params.refine), on both grids.
             const s = slices[i]!;
-            refinedCounts.push(confusionCounts(refineMask(r.model.rawMask, thresholdMap(r.model.map!, mw, mh, low)), truths[i]!));
+            refinedCounts.set(i, confusionCounts(refineMask(r.model.rawMask, thresholdMap(r.model.map!, mw, mh, low)), truths[i]!));
             const weak = mapToNativeMask({ width: mw, height: mh, data: r.model.map! }, s.hu.height, s.hu.width, low);
             nativeRefinedCounts.push(confusionCounts(refineMask(r.mask, weak), s.truth));
           }
           sweepThresholds.forEach((t, k) => sweepCounts[k]!.push(confusionCounts(thresholdMap(r.model.map!, mw, mh, t), truths[i]!)));
         }
-        options.onProgress?.(method, i + 1);
+        options.onProgress?.(method, start + j + 1);
       }
     }
     if (count === 0) continue;
@@ -243,8 +290,9 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       row: method,
       slices: count,
       modelSize: grid,
-      summary: summariseSegmentation(counts),
+      summary: summariseSegmentation([...counts.values()]),
       nativeSummary: summariseSegmentation(nativeCounts),
+      ...commonSummaryOf(counts),
       validity: counterfactual ? validityOf(pairs) : null,
       msPerSlice: totalMs / count,
       ...(counterfactual ? { sweep } : {}),
@@ -254,8 +302,9 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
         row: `${method}_CLEAN`,
         slices: count,
         modelSize: grid,
-        summary: summariseSegmentation(cleanCounts),
+        summary: summariseSegmentation([...cleanCounts.values()]),
         nativeSummary: summariseSegmentation(nativeCleanCounts),
+        ...commonSummaryOf(cleanCounts),
         validity: validityOf(pairs),
         msPerSlice: totalMs / count,
       });
@@ -264,8 +313,9 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
           row: `${method}_REFINED`,
           slices: count,
           modelSize: grid,
-          summary: summariseSegmentation(refinedCounts),
+          summary: summariseSegmentation([...refinedCounts.values()]),
           nativeSummary: summariseSegmentation(nativeRefinedCounts),
+          ...commonSummaryOf(refinedCounts),
           validity: validityOf(pairs),
           msPerSlice: totalMs / count,
           hysteresis: low,
@@ -280,8 +330,8 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   const oracleSpec = coinSpec ? { ...classifier.preprocess, size: coinSpec.preprocess.size } : classifier.preprocess;
   const [oh, ow] = oracleSpec.size;
   const oracleTruths = truthsAt(oh, ow);
-  const counts: ConfusionCounts[] = [];
-  const cleanCounts: ConfusionCounts[] = [];
+  const counts = new Map<number, ConfusionCounts>();
+  const cleanCounts = new Map<number, ConfusionCounts>();
   const nativeCounts: ConfusionCounts[] = [];
   const nativeCleanCounts: ConfusionCounts[] = [];
   const sweepCounts = sweepThresholds.map(() => [] as ConfusionCounts[]);
@@ -304,8 +354,8 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
     for (let j = 0; j < n; j++) {
       const i = start + j;
       const { diff, mask } = masks[j]!;
-      counts.push(confusionCounts(mask, oracleTruths[i]!));
-      cleanCounts.push(confusionCounts(cleanUpMask(mask), oracleTruths[i]!));
+      counts.set(i, confusionCounts(mask, oracleTruths[i]!));
+      cleanCounts.set(i, confusionCounts(cleanUpMask(mask), oracleTruths[i]!));
       const s = chunk[j]!;
       const native = mapToNativeMask({ width: ow, height: oh, data: diff }, s.hu.height, s.hu.width, DEFAULT_MASK_THRESHOLD);
       const nc = confusionCounts(native, s.truth);
@@ -323,8 +373,16 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
       return { threshold, pooledIoU: s.pooledIoU, pooledDice: s.pooledDice };
     });
     const base = { slices: slices.length, modelSize: [oh, ow] as const, validity: validityOf(pairs), msPerSlice: oracleMs / slices.length };
-    rows.push({ row: "ORACLE", ...base, summary: summariseSegmentation(counts), nativeSummary: summariseSegmentation(nativeCounts), sweep });
-    rows.push({ row: "ORACLE_CLEAN", ...base, summary: summariseSegmentation(cleanCounts), nativeSummary: summariseSegmentation(nativeCleanCounts) });
+    rows.push({ row: "ORACLE", ...base, summary: summariseSegmentation([...counts.values()]), nativeSummary: summariseSegmentation(nativeCounts), ...commonSummaryOf(counts), sweep });
+    rows.push({ row: "ORACLE_CLEAN", ...base, summary: summariseSegmentation([...cleanCounts.values()]), nativeSummary: summariseSegmentation(nativeCleanCounts), ...commonSummaryOf(cleanCounts) });
   }
-  return { rows, overlays, slices: slices.length, riseSlices: methods.includes("RISE") ? riseCount : 0, scoreCamSlices: methods.includes("SCORE_CAM") ? scoreCamCount : 0, modelSize: [height, width] };
+  return {
+    rows,
+    overlays,
+    slices: slices.length,
+    riseSlices: methods.includes("RISE") ? riseCount : 0,
+    scoreCamSlices: methods.includes("SCORE_CAM") ? scoreCamCount : 0,
+    commonSlices: commonCount,
+    modelSize: [height, width],
+  };
 }

@@ -31,11 +31,14 @@ const LABELS: Record<EvaluationRowId, string> = {
 const f3 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? "—" : v.toFixed(3));
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
+/** The like-for-like column is shown when a limit left some method on a subset of the slices. */
+const limited = (ev: BenchmarkEvaluation): boolean => ev.commonSlices > 0 && ev.commonSlices < ev.slices;
+
 function tableRows(ev: BenchmarkEvaluation, ctx: ReportContext): string[][] {
   const column = paperColumnOf(ctx.benchmark);
   const paper = PAPER_TABLE_1[column] as Record<string, number>;
   return ev.rows.map((r) => [
-    LABELS[r.row] + (r.hysteresis !== undefined ? ` (t_low ${r.hysteresis})` : "") + (r.slices < ev.slices ? ` (first ${r.slices} slices)` : ""),
+    LABELS[r.row] + (r.hysteresis !== undefined ? ` (t_low ${r.hysteresis})` : "") + (r.slices < ev.slices ? ` (${r.slices} slices, spread)` : ""),
     f3(r.summary.pooledIoU),
     f3(r.summary.pooledDice),
     `${f3(r.summary.meanIoU)} ± ${f3(r.summary.stdIoU)}`,
@@ -46,6 +49,7 @@ function tableRows(ev: BenchmarkEvaluation, ctx: ReportContext): string[][] {
     paper[r.row] !== undefined ? paper[r.row]!.toFixed(3) : "—",
     f3(r.nativeSummary.pooledIoU),
     f3(r.nativeSummary.pooledDice),
+    ...(limited(ev) ? [f3((r.commonSummary ?? r.summary).pooledIoU)] : []),
   ]);
 }
 
@@ -53,6 +57,21 @@ const HEADER = [
   "Method", "pooled IoU", "pooled Dice", "IoU per slice (mean ± sd)", "Dice per slice (mean ± sd)", "CV (τ 0.8)", "flip rate", "ms/slice", "paper IoU",
   "native pooled IoU", "native pooled Dice",
 ];
+
+const headerOf = (ev: BenchmarkEvaluation): string[] => (limited(ev) ? [...HEADER, `pooled IoU on the ${ev.commonSlices} shared slices`] : HEADER);
+
+/** The sentence saying which methods ran on a subset, and how it was drawn. */
+function subsetNote(ev: BenchmarkEvaluation): string | null {
+  const parts = [
+    ev.riseSlices > 0 && ev.riseSlices < ev.slices ? `RISE on ${ev.riseSlices} (--rise-limit)` : null,
+    ev.scoreCamSlices > 0 && ev.scoreCamSlices < ev.slices ? `ScoreCAM on ${ev.scoreCamSlices} (--score-cam-limit)` : null,
+  ].filter((p): p is string => p !== null);
+  if (parts.length === 0) return null;
+  return (
+    `Limited rows: ${parts.join(", ")} of the ${ev.slices} slices, spread evenly over the test set (a prefix of a van der Corput order of the slices, so the subsets nest). ` +
+    `Their pooled columns are over their own slices; the last column scores every row on the ${ev.commonSlices} slices every method ran on — the like-for-like comparison.`
+  );
+}
 
 /** The pooled IoU COIN must reach under the paper's rule (issue acceptance; the paper: 0.646 on its synthetic set). */
 const ACCEPTANCE_BAR = 0.6;
@@ -88,6 +107,10 @@ export function reportFindings(ev: BenchmarkEvaluation): string[] {
   }
   if (coin) out.push(`On the native grid (the mask the service returns, against the native ground truth) COIN's pooled IoU is ${f3(coin.nativeSummary.pooledIoU)}` + (oracle ? `, the oracle's ${f3(oracle.nativeSummary.pooledIoU)}.` : "."));
   if (coin && oracle && oracle.summary.pooledIoU > 0) out.push(`COIN reaches ${((100 * coin.summary.pooledIoU) / oracle.summary.pooledIoU).toFixed(0)} % of the oracle's pooled IoU (${f3(oracle.summary.pooledIoU)}, the benchmark's ceiling).`);
+  if (limited(ev)) {
+    const shared = [...methods].sort((a, b) => (b.commonSummary ?? b.summary).pooledIoU - (a.commonSummary ?? a.summary).pooledIoU);
+    out.push(`Ranking on the ${ev.commonSlices} slices every method ran on: ${shared.map((r) => `${LABELS[r.row]} ${f3((r.commonSummary ?? r.summary).pooledIoU)}`).join(" > ")}.`);
+  }
   const rise = get("RISE");
   if (coin && rise && coin.msPerSlice > 0) out.push(`Speed: RISE takes ${(rise.msPerSlice / coin.msPerSlice).toFixed(0)}× COIN's time per slice (${ms(rise.msPerSlice)} vs ${ms(coin.msPerSlice)} ms), same machine, same run.`);
   return out;
@@ -142,12 +165,14 @@ export function renderMarkdownReport(ev: BenchmarkEvaluation, ctx: ReportContext
       `The native columns score the mask the service returns — the model-size map upsampled bilinearly to the slice's grid, then the same threshold (clean-up on that grid) — against the native ground truth; the headline stays the paper's model-size protocol.`,
     "",
   );
-  md.push(`RISE: N = ${ctx.rise.n}, s = ${ctx.rise.s}, p1 = ${ctx.rise.p1}, seed ${ctx.rise.seed}` + (ev.riseSlices > 0 && ev.riseSlices < ev.slices ? `, run on the first ${ev.riseSlices} of the ${ev.slices} slices only (--rise-limit): its row is not over the same set.` : "."), "");
-  if (ev.scoreCamSlices > 0 && ev.scoreCamSlices < ev.slices) md.push(`ScoreCAM ran on the first ${ev.scoreCamSlices} of the ${ev.slices} slices only (--score-cam-limit): its row is not over the same set.`, "");
+  md.push(`RISE: N = ${ctx.rise.n}, s = ${ctx.rise.s}, p1 = ${ctx.rise.p1}, seed ${ctx.rise.seed}.`, "");
+  const subset = subsetNote(ev);
+  if (subset) md.push(subset, "");
   md.push("Models: " + ctx.models.map((m) => `\`${m.key}\` (sha256 ${m.sha256.slice(0, 12)}…)`).join(", ") + ".", "");
   for (const note of ctx.notes ?? []) md.push(`> ${note}`, "");
   md.push(`## Results beside the paper (Table 1, ${column === "synthetic" ? "synthetic targets" : "real kidney tumours"}; paper COIN CV ${PAPER_COIN_CV[column]})`, "");
-  md.push(`| ${HEADER.join(" | ")} |`, `|${HEADER.map(() => "---").join("|")}|`);
+  const header = headerOf(ev);
+  md.push(`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`);
   for (const row of tableRows(ev, ctx)) md.push(`| ${row.join(" | ")} |`);
   md.push("", "## Findings", "", ...reportFindings(ev).map((l) => `- ${l}`), "");
   const sweep = sweepTable(ev);
@@ -184,9 +209,11 @@ export function renderHtmlReport(ev: BenchmarkEvaluation, ctx: ReportContext): s
   parts.push(`<!doctype html><html><head><meta charset="utf-8"><title>COIN evaluation — ${esc(ctx.benchmark)}</title>`);
   parts.push(`<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}img{width:160px;image-rendering:pixelated}.grid td{text-align:center;font-size:12px}</style></head><body>`);
   parts.push(`<h1>COIN evaluation — ${esc(ctx.benchmark)}</h1>`);
-  parts.push(`<p>Generated ${esc(ctx.generatedAt)} by <code>${esc(ctx.command)}</code> on ${esc(ctx.machine)} (${ctx.intraOpThreads} intra-op threads). ${ev.slices} ground-truth-positive test slices at ${esc(gridNote(ev))}; RISE N=${ctx.rise.n}, s=${ctx.rise.s}, p1=${ctx.rise.p1}${ev.riseSlices > 0 && ev.riseSlices < ev.slices ? ` on the first ${ev.riseSlices} slices only` : ""}${ev.scoreCamSlices > 0 && ev.scoreCamSlices < ev.slices ? `; ScoreCAM on the first ${ev.scoreCamSlices} slices only` : ""}.</p>`);
+  parts.push(`<p>Generated ${esc(ctx.generatedAt)} by <code>${esc(ctx.command)}</code> on ${esc(ctx.machine)} (${ctx.intraOpThreads} intra-op threads). ${ev.slices} ground-truth-positive test slices at ${esc(gridNote(ev))}; RISE N=${ctx.rise.n}, s=${ctx.rise.s}, p1=${ctx.rise.p1}.</p>`);
+  const subset = subsetNote(ev);
+  if (subset) parts.push(`<p>${esc(subset)}</p>`);
   for (const note of ctx.notes ?? []) parts.push(`<p><em>${esc(note)}</em></p>`);
-  parts.push(`<h2>Results beside the paper (${column === "synthetic" ? "synthetic targets" : "real kidney tumours"})</h2>`, table(HEADER, tableRows(ev, ctx)));
+  parts.push(`<h2>Results beside the paper (${column === "synthetic" ? "synthetic targets" : "real kidney tumours"})</h2>`, table(headerOf(ev), tableRows(ev, ctx)));
   parts.push(`<h2>Findings</h2><ul>${reportFindings(ev).map((l) => `<li>${esc(l)}</li>`).join("")}</ul>`);
   const sweep = sweepTable(ev);
   if (sweep) parts.push(`<h2>Mask-threshold sweep (0.25 = paper)</h2>`, table(sweep.header, sweep.rows));
