@@ -1,7 +1,7 @@
 // Scaling simulation: replays a synthetic arrival process of segmentation work through the deployed
 // autoscaling rule (infra/lib/scaling/queue-depth-steps.ts, the same steps the stack synthesises)
 // and reports queue age, task count and cost. Discrete time, 1 s steps, seeded: same output each run.
-// Usage: npm run bench:scale -- [--env prod] [--slices-per-message 16] [--slices-per-second-per-task 75 (GPU) | 65 (CPU)]
+// Usage: npm run bench:scale -- [--env prod] [--slices-per-message 16] [--slices-per-second-per-task 75 (GPU) | 12 (CPU)]
 //          [--hours 3] [--seed 7] [--out bench/results/scale.json]
 // Not a test: prints a table and writes JSON (STYLE.md). The derivations are in docs/SCALING.md.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -25,10 +25,11 @@ if (!config) throw new Error(`unknown environment ${values.env}`);
 const gpu = config.workers.kind === "gpu";
 /**
  * Per-task throughput (slices/s), docs/SCALING.md §2. GPU: paper preset on an A10G, assumption G1.
- * CPU: measured, cpu preset on one core (bench/results/inference.json: COIN 11.98 ms per slice
- * through the pipeline at 128², plus 3.44 ms of host work on a native 512² slice ⇒ 15.4 ms ⇒ 65).
+ * CPU: measured, cpu preset on one core (bench/results/inference.json, 2026-12-06: the committed
+ * kidney-blob COIN, 75.6 ms per slice through the pipeline at 256², plus 5.6 ms of host work on a
+ * native 512² slice ⇒ 81 ms ⇒ 12).
  */
-const sliceRate = Number(values["slices-per-second-per-task"] ?? (gpu ? 75 : 29));
+const sliceRate = Number(values["slices-per-second-per-task"] ?? (gpu ? 75 : 12));
 const slicesPerMessage = Number(values["slices-per-message"]);
 const durationSeconds = Math.round(Number(values.hours) * 3600);
 const steps = queueDepthSteps(config.scaling.messagesPerTask, config.scaling.maxTasks);

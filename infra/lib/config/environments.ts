@@ -18,7 +18,7 @@ export const environments: Readonly<Record<string, EnvironmentConfig>> = {
     queue: { visibilityTimeoutSeconds: 120, maxReceiveCount: 3, retentionDays: 4 },
     api: { memoryMiB: 1024, timeoutSeconds: 28, reservedConcurrency: 20, logLevel: "debug", throttleRatePerSecond: 50, throttleBurst: 100 },
     workers: { kind: "cpu", cpuUnits: 2048, memoryMiB: 4096 },
-    scaling: { maxTasks: 4, messagesPerTask: 220 },
+    scaling: { maxTasks: 4, messagesPerTask: 90 },
     alarms: { oldestMessageAgeSeconds: 900, api5xxRatePercent: 5 },
   }),
   prod: parseEnvironmentConfig({
