@@ -14,7 +14,7 @@ import { SegmentationPipeline } from "../workers/pipeline/segmentation-pipeline.
 const env = parseConfig(process.env, [
   "PGLITE_DATA_DIR", "LOCAL_STORE_DIR", "HOST", "PORT", "PUBLIC_URL", "LOG_LEVEL", "JWT_ISSUER", "JWT_AUDIENCE",
   "GRAPHQL_INTROSPECTION", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COST", "UPLOAD_MAX_BYTES", "UPLOAD_URL_TTL_SECONDS", "DEMO_ON_START",
-  "ORT_INTRA_OP_THREADS",
+  "ORT_INTRA_OP_THREADS", "ORT_ALLOW_SPINNING",
 ]);
 const optional = parseOptionalConfig(process.env, ["JWT_SECRET", "DICOM_UID_SECRET"]);
 const logger = createLogger(env.LOG_LEVEL, { mode: "embedded" });
@@ -33,7 +33,7 @@ const instance = await startEmbedded(
   logger,
   // The in-process worker: the same ONNX pipeline the services-mode worker runs, on the CPU.
   (deps) => {
-    const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(modelsDir), executionProviders: ["cpu"], intraOpNumThreads: env.ORT_INTRA_OP_THREADS, logger });
+    const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(modelsDir), executionProviders: ["cpu"], intraOpNumThreads: env.ORT_INTRA_OP_THREADS, allowSpinning: env.ORT_ALLOW_SPINNING, logger });
     return new PipelineTaskHandler({ pipeline: new SegmentationPipeline({ engine }), engine, sink: deps.sink, bus: deps.bus, store: deps.store, slices: deps.slices });
   },
 );

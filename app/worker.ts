@@ -26,6 +26,7 @@ const worker = await startWorker(
     modelsDir: path.resolve(env.MODELS_DIR),
     executionProviders: env.ORT_EXECUTION_PROVIDERS,
     intraOpNumThreads: env.ORT_INTRA_OP_THREADS,
+    allowSpinning: env.ORT_ALLOW_SPINNING,
     relayOutbox: env.WORKER_RELAY_OUTBOX,
     apiGatewayEndpoint: optional.APIGW_MANAGEMENT_ENDPOINT,
     outboxPollMs: env.OUTBOX_POLL_MS,

@@ -1,5 +1,7 @@
 // Inference benchmark: ms/slice and slices/s per method (1 and 2 threads, batch 1 and 8), ONNX Runtime
-// vs PyTorch eager on the same models and input, RISE N=6000 vs COIN, peak memory.
+// vs PyTorch eager on the same models and input, RISE N=6000 vs COIN, peak memory. The engine runs as
+// the service does (intra-op threads do not spin-wait); the 2-thread method rows are also measured
+// with spinning allowed (ORT_ALLOW_SPINNING=true), in the same run, for the comparison.
 // Usage: npm run bench:inference -- [--benchmark kidney-blob] [--models models] [--runs runs]
 //          [--iters 20] [--warmup 3] [--rise-n 6000] [--no-torch] [--out bench/results/inference.json]
 // Not a test: prints a table and writes JSON (STYLE.md). Close other CPU-heavy jobs for clean numbers.
@@ -119,13 +121,15 @@ rmSync(torchOut, { recursive: true, force: true });
 // 3. Whole methods through the service pipeline (preprocess → classify → infer → postprocess).
 const [lo, hi] = classifierSpec.preprocess.windowHU;
 const sliceHU: Image2D<Float32Array> = { width, height, data: Float32Array.from(x1, (v) => ((v + 1) / 2) * (hi - lo) + lo) };
-interface MethodRow { method: string; threads: number; batch: number; msPerSlice: number; slicesPerSecond: number; runs: number }
+interface MethodRow { method: string; threads: number; allowSpinning: boolean; batch: number; msPerSlice: number; slicesPerSecond: number; runs: number }
 const methodRows: MethodRow[] = [];
 const riseCache = new RiseMaskCache();
 const [classifierHeight, classifierWidth] = classifierSpec.preprocess.size;
 riseCache.get({ height: classifierHeight, width: classifierWidth, n: riseN, s: 8, p1: 0.1, seed: 0 }); // generated once (RISE works at f's size), outside the timings
-for (const threads of THREADS) {
-  const engine = new OnnxInferenceEngine({ registry, intraOpNumThreads: threads });
+// Spinning only matters with pool threads (threads > 1); each setting gets its own engine, released
+// before the next, so no other pool spins during a measurement.
+for (const [threads, allowSpinning] of THREADS.flatMap((t) => (t > 1 ? [[t, false], [t, true]] : [[t, false]])) as [number, boolean][]) {
+  const engine = new OnnxInferenceEngine({ registry, intraOpNumThreads: threads, allowSpinning });
   const pipeline = new SegmentationPipeline({ engine, riseMaskCache: riseCache });
   const methods = (["COIN", "SINGLA", "SCORE_CAM", "LAYER_CAM", "RISE"] as SegmentationMethod[]).filter(
     (m) => (m !== "COIN" || keys.coin) && (m !== "SINGLA" || keys.singla),
@@ -151,7 +155,7 @@ for (const threads of THREADS) {
         times.push(performance.now() - t0);
       }
       const msPerSlice = median(times) / batch;
-      methodRows.push({ method, threads, batch, msPerSlice, slicesPerSecond: 1000 / msPerSlice, runs });
+      methodRows.push({ method, threads, allowSpinning, batch, msPerSlice, slicesPerSecond: 1000 / msPerSlice, runs });
     }
   }
   await engine.release();
@@ -159,8 +163,8 @@ for (const threads of THREADS) {
 
 const nodeMaxRssKB = process.resourceUsage().maxRSS;
 const coinVsRise = THREADS.flatMap((threads) => {
-  const coin = methodRows.find((r) => r.method === "COIN" && r.threads === threads && r.batch === 1);
-  const rise = methodRows.find((r) => r.method === "RISE" && r.threads === threads && r.batch === 1);
+  const coin = methodRows.find((r) => r.method === "COIN" && r.threads === threads && r.batch === 1 && !r.allowSpinning);
+  const rise = methodRows.find((r) => r.method === "RISE" && r.threads === threads && r.batch === 1 && !r.allowSpinning);
   return coin && rise ? [{ threads, coinMsPerSlice: coin.msPerSlice, riseMsPerSlice: rise.msPerSlice, riseOverCoin: rise.msPerSlice / coin.msPerSlice }] : [];
 });
 
@@ -198,7 +202,7 @@ if (result.torchRandomWeights.length) {
 }
 console.log("");
 console.log("Methods through the pipeline (ms per slice, slices/s)");
-console.log(`${"method".padEnd(12)}${pad("threads", 8)}${pad("batch", 6)}${pad("ms/slice", 11)}${pad("slices/s", 10)}`);
-for (const r of methodRows) console.log(`${r.method.padEnd(12)}${pad(r.threads, 8)}${pad(r.batch, 6)}${pad(r.msPerSlice.toFixed(2), 11)}${pad(r.slicesPerSecond.toFixed(1), 10)}`);
+console.log(`${"method".padEnd(12)}${pad("threads", 8)}${pad("spin", 6)}${pad("batch", 6)}${pad("ms/slice", 11)}${pad("slices/s", 10)}`);
+for (const r of methodRows) console.log(`${r.method.padEnd(12)}${pad(r.threads, 8)}${pad(r.allowSpinning ? "yes" : "no", 6)}${pad(r.batch, 6)}${pad(r.msPerSlice.toFixed(2), 11)}${pad(r.slicesPerSecond.toFixed(1), 10)}`);
 for (const c of coinVsRise) console.log(`RISE (N=${riseN}) / COIN per slice, ${c.threads} thread(s): ${c.riseMsPerSlice.toFixed(0)} / ${c.coinMsPerSlice.toFixed(2)} ms = ${c.riseOverCoin.toFixed(0)}×`);
 console.log(`peak RSS: node ${(nodeMaxRssKB / 1024).toFixed(0)} MB${torch ? `, python ${(torch.maxRssKB / 1024).toFixed(0)} MB` : ""}; wrote ${values.out}`);

@@ -26,8 +26,8 @@ const gpu = config.workers.kind === "gpu";
 /**
  * Per-task throughput (slices/s), docs/SCALING.md §2. GPU: paper preset on an A10G, assumption G1.
  * CPU: measured, cpu preset on one core (bench/results/inference.json, 2026-12-06: the committed
- * kidney-blob COIN, 75.6 ms per slice through the pipeline at 256², plus 5.6 ms of host work on a
- * native 512² slice ⇒ 81 ms ⇒ 12).
+ * kidney-blob COIN, 74.3 ms per slice through the pipeline at 256², plus 5.6 ms of host work on a
+ * native 512² slice ⇒ 80 ms ⇒ 12.5, rounded down).
  */
 const sliceRate = Number(values["slices-per-second-per-task"] ?? (gpu ? 75 : 12));
 const slicesPerMessage = Number(values["slices-per-message"]);

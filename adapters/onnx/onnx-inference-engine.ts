@@ -28,6 +28,16 @@ export interface OnnxEngineOptions {
   readonly executionProviders?: readonly ExecutionProviderName[];
   /** ONNX Runtime intra-op threads per session (default 0 = ONNX Runtime's choice, all cores). */
   readonly intraOpNumThreads?: number;
+  /**
+   * Let each session's intra-op threads spin-wait for work after a run (ONNX Runtime's own default,
+   * `session.intra_op.allow_spinning`). Default false here: every model has its own session and
+   * thread pool, and a pipeline runs several models in turn (classifier, generator, classifier), so
+   * one pool's spinning threads take the cores from the next session's threads. Measured
+   * (docs/SCALING.md §1, 2 cores, 2 threads, batch 1): kidney-blob COIN 111 → 55.7 ms per slice
+   * without spinning; RISE, one session run many times in a row, is the one method that gains from it.
+   * No effect with one thread (no pool threads).
+   */
+  readonly allowSpinning?: boolean;
   readonly logger?: EngineLogger;
 }
 
@@ -141,6 +151,7 @@ export class OnnxInferenceEngine implements InferenceEngine {
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: "all",
+      extra: { "session.intra_op.allow_spinning": this.options.allowSpinning ? "1" : "0" },
     };
     let session: ort.InferenceSession | undefined;
     let provider: ExecutionProviderName = "cpu";
@@ -176,7 +187,7 @@ export class OnnxInferenceEngine implements InferenceEngine {
       await session.release();
       throw new InferenceError("MODEL_SPEC_INVALID", `model ${modelKey}: ${problems.join(" and ")} differ from model.json`);
     }
-    this.options.logger?.info({ modelKey, provider, intraOpNumThreads: base.intraOpNumThreads }, "inference session created");
+    this.options.logger?.info({ modelKey, provider, intraOpNumThreads: base.intraOpNumThreads, allowSpinning: this.options.allowSpinning ?? false }, "inference session created");
     return { session, spec, provider };
   }
 }

@@ -59,6 +59,7 @@ export const envSchema = z.object({
   MODELS_DIR: z.string().default("models").describe("Worker: folder of model directories (models/<key>/model.json + model.onnx)."),
   ORT_EXECUTION_PROVIDERS: executionProviders.default(["cpu"]).describe("Worker: ONNX Runtime execution providers, comma-separated, first preferred (`cuda,cpu` on GPU hosts); a provider that does not load is logged and skipped, CPU is the last resort."),
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).max(1024).default(0).describe("Worker and embedded mode: ONNX Runtime intra-op threads per model session (0 = ONNX Runtime's default, one per core); with several worker processes on one host, give each cores ÷ processes."),
+  ORT_ALLOW_SPINNING: bool.default(false).describe("Worker and embedded mode: let ONNX Runtime's intra-op threads spin-wait after a run (true/false). Off by default: a pipeline runs several model sessions in turn, and one session's spinning threads slow the next (docs/SCALING.md §1)."),
   OUTBOX_RELAY_MIN_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30).describe("Scheduled outbox relay (AWS): sends only outbox rows at least this old, in seconds; younger ones are being sent by the API that wrote them."),
 });
 

@@ -37,6 +37,8 @@ export interface WorkerSettings {
    * choice, one per core). Several worker processes on one host should split the cores between them.
    */
   readonly intraOpNumThreads?: number;
+  /** ONNX Runtime intra-op threads spin-wait after a run (ORT_ALLOW_SPINNING; default false, see OnnxEngineOptions). */
+  readonly allowSpinning?: boolean;
   /** Relay the outbox to SQS from this process, polling every `outboxPollMs`. */
   readonly relayOutbox: boolean;
   readonly outboxPollMs: number;
@@ -76,7 +78,7 @@ export async function startWorker(s: WorkerSettings, logger: Logger): Promise<Ru
     : null;
   const bus = apiGateway ? new FanOutResultBus([notify, apiGateway]) : notify;
   const sqs = createSqsClient(s.sqs);
-  const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(s.modelsDir), executionProviders: s.executionProviders ?? ["cpu"], intraOpNumThreads: s.intraOpNumThreads ?? 0, logger });
+  const engine = new OnnxInferenceEngine({ registry: new ModelDirectoryRegistry(s.modelsDir), executionProviders: s.executionProviders ?? ["cpu"], intraOpNumThreads: s.intraOpNumThreads ?? 0, allowSpinning: s.allowSpinning ?? false, logger });
   const pipeline = new SegmentationPipeline({ engine });
   const runtime = new WorkerRuntime({
     source: new SqsTaskConsumer(sqs, s.sqs),

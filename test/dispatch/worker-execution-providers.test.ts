@@ -1,6 +1,7 @@
 // ORT_EXECUTION_PROVIDERS: parsed by app/config, handed by the worker to ONNX Runtime, with a logged
 // fallback to CPU where the CUDA provider does not load (as on these CI machines); and
-// ORT_INTRA_OP_THREADS, the sessions' intra-op thread count.
+// ORT_INTRA_OP_THREADS, the sessions' intra-op thread count; and ORT_ALLOW_SPINNING, whether their
+// intra-op threads spin-wait after a run.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
@@ -40,6 +41,21 @@ describe("ORT_INTRA_OP_THREADS", () => {
   });
 });
 
+describe("ORT_ALLOW_SPINNING", () => {
+  const parse = (value: string | undefined) => parseConfig({ ORT_ALLOW_SPINNING: value }, ["ORT_ALLOW_SPINNING"]).ORT_ALLOW_SPINNING;
+
+  it("should default to false and read true/false/1/0 when parsed", () => {
+    assert.equal(parse(undefined), false);
+    assert.equal(parse("true"), true);
+    assert.equal(parse("1"), true);
+    assert.equal(parse("0"), false);
+  });
+
+  it("should refuse a value that is not a boolean", () => {
+    assert.throws(() => parse("yes"), (e: unknown) => e instanceof ConfigError && /ORT_ALLOW_SPINNING/.test(e.message));
+  });
+});
+
 describe("worker execution providers", () => {
   let h: DispatchHarness;
   before(async () => {
@@ -50,14 +66,15 @@ describe("worker execution providers", () => {
   });
 
   /** A worker on the harness whose log lines are captured (warn and above unless `level` says otherwise). */
-  async function workerWith(executionProviders: readonly ("cuda" | "cpu")[] | undefined, extra: { intraOpNumThreads?: number; level?: string } = {}) {
+  async function workerWith(executionProviders: readonly ("cuda" | "cpu")[] | undefined, extra: { intraOpNumThreads?: number; allowSpinning?: boolean; level?: string } = {}) {
     const lines: string[] = [];
     const logger = pino({ level: extra.level ?? "warn" }, { write: (line: string) => void lines.push(line) });
     const settings = h.workerSettings({
       relayOutbox: false, ...(executionProviders ? { executionProviders } : {}), ...(extra.intraOpNumThreads !== undefined ? { intraOpNumThreads: extra.intraOpNumThreads } : {}),
+      ...(extra.allowSpinning !== undefined ? { allowSpinning: extra.allowSpinning } : {}),
     });
     const worker = await startWorker(settings, logger);
-    const entries = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; provider?: string; modelKey?: string; intraOpNumThreads?: number });
+    const entries = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; provider?: string; modelKey?: string; intraOpNumThreads?: number; allowSpinning?: boolean });
     return { worker, entries, warnings: () => entries().filter((e) => e.level >= 40) };
   }
 
@@ -94,6 +111,21 @@ describe("worker execution providers", () => {
       assert.deepEqual(created.map((e) => e.intraOpNumThreads), [1]);
     } finally {
       await worker.stop();
+    }
+  });
+
+  it("should create its sessions without spinning by default, and with it when ORT_ALLOW_SPINNING is true", async () => {
+    for (const [allowSpinning, expected] of [[undefined, false], [parseConfig({ ORT_ALLOW_SPINNING: "true" }, ["ORT_ALLOW_SPINNING"]).ORT_ALLOW_SPINNING, true]] as const) {
+      const { worker, entries } = await workerWith(undefined, { intraOpNumThreads: 2, level: "info", ...(allowSpinning !== undefined ? { allowSpinning } : {}) });
+      try {
+        // A 2-thread session runs either way; the log says which setting it was created with.
+        const out = await worker.engine.run("tiny-classifier", { x: { data: new Float32Array(128 * 128), dims: [1, 1, 128, 128] } }, ["logit"]);
+        assert.equal(out.logit!.data.length, 1);
+        const created = entries().filter((e) => e.msg === "inference session created" && e.modelKey === "tiny-classifier");
+        assert.deepEqual(created.map((e) => e.allowSpinning), [expected]);
+      } finally {
+        await worker.stop();
+      }
     }
   });
 });
