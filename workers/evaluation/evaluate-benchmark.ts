@@ -185,14 +185,11 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   const scoreCamCount = Math.min(slices.length, options.scoreCamLimit ?? slices.length);
   const countOf = (m: SegmentationMethod): number => (m === "RISE" ? riseCount : m === "SCORE_CAM" ? scoreCamCount : slices.length);
   const order = spreadOrder(slices.length);
-  // A limited method runs on a prefix of the spread order (ascending, so batches keep scan order);
-  // the others on every slice.
-  const indicesOf = (m: SegmentationMethod): number[] => {
-    const count = countOf(m);
-    return count === slices.length ? order.map((_, i) => i) : order.slice(0, count).sort((a, b) => a - b);
-  };
+  // A method runs on a prefix of the spread order (all of it when not limited), ascending so batches
+  // keep scan order.
+  const prefixOf = (count: number): number[] => order.slice(0, count).sort((a, b) => a - b);
   const commonCount = Math.min(slices.length, ...methods.map(countOf));
-  const common = order.slice(0, commonCount).sort((a, b) => a - b);
+  const common = prefixOf(commonCount);
   const commonSummaryOf = (perSlice: ReadonlyMap<number, ConfusionCounts>): { commonSummary?: SegmentationSummary } =>
     commonCount > 0 && commonCount < slices.length ? { commonSummary: summariseSegmentation(common.map((i) => perSlice.get(i)!)) } : {};
   // Examples are taken among the slices every method ran on, so the overlay grid has no holes.
@@ -229,7 +226,7 @@ export async function evaluateBenchmark(slices: readonly BenchmarkSlice[], optio
   }
 
   for (const method of methods) {
-    const indices = indicesOf(method);
+    const indices = prefixOf(countOf(method));
     const count = indices.length;
     const counterfactual = method === "COIN" || method === "SINGLA";
     const generatorKey = method === "COIN" ? options.coinKey : options.singlaKey;

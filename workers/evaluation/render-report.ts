@@ -34,6 +34,9 @@ const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
 /** The like-for-like column is shown when a limit left some method on a subset of the slices. */
 const limited = (ev: BenchmarkEvaluation): boolean => ev.commonSlices > 0 && ev.commonSlices < ev.slices;
 
+/** A row's pooled IoU on the shared slices (its own when it ran on exactly those). */
+const sharedIoU = (r: RowEvaluation): number => (r.commonSummary ?? r.summary).pooledIoU;
+
 function tableRows(ev: BenchmarkEvaluation, ctx: ReportContext): string[][] {
   const column = paperColumnOf(ctx.benchmark);
   const paper = PAPER_TABLE_1[column] as Record<string, number>;
@@ -49,7 +52,7 @@ function tableRows(ev: BenchmarkEvaluation, ctx: ReportContext): string[][] {
     paper[r.row] !== undefined ? paper[r.row]!.toFixed(3) : "—",
     f3(r.nativeSummary.pooledIoU),
     f3(r.nativeSummary.pooledDice),
-    ...(limited(ev) ? [f3((r.commonSummary ?? r.summary).pooledIoU)] : []),
+    ...(limited(ev) ? [f3(sharedIoU(r))] : []),
   ]);
 }
 
@@ -108,8 +111,8 @@ export function reportFindings(ev: BenchmarkEvaluation): string[] {
   if (coin) out.push(`On the native grid (the mask the service returns, against the native ground truth) COIN's pooled IoU is ${f3(coin.nativeSummary.pooledIoU)}` + (oracle ? `, the oracle's ${f3(oracle.nativeSummary.pooledIoU)}.` : "."));
   if (coin && oracle && oracle.summary.pooledIoU > 0) out.push(`COIN reaches ${((100 * coin.summary.pooledIoU) / oracle.summary.pooledIoU).toFixed(0)} % of the oracle's pooled IoU (${f3(oracle.summary.pooledIoU)}, the benchmark's ceiling).`);
   if (limited(ev)) {
-    const shared = [...methods].sort((a, b) => (b.commonSummary ?? b.summary).pooledIoU - (a.commonSummary ?? a.summary).pooledIoU);
-    out.push(`Ranking on the ${ev.commonSlices} slices every method ran on: ${shared.map((r) => `${LABELS[r.row]} ${f3((r.commonSummary ?? r.summary).pooledIoU)}`).join(" > ")}.`);
+    const shared = [...methods].sort((a, b) => sharedIoU(b) - sharedIoU(a));
+    out.push(`Ranking on the ${ev.commonSlices} slices every method ran on: ${shared.map((r) => `${LABELS[r.row]} ${f3(sharedIoU(r))}`).join(" > ")}.`);
   }
   const rise = get("RISE");
   if (coin && rise && coin.msPerSlice > 0) out.push(`Speed: RISE takes ${(rise.msPerSlice / coin.msPerSlice).toFixed(0)}× COIN's time per slice (${ms(rise.msPerSlice)} vs ${ms(coin.msPerSlice)} ms), same machine, same run.`);
