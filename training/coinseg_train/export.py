@@ -96,6 +96,12 @@ def _write_bin(path: Path, arr: np.ndarray) -> None:
     path.write_bytes(np.ascontiguousarray(arr, dtype="<f4").tobytes())
 
 
+def _committed_sha256(models_root: Path, key: str) -> str | None:
+    """The sha256 in ``<models>/<key>/model.json``, or None when there is no such card."""
+    card = models_root / key / "model.json"
+    return str(json.loads(card.read_text())["sha256"]) if card.is_file() else None
+
+
 def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Path, models_root: Path | None = None,
                  training_command: str | None = None) -> Path:
     """Export ``kind`` of ``bench`` (selected checkpoint ``best.pt``) to ``<models>/<benchmark>-<kind>/``.
@@ -225,10 +231,15 @@ def export_model(kind: str, bench: Benchmark, cfg: dict[str, Any], runs_root: Pa
                if isinstance(ck.get("ensemble"), dict) else {}),
             # inpaint-refine: the generator's change region refilled by the inpainter (nets/inpainter.py).
             **({"inpaint": {k: ck["inpaint"].get(k) for k in (
-                "threshold", "dilate", "component", "flip", "regenerate", "factor", "baseSize", "valPooledIoU", "valCV",
+                "threshold", "dilate", "component", "regions", "flip", "regenerate", "factor", "baseSize", "valPooledIoU", "valCV",
                 "baseValPooledIoU", "baseValCV", "minCV",
                 "inpainter", "inpainterStep", "inpainterSeconds", "inpainterMachine", "inpainterCommand", "command")}}
                if isinstance(ck.get("inpaint"), dict) else {}),
+            # The frozen classifier inside the graph when it chooses the hole's region (inpaint.regions > 1):
+            # restore-generator takes its weights from this committed classifier, whose sha256 it checks.
+            **({"judge": {"classifierKey": f"{bench.name}-classifier", "sha256": _committed_sha256(models_root, f"{bench.name}-classifier"),
+                          "config": ck["judge"]["classifier"], "size": int(ck["judge"]["size"])}}
+               if isinstance(ck.get("judge"), dict) else {}),
             "dataset": {k: bench.card.get(k) for k in ("benchmark", "generatorVersion", "seed", "scans", "windowHU")},
         },
         "metrics": metrics,

@@ -81,11 +81,10 @@ def _committed(models_root: Path | None, key: str, what: str) -> tuple[Path, dic
     return d, json.loads((d / "model.json").read_text())
 
 
-def restore_classifier(benchmark: str, cfg: dict[str, Any], runs_root: Path, models_root: Path | None = None) -> Path:
-    """Write ``<runs>/<benchmark>/classifier/best.pt`` from ``<models>/<benchmark>-classifier``.
-
-    Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | PARITY_FAILED)."""
-    d, card = _committed(models_root, f"{benchmark}-classifier", "classifier")
+def _classifier_from_committed(d: Path, card: dict[str, Any]) -> tuple[Classifier, float]:
+    """The classifier of the committed ``d`` (its card ``card``), weights read back from its ONNX graph, and its
+    largest difference from the card's PyTorch golden outputs. Raises TrainError(CHECKPOINT_INVALID |
+    PARITY_FAILED)."""
     onnx_path = d / "model.onnx"
     section = card["training"]["config"]
     size = int(card["preprocess"]["size"][0])
@@ -117,6 +116,17 @@ def restore_classifier(benchmark: str, cfg: dict[str, Any], runs_root: Path, mod
                float(np.abs(acts - read(golden["torchOutputs"]["activations"])).max()))
     if not diff <= TOLERANCE:
         raise TrainError("PARITY_FAILED", f"restored classifier differs from {d.name}'s golden outputs by {diff:.3g}")
+    return model, diff
+
+
+def restore_classifier(benchmark: str, cfg: dict[str, Any], runs_root: Path, models_root: Path | None = None) -> Path:
+    """Write ``<runs>/<benchmark>/classifier/best.pt`` from ``<models>/<benchmark>-classifier``.
+
+    Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | PARITY_FAILED)."""
+    d, card = _committed(models_root, f"{benchmark}-classifier", "classifier")
+    model, diff = _classifier_from_committed(d, card)
+    section = card["training"]["config"]
+    size = int(card["preprocess"]["size"][0])
     full_cfg = {**cfg, "classifier": section}
     out = run_dir(runs_root, benchmark, "classifier") / "best.pt"
     save_checkpoint(out, {
@@ -129,6 +139,21 @@ def restore_classifier(benchmark: str, cfg: dict[str, Any], runs_root: Path, mod
     })
     log(f"restored {d.name} into {out}: max |d| {diff:.3g} against its PyTorch golden outputs")
     return out
+
+
+def _judge_from_committed(name: str, card: dict[str, Any], models_root: Path | None) -> Classifier:
+    """The frozen classifier inside a COIN graph that chooses its hole's region (``training.judge``): the
+    committed classifier the card names, refused unless its sha256 and configuration are the card's.
+    Raises TrainError(CHECKPOINT_NOT_FOUND | CHECKPOINT_INVALID | PARITY_FAILED)."""
+    spec = card["training"].get("judge")
+    if not isinstance(spec, dict):
+        raise TrainError("CHECKPOINT_INVALID", f"{name}: chooses among its hole's regions but its card names no classifier")
+    d, clf_card = _committed(models_root, str(spec["classifierKey"]), "classifier")
+    if clf_card["sha256"] != spec.get("sha256") or clf_card["training"]["config"] != spec.get("config"):
+        raise TrainError("CHECKPOINT_INVALID", f"{name} was exported with classifier sha256 {spec.get('sha256')}, "
+                                               f"{d.name} is {clf_card['sha256']}")
+    judge, _ = _classifier_from_committed(d, clf_card)
+    return judge.requires_grad_(False)
 
 
 class _OnnxValues:
@@ -267,7 +292,10 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
         inpainter = Inpainter.from_config(inpaint["inpainter"])
         # Inpainter.forward calls its net's head() directly, so the graph names its layers under inpainter/.
         _load_member(inpainter.net, values, outer + "inpainter/", False, str(onnx_path))
-        module = InpaintedCounterfactual.from_spec(base, inpainter, inpaint)
+        judge = None
+        if int(inpaint.get("regions") or 1) > 1:
+            judge = _judge_from_committed(d.name, card, models_root)
+        module = InpaintedCounterfactual.from_spec(base, inpainter, inpaint, judge)
         if factor > 1:
             module = FineGridCounterfactual(module, factor)
     module.eval()
@@ -305,6 +333,11 @@ def restore_generator(benchmark: str, kind: str, cfg: dict[str, Any], runs_root:
                                                       "config": {**cfg, kind: {**section, "size": base_size}}})
         payload["state"] = {**payload["state"], "inpainter": inpainter.state_dict()}
         payload["inpaint"] = dict(inpaint)
+        if judge is not None:
+            payload["state"]["judge"] = judge.state_dict()
+            payload["judge"] = {"classifier": card["training"]["judge"]["config"], "size": int(card["training"]["judge"]["size"]),
+                                "restoredFrom": {"model": card["training"]["judge"]["classifierKey"],
+                                                 "sha256": card["training"]["judge"]["sha256"]}}
         # The inpainter alone too, unless a training run left one there: inpaint-refine wraps best-base.pt again with it.
         inp_out = run_dir(runs_root, benchmark, "inpainter") / "best.pt"
         if not inp_out.is_file():

@@ -68,7 +68,17 @@ def load_generator(path: Path, kind: str) -> tuple[torch.nn.Module, dict[str, An
         ip = ck["inpaint"]
         inp = Inpainter.from_config(ip["inpainter"])
         inp.load_state_dict(ck["state"]["inpainter"])
-        module = InpaintedCounterfactual.from_spec(module, inp, ip)
+        judge = None
+        if int(ip.get("regions") or 1) > 1:
+            # The frozen classifier that chooses which of the hole's regions to fill (inpaint-refine's regions).
+            from .nets.classifier import Classifier
+
+            if not isinstance(ck.get("judge"), dict) or "judge" not in ck["state"]:
+                raise TrainError("CHECKPOINT_INVALID", f"{path}: chooses among {ip['regions']} regions but holds no classifier")
+            judge = Classifier.from_config(ck["judge"]["classifier"])
+            judge.load_state_dict(ck["state"]["judge"])
+            judge.eval().requires_grad_(False)
+        module = InpaintedCounterfactual.from_spec(module, inp, ip, judge)
         if int(ip.get("factor", 1)) > 1:  # served above the size it works at (inpaint-refine with coin.size)
             module = FineGridCounterfactual(module, int(ip["factor"]))
     module.to(device()).eval()

@@ -679,6 +679,121 @@ def test_should_keep_only_the_holes_region_around_the_strongest_change_when_a_se
         InpaintedCounterfactual.seeded_component(whole, whole, 4)
 
 
+def test_should_fill_the_region_the_classifier_calls_least_abnormal_when_choosing_among_the_holes_regions():
+    from torch import nn
+
+    from coinseg_train.nets.inpainter import InpaintedCounterfactual
+
+    x = torch.zeros(2, 1, 24, 24)
+    x_cf = torch.zeros(2, 1, 24, 24)
+    x_cf[0, 0, 14:20, 12:22] = 0.8  # the strongest change (diff 0.4) ...
+    x_cf[0, 0, 2:6, 2:6] = 0.6  # ... and a weaker one (diff 0.3), in the top-left corner
+    x_cf[1, 0, 2:6, 2:6] = 0.6  # the second slice has only the weaker one
+    hole, diff = InpaintedCounterfactual._grown_change(x, x_cf, 0.25, 1)
+    regions = InpaintedCounterfactual.seeded_regions(hole, diff, 3, 3)
+    strong, weak = torch.zeros(24, 24), torch.zeros(24, 24)
+    strong[13:21, 11:23] = 1
+    weak[1:7, 1:7] = 1
+    assert regions.shape == (2, 3, 24, 24)
+    assert torch.equal(regions[0, 0], strong) and torch.equal(regions[0, 1], weak) and regions[0, 2].sum() == 0
+    assert torch.equal(regions[1, 0], weak) and regions[1, 1:].sum() == 0  # fewer regions than asked: the rest empty
+    assert torch.equal(InpaintedCounterfactual.seeded_component(hole, diff, 3), regions[:, :1])
+    with pytest.raises(ValueError):
+        InpaintedCounterfactual.seeded_regions(hole, diff, 3, 0)
+
+    class Same(nn.Module):  # a generator that changes nothing
+        def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+            return x
+
+    class DarkFill(nn.Module):  # fills a hole with -1 (the inpainter's interface)
+        def fill(self, x: torch.Tensor, hole: torch.Tensor, flip: bool) -> torch.Tensor:
+            return x * (1 - hole) - hole
+
+    class Corner(nn.Module):  # calls a slice abnormal by its top-left corner's brightness
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x[:, :, :8, :8].mean(dim=(1, 2, 3)).unsqueeze(1)
+
+    class Bright(nn.Module):  # calls a slice abnormal the darker it is: every fill raises the logit
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return -x.mean(dim=(1, 2, 3)).unsqueeze(1)
+
+    def fill_of(region: torch.Tensor) -> torch.Tensor:
+        return x[:1] * (1 - region) - region
+
+    # The classifier, not the strength, picks the region: filling the corner lowers its logit most.
+    judged = InpaintedCounterfactual(Same(), DarkFill(), 0.25, 1, component=3, regions=2, classifier=Corner())
+    out = judged.judged_fill(x, x_cf)
+    assert torch.equal(out[0], fill_of(weak)[0]) and torch.equal(out[1], fill_of(weak)[0])
+    with torch.no_grad():
+        assert torch.equal(judged(x), x)  # an empty hole (the generator changes nothing): the slice itself
+    # An empty region (no fill) is never chosen over a filled one, even when the classifier would prefer it.
+    out = InpaintedCounterfactual(Same(), DarkFill(), 0.25, 1, component=3, regions=3, classifier=Bright()).judged_fill(x, x_cf)
+    assert torch.equal(out[0], fill_of(weak)[0]) and torch.equal(out[1], fill_of(weak)[0])  # weak is smaller than strong
+    with pytest.raises(ValueError):
+        InpaintedCounterfactual(Same(), DarkFill(), 0.25, 1, component=0, regions=2, classifier=Corner())
+    with pytest.raises(ValueError):
+        InpaintedCounterfactual(Same(), DarkFill(), 0.25, 1, component=3, regions=2)
+
+
+def test_should_let_the_classifier_choose_the_holes_region_when_configured_and_export_and_restore_it(exported, tmp_path: Path, capfd):
+    import shutil
+
+    from coinseg_train.nets.inpainter import InpaintedCounterfactual
+    from coinseg_train.train_gan import load_generator
+
+    runs, models = tmp_path / "runs", tmp_path / "models"
+    for model in ("classifier", "coin"):
+        shutil.copytree(exported["runs"] / "kidney-blob" / model, runs / "kidney-blob" / model)
+    shutil.copytree(exported["models"] / "kidney-blob-classifier", models / "kidney-blob-classifier")
+    common = ["--benchmark", "kidney-blob", "--data", str(exported["data"]), "--runs", str(runs)]
+    assert _cli("train-inpainter", *common, "--steps", "2") == 0
+    grid = ["--set", "inpainter.refine.thresholds=[0.02]", "--set", "inpainter.refine.dilations=[1]",
+            "--set", "inpainter.refine.regenerate=[true]"]
+    assert _cli("inpaint-refine", *common, *grid, "--set", "inpainter.refine.components=[0,3]", "--set", "inpainter.refine.regions=[1,3]") == 0
+    cands = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")[1]["inpaint"]["candidates"]
+    # The whole hole has no regions to choose among; a seed box is tried with 1 and 3.
+    assert sorted((c["component"], c["regions"]) for c in cands) == [(0, 1), (0, 1), (3, 1), (3, 1), (3, 3), (3, 3)]
+    assert _cli("inpaint-refine", *common, *grid, "--set", "inpainter.refine.components=[3]",
+                "--set", "inpainter.refine.regions=[3]") == 0
+    g, ck = load_generator(runs / "kidney-blob" / "coin" / "best.pt", "coin")
+    assert isinstance(g, InpaintedCounterfactual) and g.regions == 3 and ck["inpaint"]["regions"] == 3
+    assert ck["judge"]["size"] == 32 and g.classifier is not None
+    x = torch.rand(3, 1, 32, 32) * 2 - 1
+    clf, _ = load_classifier(runs / "kidney-blob" / "classifier" / "best.pt")
+    with torch.no_grad():
+        base = g.generator(x)
+        hole, diff = InpaintedCounterfactual._grown_change(x, base, 0.02, 1)
+        regions = InpaintedCounterfactual.seeded_regions(hole, diff, 3, 3)
+        fills = [g.inpainter.fill(x, regions[:, k:k + 1], g.flip) for k in range(3)]
+        logits = torch.stack([clf(f)[:, 0] + 1e4 * (regions[:, k].amax(dim=(1, 2)) <= 0) for k, f in enumerate(fills)], 1)
+        want = torch.stack([fills[int(k)][i] for i, k in enumerate(logits.argmin(1))])
+        assert torch.allclose(g(x), g.generator(want), atol=1e-6)
+    assert _cli("export", "--model", "coin", *common, "--out", str(models)) == 0
+    card = _strict_json(models / "kidney-blob-coin" / "model.json")
+    clf_card = _strict_json(models / "kidney-blob-classifier" / "model.json")
+    assert card["golden"]["maxAbsDiff"] <= 1e-4 and card["training"]["inpaint"]["regions"] == 3
+    assert card["training"]["judge"]["sha256"] == clf_card["sha256"]  # the classifier inside the graph
+    sess = ort.InferenceSession(str(models / "kidney-blob-coin" / "model.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        for batch in (1, 3):  # the choice is part of the graph, at any batch
+            got = sess.run(None, {"x": x[:batch].numpy()})[0]
+            assert np.abs(got - g(x[:batch]).numpy()).max() <= 1e-4
+    restore = ["restore-generator", "--benchmark", "kidney-blob", "--model", "coin", "--runs", str(tmp_path / "r"), "--models", str(models)]
+    assert _cli(*restore) == 0
+    again, rck = load_generator(tmp_path / "r" / "kidney-blob" / "coin" / "best.pt", "coin")
+    with torch.no_grad():
+        assert again.regions == 3 and torch.allclose(again(x), g(x), atol=1e-5)
+    # Another classifier beside it than the one in the graph: refused, nothing written.
+    clf_card["sha256"] = "0" * 64
+    (models / "kidney-blob-classifier" / "model.json").write_text(json.dumps(clf_card))
+    shutil.rmtree(tmp_path / "r")
+    assert _cli(*restore) == 2
+    assert "error CHECKPOINT_INVALID" in capfd.readouterr().err and not (tmp_path / "r" / "kidney-blob" / "coin" / "best.pt").exists()
+    for bad in ("inpainter.refine.regions=[0]", "inpainter.refine.regions=[9]", "inpainter.refine.regions=[true]", "inpainter.refine.regions=[]"):
+        assert _cli("inpaint-refine", *common, "--set", bad) == 2
+        assert "error CONFIG_INVALID" in capfd.readouterr().err
+
+
 def test_should_wrap_coin_with_the_inpainter_chosen_on_val_and_export_it_as_one_generator(exported, tmp_path: Path, capfd):
     import shutil
 
