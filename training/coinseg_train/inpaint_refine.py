@@ -129,8 +129,7 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
                 for nreg in (region_counts if comp > 0 else (1,)):
                     for flip in FLIPS:
                         wrap = InpaintedCounterfactual(base, inpainter, t, k, flip, False, comp, nreg, judge)
-                        filled = batched(lambda b: (wrap.judged_fill(b[:, :1], b[:, 1:]) if nreg > 1 else
-                                                    inpainter.fill(b[:, :1], wrap.hole(b[:, :1], b[:, 1:], t, k, comp), flip)), pair)
+                        filled = batched(lambda b: wrap.refill(b[:, :1], b[:, 1:]), pair)
                         for regen in regenerates:
                             s, cv = score(counterfactuals(base, filled, p, False) if regen else filled)
                             candidates.append({"threshold": t, "dilate": k, "component": comp, "regions": nreg, "flip": flip,
@@ -145,7 +144,6 @@ def inpaint_refine(bench: Benchmark, cfg: dict[str, Any], runs_root: Path) -> di
         raise TrainError(exc.code, f"{exc.message} (the generator alone: {base_cv:.3f}); {out / 'best.pt'} left as it was") from exc
     payload = dict(base_ck)
     payload["state"] = {**payload["state"], "inpainter": inp_ck["state"]["net"]}
-    payload.pop("judge", None)
     if chosen["regions"] > 1 and judge is not None and judge_ck is not None:
         # The frozen classifier becomes part of the counterfactual (it chooses the region to fill).
         payload["state"]["judge"] = judge.state_dict()

@@ -142,10 +142,13 @@ class InpaintedCounterfactual(nn.Module):
         chosen = chosen / chosen.sum(dim=1, keepdim=True)
         return (chosen.reshape(b, k, 1, 1, 1) * fills.reshape(b, k, 1, h, w)).sum(dim=1)
 
-    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        x_cf = self.generator(x, condition)
+    def refill(self, x: torch.Tensor, x_cf: torch.Tensor) -> torch.Tensor:
+        """``x`` with the hole of the generator's counterfactual ``x_cf`` refilled: the classifier's choice of
+        region (:meth:`judged_fill`) with ``regions`` > 1, else the one hole."""
         if self.regions > 1:
-            filled = self.judged_fill(x, x_cf)
-        else:
-            filled = self.inpainter.fill(x, self.hole(x, x_cf, self.threshold, self.dilate, self.component), self.flip)
+            return self.judged_fill(x, x_cf)
+        return self.inpainter.fill(x, self.hole(x, x_cf, self.threshold, self.dilate, self.component), self.flip)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        filled = self.refill(x, self.generator(x, condition))
         return self.generator(filled, condition) if self.regenerate else filled
